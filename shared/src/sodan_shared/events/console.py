@@ -1,0 +1,36 @@
+"""Events and commands produced by console-api (staff actions)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import Field
+
+from sodan_shared.events.envelope import Envelope, Payload
+
+Presence = Literal["available", "away", "break", "offline"]
+StaffRole = Literal["counsellor", "supervisor", "admin"]
+
+
+class StaffPresenceChangedV1(Payload):
+    staff_id: UUID
+    role: StaffRole
+    presence: Presence
+    capacity: int = Field(ge=0, le=20, description="Concurrent chats this person takes")
+
+
+class StaffPresenceChanged(Envelope[StaffPresenceChangedV1]):
+    TYPE = "console.staff_presence_changed"
+
+
+class CloseCaseV1(Payload):
+    case_id: UUID
+    staff_id: UUID
+    outcome: str | None = Field(default=None, max_length=200)
+
+
+class CloseCase(Envelope[CloseCaseV1]):
+    """Command to routing: a counsellor closes a case."""
+
+    TYPE = "console.close_case"

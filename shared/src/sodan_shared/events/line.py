@@ -1,0 +1,62 @@
+"""Events produced by the ingress service (LINE in both directions)."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from sodan_shared.events.envelope import Envelope, Payload, Sealed
+
+MessageKind = Literal["text", "sticker", "image", "video", "audio", "file", "location", "unknown"]
+
+
+class MessageReceivedV1(Payload):
+    client_id: UUID = Field(description="Pseudonymous client id (keyring); never the LINE id")
+    client_no: int = Field(description="Number shown to staff as C-000123")
+    line_user_id: Sealed
+    webhook_event_id: str
+    line_message_id: str
+    kind: MessageKind
+    text: Sealed | None = Field(default=None, description="Text body, only for kind=text")
+    reply_token: Sealed | None = None
+    sent_at: AwareDatetime = Field(description="When the client sent it (LINE timestamp)")
+    is_redelivery: bool = False
+    refused: bool = Field(
+        default=False, description="Media/location not downloaded (sensitive data control)"
+    )
+
+
+class MessageReceived(Envelope[MessageReceivedV1]):
+    TYPE = "line.message_received"
+
+
+class PushRequestedV1(Payload):
+    push_id: UUID = Field(description="Also the X-Line-Retry-Key: LINE delivers it once")
+    client_id: UUID
+    case_id: UUID | None = None
+    texts: list[Sealed] = Field(min_length=1, max_length=5)
+    origin: Literal["counsellor", "system"]
+    staff_id: UUID | None = None
+    notification_disabled: bool = False
+
+
+class PushRequested(Envelope[PushRequestedV1]):
+    """A command to ingress: deliver these texts to the client on LINE."""
+
+    TYPE = "line.push_requested"
+
+
+class PushResultV1(Payload):
+    push_id: UUID
+    client_id: UUID
+    case_id: UUID | None = None
+    status: Literal["sent", "failed"]
+    attempts: int
+    line_request_id: str | None = None
+    error: str | None = Field(default=None, description="HTTP status and LINE's error code only")
+
+
+class PushResult(Envelope[PushResultV1]):
+    TYPE = "line.push_result"

@@ -1,0 +1,42 @@
+"""Events produced by the triage service."""
+
+from __future__ import annotations
+
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sodan_shared.events.envelope import Envelope, Payload
+
+UrgencyLevel = Literal["critical", "high", "medium", "normal"]
+URGENCY_RANK: dict[str, int] = {"normal": 0, "medium": 1, "high": 2, "critical": 3}
+URGENCY_LABEL_JA: dict[str, str] = {
+    "critical": "緊急",
+    "high": "高",
+    "medium": "中",
+    "normal": "通常",
+}
+
+
+class UrgencyMatch(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    term_id: str = Field(description="Lexicon term id (the lexicon's word, not the client's text)")
+    category: str
+    weight: float
+    negated: bool = False
+
+
+class MessageScoredV1(Payload):
+    message_event_id: UUID
+    client_id: UUID
+    line_message_id: str
+    level: UrgencyLevel
+    score: float
+    matches: list[UrgencyMatch] = Field(default_factory=list)
+    lexicon_version: str
+
+
+class MessageScored(Envelope[MessageScoredV1]):
+    TYPE = "triage.message_scored"

@@ -1,0 +1,106 @@
+"""The composition pieces every service's ``main.py`` assembles.
+
+Nothing here runs at import time: a service calls these from ``create_app``
+or its CLI with the settings object it was given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from opentelemetry.sdk.trace import TracerProvider
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from sodan_shared.crypto import Keyring, MasterKeys
+from sodan_shared.db import create_engine, session_factory
+from sodan_shared.logging import configure_logging
+from sodan_shared.nats import create_broker, ensure_streams
+from sodan_shared.settings import SodanSettings
+from sodan_shared.tracing import configure_tracing
+
+
+def instance_name(settings: SodanSettings) -> str:
+    return settings.instance_id or f"{socket.gethostname()}:{os.getpid()}"
+
+
+def observe(settings: SodanSettings, service: str) -> TracerProvider:
+    """Logging and tracing for one process."""
+    configure_logging(service=service, level=settings.log_level, fmt=settings.log_format)
+    return configure_tracing(service=service, exporter=settings.otel_exporter)
+
+
+@dataclass
+class Database:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def from_settings(cls, settings: SodanSettings) -> Database:
+        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        return cls(engine=engine, sessions=session_factory(engine))
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def keyring_for(settings: SodanSettings, db: Database) -> Keyring:
+    master = MasterKeys(settings.master_keys.get_secret_value(), settings.master_key_id)
+    return Keyring(db.sessions, master)
+
+
+def broker_for(settings: SodanSettings, tracer_provider: TracerProvider | None) -> NatsBroker:
+    # Reconnect forever: a NATS restart must not kill the service; JetStream
+    # redelivers whatever was not acked meanwhile.
+    return create_broker(
+        settings.nats_url,
+        tracer_provider=tracer_provider,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=1,
+        name=f"{settings.service_name}@{instance_name(settings)}",
+    )
+
+
+async def connect_and_declare(broker: NatsBroker) -> JetStreamContext:
+    """Connect, make sure every stream exists (before subscribers bind durable
+    consumers), and return the raw JetStream context for the outbox relay."""
+    nc = await broker.connect()
+    js = nc.jetstream()
+    await ensure_streams(js)
+    return js
+
+
+def service_cli(
+    *,
+    prog: str,
+    description: str,
+    migrate: Callable[[], None] | None,
+    run: Callable[[], Coroutine[Any, Any, None]],
+    extra: dict[str, Callable[[Sequence[str]], int]] | None = None,
+    argv: Sequence[str] | None = None,
+) -> int:
+    """``prog migrate`` / ``prog run`` (run migrates first) and service-specific extras."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    commands = ["run", *(["migrate"] if migrate else []), *(extra or {})]
+    parser.add_argument("command", choices=commands)
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    ns = parser.parse_args(argv)
+    if ns.command == "migrate" and migrate:
+        migrate()
+        return 0
+    if ns.command == "run":
+        if migrate:
+            migrate()
+        try:
+            asyncio.run(run())
+        except KeyboardInterrupt:
+            pass
+        return 0
+    return (extra or {})[ns.command](ns.args)

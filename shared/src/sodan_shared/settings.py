@@ -1,0 +1,72 @@
+"""Settings every service shares; each service subclasses `SodanSettings`.
+
+Values come only from the environment (prefix ``SODAN_``) or an env file, with
+safe defaults for `make run`. Demo secrets are refused outside development.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEMO_CHANNEL_SECRET = "sodan-demo-channel-secret"  # noqa: S105 - documented demo value
+DEMO_CHANNEL_ACCESS_TOKEN = "sodan-demo-channel-access-token"  # noqa: S105
+# A fixed, public development master key: fine for `make run` and tests, refused
+# in production where the operator must provide SODAN_MASTER_KEYS.
+DEMO_MASTER_KEYS = "demo:c29kYW4tZGVtby1tYXN0ZXIta2V5LWRvLW5vdC11c2U="
+
+
+class SodanSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SODAN_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    environment: Literal["development", "test", "production"] = "development"
+    service_name: str = "sodan"
+    instance_id: str = Field(default="", description="Replica name in logs; defaults to host:pid")
+
+    nats_url: str = "nats://127.0.0.1:4222"
+    database_url: str = Field(
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/sodan",
+        validation_alias=AliasChoices("SODAN_DATABASE_URL", "DATABASE_URL"),
+    )
+    db_pool_size: int = 5
+
+    master_keys: SecretStr = Field(
+        default=SecretStr(DEMO_MASTER_KEYS),
+        description="Comma-separated key_id:base64(32 bytes); the active one wraps new keys",
+    )
+    master_key_id: str = Field(default="", description="Active master key id; default the first")
+
+    log_level: str = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    otel_exporter: Literal["none", "console"] = "none"
+
+    @model_validator(mode="after")
+    def _refuse_demo_secrets_in_production(self) -> SodanSettings:
+        if self.environment == "production" and self.master_keys.get_secret_value() == (
+            DEMO_MASTER_KEYS
+        ):
+            raise ValueError("SODAN_MASTER_KEYS must be set in production (demo key refused)")
+        return self
+
+
+class LineChannelSettings(SodanSettings):
+    """The LINE channel credentials a service needs to talk to LINE."""
+
+    line_channel_id: str = "demo"
+    line_channel_secret: SecretStr = SecretStr(DEMO_CHANNEL_SECRET)
+    line_channel_access_token: SecretStr = SecretStr(DEMO_CHANNEL_ACCESS_TOKEN)
+    line_api_base: str = "https://api.line.me"
+    line_data_api_base: str = "https://api-data.line.me"
+
+    @model_validator(mode="after")
+    def _refuse_demo_line_credentials_in_production(self) -> LineChannelSettings:
+        if self.environment == "production" and (
+            self.line_channel_secret.get_secret_value() == DEMO_CHANNEL_SECRET
+            or self.line_channel_access_token.get_secret_value() == DEMO_CHANNEL_ACCESS_TOKEN
+        ):
+            raise ValueError("set SODAN_LINE_CHANNEL_SECRET and SODAN_LINE_CHANNEL_ACCESS_TOKEN")
+        return self

@@ -1,0 +1,72 @@
+"""Every subject, stream and durable consumer name in one place.
+
+Services never write a subject string literal; they import it from here. A
+subject carries its event's version (``.v1``) so a breaking change is a new
+subject that old and new consumers can share a stream with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sodan_shared.events.console import CloseCase, StaffPresenceChanged
+from sodan_shared.events.envelope import Envelope
+from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
+from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
+from sodan_shared.events.triage import MessageScored
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    name: str
+    subjects: tuple[str, ...]
+    description: str
+
+
+@dataclass(frozen=True)
+class Subject:
+    name: str
+    stream: StreamSpec
+    event: type[Envelope[Any]]
+
+
+LINE_IN = StreamSpec("LINE_IN", ("line.in.>",), "Everything LINE sent us, as accepted by ingress")
+LINE_OUT = StreamSpec("LINE_OUT", ("line.out.>",), "What we ask LINE to deliver, and the outcome")
+TRIAGE = StreamSpec("TRIAGE", ("triage.>",), "Urgency scores of client messages")
+CASES = StreamSpec("CASES", ("case.>",), "The case lifecycle, decided by routing")
+CONSOLE = StreamSpec("CONSOLE", ("console.>",), "Staff actions and commands from console-api")
+AUDIT = StreamSpec("AUDIT", ("audit.>",), "Security-relevant facts: forged webhooks, access")
+
+STREAMS: tuple[StreamSpec, ...] = (LINE_IN, LINE_OUT, TRIAGE, CASES, CONSOLE, AUDIT)
+
+MESSAGE_RECEIVED = Subject("line.in.message.v1", LINE_IN, MessageReceived)
+PUSH_REQUESTED = Subject("line.out.push.v1", LINE_OUT, PushRequested)
+PUSH_RESULT = Subject("line.out.result.v1", LINE_OUT, PushResult)
+MESSAGE_SCORED = Subject("triage.scored.v1", TRIAGE, MessageScored)
+CASE_OPENED = Subject("case.opened.v1", CASES, CaseOpened)
+CASE_ASSIGNED = Subject("case.assigned.v1", CASES, CaseAssigned)
+CASE_URGENCY_CHANGED = Subject("case.urgency_changed.v1", CASES, CaseUrgencyChanged)
+CASE_CLOSED = Subject("case.closed.v1", CASES, CaseClosed)
+STAFF_PRESENCE_CHANGED = Subject("console.staff.presence.v1", CONSOLE, StaffPresenceChanged)
+CLOSE_CASE = Subject("console.case.close.v1", CONSOLE, CloseCase)
+
+ALL_SUBJECTS: tuple[Subject, ...] = (
+    MESSAGE_RECEIVED,
+    PUSH_REQUESTED,
+    PUSH_RESULT,
+    MESSAGE_SCORED,
+    CASE_OPENED,
+    CASE_ASSIGNED,
+    CASE_URGENCY_CHANGED,
+    CASE_CLOSED,
+    STAFF_PRESENCE_CHANGED,
+    CLOSE_CASE,
+)
+
+
+def subject_for(event: Envelope[Any]) -> Subject:
+    for subject in ALL_SUBJECTS:
+        if type(event) is subject.event:
+            return subject
+    raise LookupError(f"no subject for event type {type(event).__name__}")
