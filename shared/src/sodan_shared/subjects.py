@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sodan_shared.events.backup import BackupCompleted, BackupFailed
 from sodan_shared.events.console import CloseCase, StaffPresenceChanged
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
@@ -37,8 +38,9 @@ TRIAGE = StreamSpec("TRIAGE", ("triage.>",), "Urgency scores of client messages"
 CASES = StreamSpec("CASES", ("case.>",), "The case lifecycle, decided by routing")
 CONSOLE = StreamSpec("CONSOLE", ("console.>",), "Staff actions and commands from console-api")
 AUDIT = StreamSpec("AUDIT", ("audit.>",), "Security-relevant facts: forged webhooks, access")
+BACKUP = StreamSpec("BACKUP", ("backup.>",), "Outcomes of the daily database dumps")
 
-STREAMS: tuple[StreamSpec, ...] = (LINE_IN, LINE_OUT, TRIAGE, CASES, CONSOLE, AUDIT)
+STREAMS: tuple[StreamSpec, ...] = (LINE_IN, LINE_OUT, TRIAGE, CASES, CONSOLE, AUDIT, BACKUP)
 
 MESSAGE_RECEIVED = Subject("line.in.message.v1", LINE_IN, MessageReceived)
 PUSH_REQUESTED = Subject("line.out.push.v1", LINE_OUT, PushRequested)
@@ -50,6 +52,8 @@ CASE_URGENCY_CHANGED = Subject("case.urgency_changed.v1", CASES, CaseUrgencyChan
 CASE_CLOSED = Subject("case.closed.v1", CASES, CaseClosed)
 STAFF_PRESENCE_CHANGED = Subject("console.staff.presence.v1", CONSOLE, StaffPresenceChanged)
 CLOSE_CASE = Subject("console.case.close.v1", CONSOLE, CloseCase)
+BACKUP_COMPLETED = Subject("backup.completed.v1", BACKUP, BackupCompleted)
+BACKUP_FAILED = Subject("backup.failed.v1", BACKUP, BackupFailed)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -62,6 +66,8 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     CASE_CLOSED,
     STAFF_PRESENCE_CHANGED,
     CLOSE_CASE,
+    BACKUP_COMPLETED,
+    BACKUP_FAILED,
 )
 
 
