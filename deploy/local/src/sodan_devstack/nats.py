@@ -52,11 +52,25 @@ def wait_for_port(port: int, timeout: float = 15.0) -> None:
 class NatsServer:
     """A nats-server with JetStream on file storage, fsync on every write."""
 
-    def __init__(self, *, store_dir: Path, port: int | None = None, log_file: Path | None = None):
+    def __init__(
+        self,
+        *,
+        store_dir: Path,
+        port: int | None = None,
+        log_file: Path | None = None,
+        detach: bool = False,
+    ) -> None:
+        """`detach=True` starts it in its own session, so a Ctrl-C in the terminal does not
+        reach it and the dev stack can stop it after the services that use it."""
         self.store_dir = store_dir
         self.port = port or free_port()
         self.log_file = log_file
+        self.detach = detach
         self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
 
     @property
     def url(self) -> str:
@@ -67,10 +81,26 @@ class NatsServer:
         config = self.store_dir / "nats-server.conf"
         config.write_text(_CONFIG.format(port=self.port, store_dir=self.store_dir / "jetstream"))
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
-            [nats_server_binary(), "-c", str(config)], stdout=out, stderr=out
-        )
-        wait_for_port(self.port)
+        try:
+            self.process = subprocess.Popen(  # noqa: S603 - fixed binary, our own arguments
+                [nats_server_binary(), "-c", str(config)],
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=out,
+                start_new_session=self.detach,
+            )
+        finally:
+            if not isinstance(out, int):
+                out.close()
+        try:
+            wait_for_port(self.port)
+        except TimeoutError:
+            code = self.process.poll()
+            self.stop(kill=True)
+            where = f"; see {self.log_file}" if self.log_file else ""
+            raise RuntimeError(
+                f"nats-server did not answer on port {self.port} (exit code {code}){where}"
+            ) from None
         return self
 
     def stop(self, *, kill: bool = False) -> None:
