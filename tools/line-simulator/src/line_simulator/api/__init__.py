@@ -1,0 +1,1 @@
+"""HTTP surface: LINE's Messaging API (``/v2``) and the simulator's control API (``/sim``)."""
