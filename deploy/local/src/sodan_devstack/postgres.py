@@ -16,7 +16,8 @@ import shutil
 import socket
 import stat
 import subprocess
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -434,3 +435,33 @@ class PrivatePostgres:
             port=int(str(description["port"])),
             user=str(user) if user is not None else None,
         )
+
+
+@contextmanager
+def private_cluster_for_tests(base_dir: Path) -> Iterator[str]:
+    """A throwaway cluster on a free port for a test run where no PostgreSQL answers.
+
+    Yields a libpq admin URL (database ``postgres``); the cluster is stopped after.
+    """
+    from sodan_devstack.nats import free_port
+
+    def say(line: str) -> None:
+        print(f"[tests] {line}", flush=True)
+
+    bin_dir = locate_or_install_binaries(say)
+    user = ensure_system_user("sodan-pg", say) if os.geteuid() == 0 else None
+    if user is not None and not traversable_by_others(base_dir.parent):
+        base_dir = choose_pg_base_dir(
+            preferred=base_dir,
+            repo_root=base_dir,
+            needs_other_user=True,
+            reachable=False,
+            fallback_parent=Path("/var/tmp"),
+        )
+    pg = PrivatePostgres(bin_dir=bin_dir, base_dir=base_dir, port=free_port(), user=user)
+    pg.bootstrap(say)
+    try:
+        yield to_libpq_url(with_database(pg.url, "postgres"))
+    finally:
+        pg.stop()
+        shutil.rmtree(base_dir, ignore_errors=True)  # throwaway: never reused

@@ -31,13 +31,14 @@ def postgres_admin_url(state_dir: Path) -> Iterator[str]:
     """A PostgreSQL server to create test databases on.
 
     ``SODAN_TEST_PG_ADMIN_URL`` if set, else a local server on 5432 if one
-    answers, else a private cluster started under ``state_dir``.
+    answers, else (or with ``SODAN_TEST_PG_ADMIN_URL=private``) a private
+    cluster started under ``state_dir``, as on a machine with no PostgreSQL.
     """
-    configured = os.environ.get("SODAN_TEST_PG_ADMIN_URL")
-    if configured:
+    configured = os.environ.get("SODAN_TEST_PG_ADMIN_URL", "")
+    if configured and configured != "private":
         yield configured
         return
-    if _answers(DEFAULT_ADMIN_URL):
+    if configured != "private" and _answers(DEFAULT_ADMIN_URL):
         yield DEFAULT_ADMIN_URL
         return
     # Nothing answers: start a private cluster like `make run` does.

@@ -1,0 +1,57 @@
+# sodan — the two commands that matter: `make run` and `make test`.
+# Everything else is a step they use. Works on a fresh Debian machine with
+# Python 3.11+: uv is installed into a private bootstrap venv when missing.
+
+SHELL := /bin/bash
+ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
+BOOTSTRAP := $(ROOT)/.run/bootstrap
+UV := $(shell command -v uv 2>/dev/null || echo $(BOOTSTRAP)/bin/uv)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+SRC := shared/src services/*/src tools/*/src deploy/local/src
+
+.PHONY: run stop status install system-deps lint typecheck test test-fast asyncapi bench clean help
+
+help:
+	@echo "make run    - install everything and start the whole stack (Ctrl-C stops it)"
+	@echo "make stop   - stop a stack started by 'make run' in another terminal"
+	@echo "make test   - install, then ruff, mypy and the full pytest suite"
+	@echo "make asyncapi - regenerate each service's asyncapi.yaml"
+
+$(BOOTSTRAP)/bin/uv:
+	python3 -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/pip install --quiet uv
+
+install: $(if $(shell command -v uv 2>/dev/null),,$(BOOTSTRAP)/bin/uv)
+	$(UV) sync --all-packages --frozen --quiet
+
+# Debian packages the tests and the stack need (Chromium for browser tests,
+# a Japanese font for screenshots and PDFs, PostgreSQL server binaries).
+system-deps:
+	@bash deploy/local/install-system-deps.sh
+
+run: install
+	$(VENV)/bin/sodan-dev up
+
+stop:
+	$(VENV)/bin/sodan-dev stop
+
+status:
+	$(VENV)/bin/sodan-dev status
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: install
+	$(VENV)/bin/mypy $(SRC)
+
+test: install system-deps lint typecheck
+	$(VENV)/bin/pytest
+
+asyncapi: install
+	@for s in ingress triage routing console reporting backup; do \
+	  $(VENV)/bin/sodan-$$s asyncapi || exit 1; done
+
+clean:
+	rm -rf .run/logs .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,119 @@
+"""The thin path through every service as separate processes, and crash safety.
+
+simulated LINE user → ingress → triage → routing → console-api → counsellor
+reply → ingress → simulated LINE user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import pytest
+from line_simulator.client import SimulatorClient
+
+from tests.e2e.conftest import Console
+from tests.e2e.stack import Stack
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, what: str = ""
+) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout}s: {what}")
+        await asyncio.sleep(0.2)
+
+
+def texts_of(case: dict[str, Any], direction: str) -> list[str]:
+    return [m["text"] for m in case["messages"] if m["direction"] == direction and m.get("text")]
+
+
+async def test_a_client_message_reaches_a_counsellor_and_the_reply_reaches_the_client(
+    stack: Stack, sim: SimulatorClient, counsellor: Console
+) -> None:
+    await counsellor.set_presence("available")
+    user = await sim.create_user("テスト利用者")
+
+    delivery = await sim.send_text(user.user_id, "はじめまして。相談してもいいですか")
+    assert delivery.outcome == "delivered"
+    assert delivery.final_status == 200
+
+    async def assigned_case() -> dict[str, Any] | None:
+        for case in await counsellor.cases():
+            if case.get("status") == "assigned":
+                return dict(case)
+        return None
+
+    case = await eventually(assigned_case, what="the case is assigned to the counsellor")
+    detail = await counsellor.case(str(case["case_id"]))
+    assert texts_of(detail, "in") == ["はじめまして。相談してもいいですか"]
+
+    await counsellor.reply(str(case["case_id"]), "こんばんは。相談員です。どうぞお話しください。")
+    inbox = await sim.wait_for_inbox(user.user_id, 1, timeout=30)
+    assert [e.message["text"] for e in inbox] == ["こんばんは。相談員です。どうぞお話しください。"]
+
+    async def reply_sent() -> bool:
+        detail = await counsellor.case(str(case["case_id"]))
+        return any(
+            m["direction"] == "out" and m.get("delivery_status") == "sent"
+            for m in detail["messages"]
+        )
+
+    await eventually(reply_sent, what="the console shows the reply as sent")
+
+
+@pytest.mark.parametrize("victim", ["ingress", "triage", "routing", "console"])
+async def test_killing_a_service_loses_no_acknowledged_message(
+    stack: Stack, sim: SimulatorClient, counsellor: Console, victim: str
+) -> None:
+    await counsellor.set_presence("available")
+    user = await sim.create_user()
+    before = [f"前のメッセージ{i}" for i in range(3)]
+    for text in before:
+        assert (await sim.send_text(user.user_id, text)).final_status == 200
+
+    stack.kill(victim)  # SIGKILL: no chance to flush or ack anything
+    during = [f"停止中のメッセージ{i}" for i in range(3)]
+    if victim == "ingress":
+        # LINE cannot reach us; its redelivery must bring them in after restart.
+        pending = [asyncio.create_task(sim.send_text(user.user_id, t)) for t in during]
+        await asyncio.sleep(1.0)
+        stack.start(victim)
+        stack.wait_ready(victim)
+        for task in pending:
+            assert (await task).final_status == 200
+    else:
+        for text in during:
+            assert (await sim.send_text(user.user_id, text)).final_status == 200
+        stack.start(victim)
+        stack.wait_ready(victim)
+    after = [f"再開後のメッセージ{i}" for i in range(2)]
+    for text in after:
+        assert (await sim.send_text(user.user_id, text)).final_status == 200
+
+    expected = sorted(before + during + after)
+
+    async def all_messages_in_console() -> list[str] | None:
+        if victim == "console":
+            counsellor.http.cookies.clear()
+            await counsellor.login("counsellor1", "demo-pass-1")
+        cases = await counsellor.cases()
+        if not cases:
+            return None
+        detail = await counsellor.case(str(cases[0]["case_id"]))
+        got = sorted(texts_of(detail, "in"))
+        return got if got == expected else None
+
+    got = await eventually(
+        all_messages_in_console, timeout=60, what="every message is in the console"
+    )
+    assert got == expected  # each exactly once
