@@ -456,7 +456,7 @@ def private_cluster_for_tests(base_dir: Path) -> Iterator[str]:
             repo_root=base_dir,
             needs_other_user=True,
             reachable=False,
-            fallback_parent=Path("/var/tmp"),
+            fallback_parent=Path("/var/tmp"),  # noqa: S108 - a per-checkout dir, removed after
         )
     pg = PrivatePostgres(bin_dir=bin_dir, base_dir=base_dir, port=free_port(), user=user)
     pg.bootstrap(say)
