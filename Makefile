@@ -10,13 +10,14 @@ VENV := $(ROOT)/.venv
 PY := $(VENV)/bin/python
 SRC := shared/src services/*/src tools/*/src deploy/local/src
 
-.PHONY: run stop status install system-deps lint typecheck test test-fast asyncapi bench clean help
+.PHONY: run stop status install system-deps lint typecheck test asyncapi docs clean help
 
 help:
 	@echo "make run    - install everything and start the whole stack (Ctrl-C stops it)"
 	@echo "make stop   - stop a stack started by 'make run' in another terminal"
 	@echo "make test   - install, then ruff, mypy and the full pytest suite"
 	@echo "make asyncapi - regenerate each service's asyncapi.yaml"
+	@echo "make docs   - regenerate the generated tables in docs/architecture.md"
 
 $(BOOTSTRAP)/bin/uv:
 	python3 -m venv $(BOOTSTRAP)
@@ -52,6 +53,9 @@ test: install system-deps lint typecheck
 asyncapi: install
 	@for s in ingress triage routing console reporting backup; do \
 	  $(VENV)/bin/sodan-$$s asyncapi || exit 1; done
+
+docs: install
+	$(VENV)/bin/sodan-dev docs
 
 clean:
 	rm -rf .run/logs .pytest_cache .mypy_cache .ruff_cache
