@@ -13,7 +13,12 @@ from typing import Any
 from sodan_shared.events.backup import BackupCompleted, BackupFailed
 from sodan_shared.events.console import CloseCase, StaffPresenceChanged
 from sodan_shared.events.envelope import Envelope
-from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
+from sodan_shared.events.line import (
+    MessageReceived,
+    PushRequested,
+    PushResult,
+    WebhookRejected,
+)
 from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
 from sodan_shared.events.triage import MessageScored
 
@@ -45,6 +50,7 @@ STREAMS: tuple[StreamSpec, ...] = (LINE_IN, LINE_OUT, TRIAGE, CASES, CONSOLE, AU
 MESSAGE_RECEIVED = Subject("line.in.message.v1", LINE_IN, MessageReceived)
 PUSH_REQUESTED = Subject("line.out.push.v1", LINE_OUT, PushRequested)
 PUSH_RESULT = Subject("line.out.result.v1", LINE_OUT, PushResult)
+WEBHOOK_REJECTED = Subject("audit.webhook.rejected.v1", AUDIT, WebhookRejected)
 MESSAGE_SCORED = Subject("triage.scored.v1", TRIAGE, MessageScored)
 CASE_OPENED = Subject("case.opened.v1", CASES, CaseOpened)
 CASE_ASSIGNED = Subject("case.assigned.v1", CASES, CaseAssigned)
@@ -59,6 +65,7 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
     PUSH_REQUESTED,
     PUSH_RESULT,
+    WEBHOOK_REJECTED,
     MESSAGE_SCORED,
     CASE_OPENED,
     CASE_ASSIGNED,

@@ -60,3 +60,15 @@ class PushResultV1(Payload):
 
 class PushResult(Envelope[PushResultV1]):
     TYPE = "line.push_result"
+
+
+class WebhookRejectedV1(Payload):
+    """A webhook refused before parsing; the body itself is never kept."""
+
+    reason: Literal["missing_signature", "bad_signature"]
+    source_address: str | None = Field(default=None, description="Peer address as ingress saw it")
+    body_size: int | None = Field(default=None, description="Bytes read; None if not read")
+
+
+class WebhookRejected(Envelope[WebhookRejectedV1]):
+    TYPE = "audit.webhook_rejected"

@@ -1,0 +1,1 @@
+"""HTTP endpoints: the LINE webhook and health probes."""

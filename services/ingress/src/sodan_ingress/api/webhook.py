@@ -1,0 +1,134 @@
+"""``POST /line/webhook/{channel_id}``: verify, then publish, then answer.
+
+Order matters: channel, signature header, bounded body, signature, parse. No
+byte of an unverified body is parsed, stored or logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sodan_shared.events.line import WebhookRejected, WebhookRejectedV1
+from sodan_shared.logging import get_logger
+from sodan_shared.nats import publish_event
+from starlette.requests import ClientDisconnect
+
+from sodan_ingress.api.deps import IngressDep
+from sodan_ingress.channels import Channel
+from sodan_ingress.intake import IntakeUnavailableError, accept_events
+from sodan_ingress.service import Ingress
+from sodan_ingress.webhook import WebhookBody, error_detail, signature_is_valid
+
+log = get_logger(__name__)
+
+router = APIRouter()
+
+SIGNATURE_HEADER = "x-line-signature"
+_AUDIT_TIMEOUT_S = 2.0
+
+RejectReason = Literal["missing_signature", "bad_signature"]
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+def problem(status: int, error: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": error, "message": message, **extra}, status_code=status)
+
+
+async def read_body(request: Request, *, limit: int) -> bytes:
+    """The raw body, refused as soon as it grows past ``limit`` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def reject(
+    ingress: Ingress,
+    *,
+    channel: Channel,
+    reason: RejectReason,
+    source_address: str | None,
+    body_size: int | None,
+) -> JSONResponse:
+    """Audit a webhook that failed authentication; the answer is 401 whatever happens."""
+    log.warning(
+        "webhook.rejected",
+        channel=channel.channel_id,
+        reason=reason,
+        source_address=source_address,
+        body_size=body_size,
+    )
+    event = WebhookRejected.new(
+        channel=channel.channel_id,
+        payload=WebhookRejectedV1(
+            reason=reason,
+            source_address=source_address,
+            body_size=body_size,
+        ),
+    )
+    try:
+        await publish_event(ingress.js, event, timeout=_AUDIT_TIMEOUT_S)
+    except Exception as exc:  # an outage must not turn a forgery into a retryable 503
+        log.error("webhook.audit_failed", channel=channel.channel_id, error=type(exc).__name__)
+    return problem(401, "invalid_signature", "X-Line-Signature is missing or does not match")
+
+
+@router.post("/line/webhook/{channel_id}", summary="LINE webhook for one channel")
+async def receive_webhook(channel_id: str, request: Request, ingress: IngressDep) -> JSONResponse:
+    channel = ingress.channels.get(channel_id)
+    if channel is None:
+        return problem(404, "unknown_channel", "No LINE channel is configured with this id")
+    source = request.client.host if request.client else None
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if not signature:
+        return await reject(
+            ingress,
+            channel=channel,
+            reason="missing_signature",
+            source_address=source,
+            body_size=None,
+        )
+    limit = ingress.settings.ingress_max_body_bytes
+    try:
+        body = await read_body(request, limit=limit)
+    except BodyTooLargeError:
+        log.warning("webhook.too_large", channel=channel_id, limit=limit, source_address=source)
+        return problem(413, "body_too_large", f"The body exceeds {limit} bytes")
+    except ClientDisconnect:
+        return problem(400, "client_disconnected", "The body was not received completely")
+    if not signature_is_valid(body, channel.secret.get_secret_value(), signature):
+        return await reject(
+            ingress,
+            channel=channel,
+            reason="bad_signature",
+            source_address=source,
+            body_size=len(body),
+        )
+    try:
+        parsed = WebhookBody.model_validate_json(body)
+    except ValidationError as exc:
+        log.warning("webhook.malformed", channel=channel_id, errors=exc.error_count())
+        return problem(
+            400,
+            "malformed_body",
+            "The body is not a LINE webhook body",
+            detail=error_detail(exc.errors(include_input=False, include_url=False)),
+        )
+    try:
+        accepted = await accept_events(ingress, channel=channel_id, events=parsed.events)
+    except IntakeUnavailableError:
+        return problem(503, "unavailable", "Temporarily unable to accept events; retry later")
+    return JSONResponse({"accepted": accepted}, status_code=200)

@@ -1,0 +1,54 @@
+"""Keyword-only queries on the ingress schema; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from sqlalchemy import exists, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sodan_ingress.db.tables import clients, processed_events
+
+
+@dataclass(frozen=True)
+class KnownClient:
+    client_id: UUID
+    channel: str
+    sealed_line_user_id: str
+
+
+async def remember_client(
+    session: AsyncSession, *, client_id: UUID, channel: str, sealed_line_user_id: str
+) -> None:
+    """Keep the first sealed LINE user id we saw for this client (to push later)."""
+    await session.execute(
+        pg_insert(clients)
+        .values(client_id=client_id, channel=channel, line_user_id=sealed_line_user_id)
+        .on_conflict_do_nothing(index_elements=["client_id"])
+    )
+
+
+async def find_client(session: AsyncSession, *, client_id: UUID) -> KnownClient | None:
+    row = (
+        await session.execute(
+            select(clients.c.channel, clients.c.line_user_id).where(
+                clients.c.client_id == client_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return KnownClient(
+        client_id=client_id, channel=row.channel, sealed_line_user_id=row.line_user_id
+    )
+
+
+async def was_processed(session: AsyncSession, *, event_id: UUID, consumer: str) -> bool:
+    stmt = select(
+        exists().where(
+            processed_events.c.event_id == event_id, processed_events.c.consumer == consumer
+        )
+    )
+    return bool((await session.execute(stmt)).scalar())

@@ -1,0 +1,55 @@
+"""FastStream subscribers: the push consumer."""
+
+from __future__ import annotations
+
+from faststream.exceptions import NackMessage
+from faststream.middlewares import AckPolicy
+from faststream.nats import ConsumerConfig, NatsBroker, PullSub
+from faststream.nats.annotations import NatsMessage
+from sodan_shared.events.line import PushRequested
+from sodan_shared.logging import get_logger
+from sodan_shared.nats import jstream
+from sodan_shared.subjects import PUSH_REQUESTED
+
+from sodan_ingress.outbound import PUSH_CONSUMER, deliver_push
+from sodan_ingress.service import Ingress
+
+log = get_logger(__name__)
+
+# Deliveries beyond the push attempts, so a DB or keyring outage (nacked with a
+# delay) does not eat the attempts LINE itself is entitled to.
+_INFRA_SLACK = 3
+_INFRA_RETRY_S = 5.0
+
+
+def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
+    settings = ingress.settings
+
+    @broker.subscriber(
+        PUSH_REQUESTED.name,
+        stream=jstream(PUSH_REQUESTED.stream),
+        durable=PUSH_CONSUMER,
+        config=ConsumerConfig(
+            max_deliver=settings.push_max_attempts + _INFRA_SLACK,
+            ack_wait=settings.push_ack_wait_s,
+        ),
+        pull_sub=PullSub(batch_size=10, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Deliver texts to a client on LINE (X-Line-Retry-Key = push_id), "
+        "then publish the PushResult",
+    )
+    async def on_push_requested(event: PushRequested, msg: NatsMessage) -> None:
+        attempt = int(msg.raw_message.metadata.num_delivered or 1)
+        try:
+            retry_in = await deliver_push(ingress, event, attempt=attempt)
+        except Exception as exc:
+            # Our own dependency failed, not LINE: retry after a pause, not at once.
+            log.warning(
+                "push.infra_error",
+                push_id=str(event.payload.push_id),
+                attempt=attempt,
+                error=type(exc).__name__,
+            )
+            raise NackMessage(delay=_INFRA_RETRY_S) from exc
+        if retry_in is not None:
+            raise NackMessage(delay=retry_in)

@@ -1,0 +1,83 @@
+"""Pushes to the LINE Messaging API with line-bot-sdk v3's async client."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import aiohttp
+from linebot.v3.messaging import (
+    AsyncApiClient,
+    AsyncMessagingApi,
+    Configuration,
+    PushMessageRequest,
+    TextMessage,
+)
+from linebot.v3.messaging.exceptions import ApiException
+
+from sodan_ingress.channels import Channel
+
+REQUEST_ID_HEADER = "x-line-request-id"
+
+
+@dataclass(frozen=True)
+class LineAnswer:
+    """What LINE said; status 0 means no answer (timeout, connection refused)."""
+
+    status: int
+    request_id: str | None = None
+    body: bytes | str | None = None
+
+
+class LinePusher:
+    """One SDK client per channel, created on first use inside the event loop."""
+
+    def __init__(self, *, api_base: str, timeout_s: float) -> None:
+        self._api_base = api_base
+        self._timeout = aiohttp.ClientTimeout(total=timeout_s)
+        self._clients: dict[str, AsyncApiClient] = {}
+
+    def _api(self, channel: Channel) -> AsyncMessagingApi:
+        client = self._clients.get(channel.channel_id)
+        if client is None:
+            config = Configuration(
+                host=self._api_base, access_token=channel.access_token.get_secret_value()
+            )
+            client = AsyncApiClient(config)
+            self._clients[channel.channel_id] = client
+        return AsyncMessagingApi(client)
+
+    async def push(
+        self,
+        *,
+        channel: Channel,
+        to: str,
+        texts: list[str],
+        notification_disabled: bool,
+        retry_key: UUID,
+    ) -> LineAnswer:
+        request = PushMessageRequest(
+            to=to,
+            messages=[TextMessage(text=text) for text in texts],
+            notificationDisabled=notification_disabled,
+        )
+        try:
+            response = await self._api(channel).push_message_with_http_info(
+                request, x_line_retry_key=str(retry_key), _request_timeout=self._timeout
+            )
+        except ApiException as exc:
+            headers = exc.headers or {}
+            return LineAnswer(
+                status=int(exc.status or 0),
+                request_id=headers.get(REQUEST_ID_HEADER),
+                body=exc.body,
+            )
+        except (TimeoutError, aiohttp.ClientError):
+            return LineAnswer(status=0)
+        headers = response.headers or {}
+        return LineAnswer(status=response.status_code, request_id=headers.get(REQUEST_ID_HEADER))
+
+    async def close(self) -> None:
+        for client in self._clients.values():
+            await client.close()
+        self._clients.clear()

@@ -1,0 +1,129 @@
+"""Composition root and command line: ``sodan-ingress run | migrate | asyncapi``."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI
+from faststream.nats import NatsBroker
+from opentelemetry.sdk.trace import TracerProvider
+from sodan_shared.asyncapi import asyncapi_yaml, write_if_changed
+from sodan_shared.events.line import MessageReceived, PushResult, WebhookRejected
+from sodan_shared.nats import jstream
+from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
+from sodan_shared.subjects import MESSAGE_RECEIVED, PUSH_RESULT, WEBHOOK_REJECTED
+
+from sodan_ingress.api import health, webhook
+from sodan_ingress.channels import ChannelRegistry
+from sodan_ingress.db import migrate
+from sodan_ingress.handlers import register_handlers
+from sodan_ingress.line_api import LinePusher
+from sodan_ingress.service import Ingress
+from sodan_ingress.settings import IngressSettings
+
+ASYNCAPI_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
+ASYNCAPI_TITLE = "sodan ingress"
+ASYNCAPI_DESCRIPTION = (
+    "LINE in both directions: verified webhooks become sealed events; push "
+    "requests are delivered to LINE with a retry key and their outcome published."
+)
+
+
+def declare_publishers(broker: NatsBroker) -> None:
+    """What ingress publishes, for the AsyncAPI document. Messages leave through
+    ``publish_event`` (webhooks: awaited before answering LINE) or the outbox."""
+    broker.publisher(
+        MESSAGE_RECEIVED.name,
+        stream=jstream(MESSAGE_RECEIVED.stream),
+        schema=MessageReceived,
+        description="A message a client sent on LINE, sealed; published before LINE gets 200. "
+        "Event id = uuid5(namespace, channel:webhookEventId), also the Nats-Msg-Id.",
+    )
+    broker.publisher(
+        PUSH_RESULT.name,
+        stream=jstream(PUSH_RESULT.stream),
+        schema=PushResult,
+        description="Outcome of a PushRequested: sent (LINE accepted it) or failed.",
+    )
+    broker.publisher(
+        WEBHOOK_REJECTED.name,
+        stream=jstream(WEBHOOK_REJECTED.stream),
+        schema=WebhookRejected,
+        description="A webhook with a missing or wrong X-Line-Signature (no body content).",
+    )
+
+
+def create_app(
+    settings: IngressSettings, *, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
+    """Build everything without connecting; the lifespan connects and starts."""
+    broker = broker_for(settings, tracer_provider)
+    db = Database.from_settings(settings)
+    ingress = Ingress(
+        settings=settings,
+        channels=ChannelRegistry.from_settings(settings),
+        db=db,
+        keyring=keyring_for(settings, db),
+        broker=broker,
+        pusher=LinePusher(api_base=settings.line_api_base, timeout_s=settings.line_timeout_s),
+    )
+    register_handlers(broker, ingress)
+    declare_publishers(broker)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await ingress.start()
+        try:
+            yield
+        finally:
+            await ingress.stop()
+
+    app = FastAPI(title="sodan ingress", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.ingress = ingress
+    app.include_router(webhook.router)
+    app.include_router(health.router)
+    return app
+
+
+def render_asyncapi() -> str:
+    """The contract from code; fixed settings so the environment cannot change it."""
+    settings = IngressSettings(environment="development", nats_url="nats://127.0.0.1:4222")
+    broker: NatsBroker = create_app(settings).state.ingress.broker
+    return asyncapi_yaml(broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
+
+
+async def serve(settings: IngressSettings) -> None:
+    tracer_provider = observe(settings, settings.service_name)
+    app = create_app(settings, tracer_provider=tracer_provider)
+    config = uvicorn.Config(
+        app, host=settings.ingress_host, port=settings.ingress_port, log_config=None
+    )
+    await uvicorn.Server(config).serve()
+
+
+def _asyncapi_command(args: Sequence[str]) -> int:
+    """``sodan-ingress asyncapi [PATH|-]``: write the generated contract."""
+    content = render_asyncapi()
+    if args and args[0] == "-":
+        sys.stdout.write(content)
+        return 0
+    path = Path(args[0]) if args else ASYNCAPI_PATH
+    changed = write_if_changed(path, content)
+    print(f"{path}: {'updated' if changed else 'unchanged'}")
+    return 0
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    settings = IngressSettings()
+    return service_cli(
+        prog="sodan-ingress",
+        description="LINE webhook intake and push delivery",
+        migrate=lambda: migrate(settings.database_url),
+        run=lambda: serve(settings),
+        extra={"asyncapi": _asyncapi_command},
+        argv=argv,
+    )

@@ -1,0 +1,61 @@
+"""The running pieces of one ingress process, built once by ``create_app``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from faststream.nats import NatsBroker
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from sodan_shared.crypto import Keyring
+from sodan_shared.nats import ensure_streams
+from sodan_shared.outbox import OutboxRelay
+from sodan_shared.runtime import Database
+
+from sodan_ingress.channels import ChannelRegistry
+from sodan_ingress.db.tables import outbox
+from sodan_ingress.line_api import LinePusher
+from sodan_ingress.settings import IngressSettings
+
+
+class NotConnectedError(RuntimeError):
+    """NATS is not connected yet; the caller answers 503."""
+
+
+@dataclass
+class Ingress:
+    settings: IngressSettings
+    channels: ChannelRegistry
+    db: Database
+    keyring: Keyring
+    broker: NatsBroker
+    pusher: LinePusher
+    nc: Client | None = None
+    _js: JetStreamContext | None = None
+    _relay: OutboxRelay | None = field(default=None, repr=False)
+
+    @property
+    def js(self) -> JetStreamContext:
+        if self._js is None:
+            raise NotConnectedError("not connected to NATS")
+        return self._js
+
+    def wake_relay(self) -> None:
+        if self._relay is not None:
+            self._relay.wake()
+
+    async def start(self) -> None:
+        # Streams exist before the subscriber binds its durable consumer.
+        self.nc = await self.broker.connect()
+        self._js = self.nc.jetstream()
+        await ensure_streams(self._js)
+        self._relay = OutboxRelay(self.db.sessions, outbox, self._js)
+        self._relay.start()
+        await self.broker.start()
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        if self._relay is not None:
+            await self._relay.stop()
+        await self.pusher.close()
+        await self.db.dispose()

@@ -1,0 +1,31 @@
+"""Ingress settings: environment prefix ``SODAN_``, read only when constructed."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sodan_shared.settings import LineChannelSettings
+
+
+class IngressSettings(LineChannelSettings):
+    service_name: str = "ingress"
+
+    ingress_host: str = "127.0.0.1"
+    ingress_port: int = 8001
+    ingress_max_body_bytes: int = Field(
+        default=1024 * 1024, ge=1024, description="Webhook bodies above this get 413"
+    )
+    ingress_publish_timeout_s: float = Field(
+        default=5.0, gt=0, description="Wait for JetStream's ack before answering LINE 503"
+    )
+
+    # Push delivery: the n-th failed attempt waits push_retry_delays_s[n-1] before
+    # the next one; after len(delays) + 1 attempts the push is reported failed.
+    push_retry_delays_s: list[float] = Field(default_factory=lambda: [2.0, 10.0, 30.0, 60.0, 120.0])
+    push_ack_wait_s: float = Field(
+        default=60.0, gt=0, description="A push not acked within this is redelivered"
+    )
+    line_timeout_s: float = Field(default=10.0, gt=0, description="Per LINE API call")
+
+    @property
+    def push_max_attempts(self) -> int:
+        return len(self.push_retry_delays_s) + 1
