@@ -23,16 +23,21 @@ class SodanSettings(BaseSettings):
         env_prefix="SODAN_", env_file=".env", extra="ignore", frozen=True
     )
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Literal["development", "test", "production"] = Field(
+        default="development", description="production refuses demo keys and credentials"
+    )
     service_name: str = "sodan"
     instance_id: str = Field(default="", description="Replica name in logs; defaults to host:pid")
 
-    nats_url: str = "nats://127.0.0.1:4222"
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="NATS with JetStream")
     database_url: str = Field(
         default="postgresql+psycopg://postgres@127.0.0.1:5432/sodan",
         validation_alias=AliasChoices("SODAN_DATABASE_URL", "DATABASE_URL"),
+        description="SQLAlchemy URL (psycopg 3); DATABASE_URL is accepted too",
     )
-    db_pool_size: int = 5
+    db_pool_size: int = Field(
+        default=5, description="Connections per process (and as many overflow)"
+    )
 
     master_keys: SecretStr = Field(
         default=SecretStr(DEMO_MASTER_KEYS),
@@ -41,8 +46,12 @@ class SodanSettings(BaseSettings):
     master_key_id: str = Field(default="", description="Active master key id; default the first")
 
     log_level: str = "INFO"
-    log_format: Literal["json", "console"] = "json"
-    otel_exporter: Literal["none", "console"] = "none"
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="json: one object per line; console: for a terminal"
+    )
+    otel_exporter: Literal["none", "console"] = Field(
+        default="none", description="Where spans go; trace ids are in the logs either way"
+    )
 
     @model_validator(mode="after")
     def _refuse_demo_secrets_in_production(self) -> SodanSettings:
@@ -56,11 +65,15 @@ class SodanSettings(BaseSettings):
 class LineChannelSettings(SodanSettings):
     """The LINE channel credentials a service needs to talk to LINE."""
 
-    line_channel_id: str = "demo"
+    line_channel_id: str = Field(
+        default="demo", description="Our name for the channel: /line/webhook/<id>"
+    )
     line_channel_secret: SecretStr = SecretStr(DEMO_CHANNEL_SECRET)
     line_channel_access_token: SecretStr = SecretStr(DEMO_CHANNEL_ACCESS_TOKEN)
-    line_api_base: str = "https://api.line.me"
-    line_data_api_base: str = "https://api-data.line.me"
+    line_api_base: str = Field(default="https://api.line.me", description="LINE Messaging API")
+    line_data_api_base: str = Field(
+        default="https://api-data.line.me", description="LINE content API (media downloads)"
+    )
 
     @model_validator(mode="after")
     def _refuse_demo_line_credentials_in_production(self) -> LineChannelSettings:

@@ -19,7 +19,13 @@ from sodan_shared.events.line import (
     PushResult,
     WebhookRejected,
 )
-from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
+from sodan_shared.events.routing import (
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CaseReturnedToQueue,
+    CaseUrgencyChanged,
+)
 from sodan_shared.events.triage import MessageScored
 
 
@@ -56,6 +62,7 @@ CASE_OPENED = Subject("case.opened.v1", CASES, CaseOpened)
 CASE_ASSIGNED = Subject("case.assigned.v1", CASES, CaseAssigned)
 CASE_URGENCY_CHANGED = Subject("case.urgency_changed.v1", CASES, CaseUrgencyChanged)
 CASE_CLOSED = Subject("case.closed.v1", CASES, CaseClosed)
+CASE_REQUEUED = Subject("case.requeued.v1", CASES, CaseReturnedToQueue)
 STAFF_PRESENCE_CHANGED = Subject("console.staff.presence.v1", CONSOLE, StaffPresenceChanged)
 CLOSE_CASE = Subject("console.case.close.v1", CONSOLE, CloseCase)
 BACKUP_COMPLETED = Subject("backup.completed.v1", BACKUP, BackupCompleted)
@@ -71,6 +78,7 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     CASE_ASSIGNED,
     CASE_URGENCY_CHANGED,
     CASE_CLOSED,
+    CASE_REQUEUED,
     STAFF_PRESENCE_CHANGED,
     CLOSE_CASE,
     BACKUP_COMPLETED,

@@ -11,6 +11,9 @@ import importlib
 import re
 from pathlib import Path
 
+from pydantic import SecretStr
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings
 from sqlalchemy import MetaData
 
 SERVICE_TABLE_MODULES: dict[str, str] = {
@@ -61,13 +64,82 @@ def tables_markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+SERVICE_SETTINGS_MODULES: dict[str, str] = {
+    "ingress": "sodan_ingress.settings",
+    "triage": "sodan_triage.settings",
+    "routing": "sodan_routing.settings",
+    "console-api": "sodan_console.settings",
+    "reporting": "sodan_reporting.settings",
+    "backup": "sodan_backup.settings",
+    "line simulator": "line_simulator.settings",
+    "dev stack": "sodan_devstack.settings",
+}
+
+
+def _settings_classes(module_name: str) -> list[type[BaseSettings]]:
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError:
+        return []
+    return [
+        value
+        for value in vars(module).values()
+        if isinstance(value, type)
+        and issubclass(value, BaseSettings)
+        and value.__module__ == module_name
+    ]
+
+
+def _default_text(field: FieldInfo) -> str:
+    if field.is_required():
+        return "(required)"
+    default = field.get_default(call_default_factory=True)
+    if isinstance(default, SecretStr):
+        return "(demo value; set in production)"
+    return f"`{default}`" if default not in ("", None) else "(empty)"
+
+
+def _settings_rows(owner: str, cls: type[BaseSettings], skip: set[str]) -> list[str]:
+    prefix = str(cls.model_config.get("env_prefix", ""))
+    rows = []
+    for name, field in cls.model_fields.items():
+        if name in skip:
+            continue
+        env = f"{prefix}{name}".upper()
+        meaning = (field.description or "").replace("|", "/")
+        rows.append(f"| {owner} | `{env}` | {_default_text(field)} | {meaning} |")
+    return rows
+
+
+def settings_markdown() -> str:
+    """Every environment variable each service reads, with its default."""
+    from sodan_shared.settings import LineChannelSettings, SodanSettings
+
+    common = set(SodanSettings.model_fields)
+    line = set(LineChannelSettings.model_fields)
+    lines = ["| who | variable | default | meaning |", "|---|---|---|---|"]
+    lines += _settings_rows("every service", SodanSettings, {"service_name"})
+    lines += _settings_rows("services that call LINE", LineChannelSettings, common)
+    for owner, module_name in SERVICE_SETTINGS_MODULES.items():
+        for cls in _settings_classes(module_name):
+            lines += _settings_rows(owner, cls, line | {"service_name"})
+    return "\n".join(lines) + "\n"
+
+
 def render(document: str) -> str:
-    generators = {"subjects": subjects_markdown, "tables": tables_markdown}
+    generators = {
+        "subjects": subjects_markdown,
+        "tables": tables_markdown,
+        "settings": settings_markdown,
+    }
 
     def replace(match: re.Match[str]) -> str:
         return match.group(1) + generators[match.group("name")]() + match.group(3)
 
     return _BLOCK.sub(replace, document)
+
+
+GENERATED_DOCS = ("architecture.md", "operations.md")
 
 
 def update(path: Path) -> bool:

@@ -14,6 +14,7 @@ from types import FrameType
 
 import httpx
 
+from sodan_devstack.docs import GENERATED_DOCS
 from sodan_devstack.docs import update as update_docs
 from sodan_devstack.envfiles import (
     ensure_secrets,
@@ -521,7 +522,7 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("stop", help="stop a running stack (from another terminal)")
     commands.add_parser("status", help="show what runs")
     commands.add_parser("env", help="print the running stack's environment as export lines")
-    commands.add_parser("docs", help="regenerate the generated blocks of docs/architecture.md")
+    commands.add_parser("docs", help="regenerate the generated blocks of docs/*.md")
     return top
 
 
@@ -538,8 +539,9 @@ def cli(argv: Sequence[str] | None = None) -> None:
         elif args.command == "status":
             code = status(settings, root)
         elif args.command == "docs":
-            changed = update_docs(root / "docs" / "architecture.md")
-            print("docs/architecture.md " + ("updated" if changed else "already current"))
+            for name in GENERATED_DOCS:
+                changed = update_docs(root / "docs" / name)
+                print(f"docs/{name} " + ("updated" if changed else "already current"))
             code = 0
         else:
             code = print_env(settings, root)

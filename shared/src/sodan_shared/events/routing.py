@@ -57,3 +57,16 @@ class CaseClosedV1(Payload):
 
 class CaseClosed(Envelope[CaseClosedV1]):
     TYPE = "case.closed"
+
+
+class CaseReturnedToQueueV1(Payload):
+    case_id: UUID
+    client_id: UUID
+    previous_counsellor_id: UUID
+    reason: Literal["counsellor_unavailable"] = Field(
+        description="Why the case left its counsellor: they went away, on break or offline"
+    )
+
+
+class CaseReturnedToQueue(Envelope[CaseReturnedToQueueV1]):
+    TYPE = "case.returned_to_queue"
