@@ -1,0 +1,192 @@
+"""Composition root of the reporting service and its CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from faststream.nats import NatsBroker
+from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
+from opentelemetry.sdk.trace import TracerProvider
+from sodan_shared.asyncapi import write_if_changed
+from sodan_shared.crypto import migrate_keyring
+from sodan_shared.db import transaction
+from sodan_shared.db.migrations import upgrade
+from sodan_shared.logging import get_logger
+from sodan_shared.runtime import (
+    Database,
+    broker_for,
+    connect_and_declare,
+    observe,
+    service_cli,
+)
+
+from sodan_reporting.api import include_routes
+from sodan_reporting.contract import stable_asyncapi_yaml
+from sodan_reporting.db import queries
+from sodan_reporting.db.tables import SCHEMA
+from sodan_reporting.handlers import CONSUMERS, register_handlers
+from sodan_reporting.projector import Projector
+from sodan_reporting.settings import ReportingSettings
+
+log = get_logger()
+ASYNCAPI_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
+ASYNCAPI_TITLE = "sodan reporting"
+ASYNCAPI_DESCRIPTION = (
+    "Builds the report projections (case facts, daily counts in Japan time) from the "
+    "event stream. Consumes only; publishes nothing."
+)
+
+
+@dataclass
+class ReportingApp:
+    settings: ReportingSettings
+    db: Database
+    broker: NatsBroker
+    api: FastAPI
+
+    async def start(self) -> JetStreamContext:
+        js = await connect_and_declare(self.broker)
+        await self.broker.start()
+        return js
+
+    async def stop(self) -> None:
+        await self.broker.stop()
+        await self.db.dispose()
+
+
+def create_app(
+    settings: ReportingSettings, *, tracer_provider: TracerProvider | None = None
+) -> ReportingApp:
+    """Builds the broker, handlers and API; connects to nothing until started."""
+    db = Database.from_settings(settings)
+    broker = broker_for(settings, tracer_provider)
+    register_handlers(broker, Projector(db.sessions))
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await app.start()
+        try:
+            yield
+        finally:
+            await app.stop()
+
+    api = FastAPI(title="sodan reporting", version="1", lifespan=lifespan)
+    api.state.sessions = db.sessions
+    include_routes(api)
+
+    @api.exception_handler(RequestValidationError)
+    async def bad_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # A missing or malformed query parameter is the caller's mistake: 400, said plainly.
+        problems = [
+            f"{'.'.join(str(p) for p in e.get('loc', ())[1:])}: {e.get('msg', '')}"
+            for e in exc.errors()
+        ]
+        return JSONResponse(status_code=400, content={"detail": "; ".join(problems)})
+
+    app = ReportingApp(settings=settings, db=db, broker=broker, api=api)
+    return app
+
+
+def migrate(settings: ReportingSettings) -> None:
+    migrate_keyring(settings.database_url)
+    upgrade(
+        database_url=settings.database_url,
+        script_location=Path(__file__).parent / "db" / "migrations",
+        schema=SCHEMA,
+    )
+
+
+async def serve(settings: ReportingSettings) -> None:
+    tracer = observe(settings, settings.service_name)
+    app = create_app(settings, tracer_provider=tracer)
+    config = uvicorn.Config(
+        app.api, host=settings.reporting_host, port=settings.reporting_port, log_config=None
+    )
+    log.info("reporting.listening", host=settings.reporting_host, port=settings.reporting_port)
+    await uvicorn.Server(config).serve()
+
+
+async def consumers_caught_up(js: JetStreamContext) -> bool:
+    for consumer in CONSUMERS:
+        try:
+            info = await js.consumer_info(consumer.subject.stream.name, consumer.durable)
+        except NotFoundError:
+            return False
+        if info.num_pending or info.num_ack_pending:
+            return False
+    return True
+
+
+async def rebuild(settings: ReportingSettings, *, timeout_s: float | None = None) -> None:
+    """Forget the projections and replay every stream from its start.
+
+    Stop the running reporting replicas first: their durable consumers are
+    deleted and recreated here, and they would count concurrently.
+    """
+    app = create_app(settings)
+    try:
+        js = await connect_and_declare(app.broker)
+        for consumer in CONSUMERS:
+            try:
+                await js.delete_consumer(consumer.subject.stream.name, consumer.durable)
+            except NotFoundError:
+                pass
+        async with transaction(app.db.sessions) as session:
+            await queries.clear_projections(session)
+        log.info("reporting.rebuild_started")
+        await app.broker.start()
+        deadline = time.monotonic() + (timeout_s or settings.reporting_rebuild_timeout_s)
+        while not await consumers_caught_up(js):
+            if time.monotonic() > deadline:
+                raise TimeoutError("replay did not catch up in time; run rebuild again")
+            await asyncio.sleep(0.2)
+        log.info("reporting.rebuild_done")
+    finally:
+        await app.stop()
+
+
+def generate_asyncapi() -> str:
+    # fixed server address: the document must not depend on the local environment
+    app = create_app(ReportingSettings(nats_url="nats://127.0.0.1:4222"))
+    return stable_asyncapi_yaml(app.broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
+
+
+def _asyncapi_command(_: Sequence[str]) -> int:
+    changed = write_if_changed(ASYNCAPI_PATH, generate_asyncapi())
+    print(f"{ASYNCAPI_PATH} {'written' if changed else 'unchanged'}")
+    return 0
+
+
+def _rebuild_command(_: Sequence[str]) -> int:
+    settings = ReportingSettings()
+    observe(settings, settings.service_name)
+    migrate(settings)
+    try:
+        asyncio.run(rebuild(settings))
+    except TimeoutError as exc:
+        print(f"rebuild failed: {exc}")
+        return 1
+    print("rebuild done: projections replayed from the start of every stream")
+    return 0
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    settings = ReportingSettings()
+    return service_cli(
+        prog="sodan-reporting",
+        description="sodan reporting: projections and report API",
+        migrate=lambda: migrate(settings),
+        run=lambda: serve(settings),
+        extra={"asyncapi": _asyncapi_command, "rebuild": _rebuild_command},
+        argv=argv,
+    )

@@ -1,0 +1,154 @@
+"""What each event adds to the report figures: pure functions over plain data.
+
+Every consumer runs independently, so events of one case may arrive in any
+order (and again after a replay). The rules are therefore order-independent:
+a case fact is a merge (earliest times, highest urgency, union of counsellors)
+and each per-case count is made once, on a day that does not depend on order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from typing import Literal
+from uuid import UUID
+
+from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
+from sodan_shared.events.triage import URGENCY_RANK, MessageScored
+
+from sodan_reporting.days import tokyo_day
+
+Metric = Literal[
+    "messages_in",
+    "media_refused",
+    "messages_out",
+    "pushes_requested",
+    "pushes_failed",
+    "urgent_messages",
+    "cases_opened",
+    "cases_closed",
+    "urgent_cases",
+    "clients_new",
+]
+METRICS: tuple[Metric, ...] = (
+    "messages_in",
+    "media_refused",
+    "messages_out",
+    "pushes_requested",
+    "pushes_failed",
+    "urgent_messages",
+    "cases_opened",
+    "cases_closed",
+    "urgent_cases",
+    "clients_new",
+)
+URGENT_LEVELS = frozenset({"high", "critical"})
+
+
+@dataclass(frozen=True, order=True)
+class Increment:
+    day: date
+    channel: str
+    metric: Metric
+    delta: int = 1
+
+
+@dataclass(frozen=True)
+class CaseFact:
+    case_id: UUID
+    channel: str
+    opened_at: datetime | None = None
+    first_assigned_at: datetime | None = None
+    closed_at: datetime | None = None
+    max_urgency: str = "normal"
+    counsellor_ids: tuple[UUID, ...] = ()
+    urgent_counted: bool = False
+
+
+@dataclass(frozen=True)
+class CaseObservation:
+    """What one case event says about its case."""
+
+    opened_at: datetime | None = None
+    assigned_at: datetime | None = None
+    counsellor_id: UUID | None = None
+    closed_at: datetime | None = None
+    urgency: str | None = None
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    if a is None or b is None:
+        return a or b
+    return min(a, b)
+
+
+def merge_case(current: CaseFact, seen: CaseObservation) -> tuple[CaseFact, list[Increment]]:
+    """The case fact after one more observation, and the counts that changes."""
+    counts: list[Increment] = []
+    channel = current.channel
+    if current.opened_at is None and seen.opened_at is not None:
+        counts.append(Increment(tokyo_day(seen.opened_at), channel, "cases_opened"))
+    if current.closed_at is None and seen.closed_at is not None:
+        counts.append(Increment(tokyo_day(seen.closed_at), channel, "cases_closed"))
+    urgency = current.max_urgency
+    if seen.urgency is not None and URGENCY_RANK[seen.urgency] > URGENCY_RANK[urgency]:
+        urgency = seen.urgency
+    counsellors = current.counsellor_ids
+    if seen.counsellor_id is not None and seen.counsellor_id not in counsellors:
+        counsellors = (*counsellors, seen.counsellor_id)
+    merged = replace(
+        current,
+        opened_at=_earliest(current.opened_at, seen.opened_at),
+        first_assigned_at=_earliest(current.first_assigned_at, seen.assigned_at),
+        closed_at=_earliest(current.closed_at, seen.closed_at),
+        max_urgency=urgency,
+        counsellor_ids=counsellors,
+    )
+    # An urgent case counts once, on the day it was opened, whichever event
+    # (opening or a later urgency change) arrives first.
+    if merged.opened_at is not None and urgency in URGENT_LEVELS and not merged.urgent_counted:
+        counts.append(Increment(tokyo_day(merged.opened_at), channel, "urgent_cases"))
+        merged = replace(merged, urgent_counted=True)
+    return merged, counts
+
+
+def first_contact(
+    known: datetime | None, seen_at: datetime, *, channel: str
+) -> tuple[datetime, list[Increment]]:
+    """A client is new on the day of their earliest message, wherever it arrives in order."""
+    if known is None:
+        return seen_at, [Increment(tokyo_day(seen_at), channel, "clients_new")]
+    if seen_at >= known:
+        return known, []
+    old_day, new_day = tokyo_day(known), tokyo_day(seen_at)
+    if old_day == new_day:
+        return seen_at, []
+    return seen_at, [
+        Increment(old_day, channel, "clients_new", -1),
+        Increment(new_day, channel, "clients_new", 1),
+    ]
+
+
+def message_received_counts(event: MessageReceived) -> list[Increment]:
+    # The day a message belongs to is when the client sent it, not when a
+    # LINE redelivery brought it to us.
+    day = tokyo_day(event.payload.sent_at)
+    counts = [Increment(day, event.channel, "messages_in")]
+    if event.payload.refused:
+        counts.append(Increment(day, event.channel, "media_refused"))
+    return counts
+
+
+def message_scored_counts(event: MessageScored) -> list[Increment]:
+    if event.payload.level not in URGENT_LEVELS:
+        return []
+    return [Increment(tokyo_day(event.occurred_at), event.channel, "urgent_messages")]
+
+
+def push_requested_counts(event: PushRequested) -> list[Increment]:
+    return [Increment(tokyo_day(event.occurred_at), event.channel, "pushes_requested")]
+
+
+def push_result_counts(event: PushResult) -> list[Increment]:
+    metric: Metric = "messages_out" if event.payload.status == "sent" else "pushes_failed"
+    return [Increment(tokyo_day(event.occurred_at), event.channel, metric)]
