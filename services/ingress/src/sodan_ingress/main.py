@@ -5,9 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import uvicorn
+import yaml  # type: ignore[import-untyped]
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
@@ -89,11 +92,31 @@ def create_app(
     return app
 
 
+def _stable_order(document: str) -> str:
+    """FastStream keeps publishers in a WeakSet, so their order changes from run to
+    run; sort the sections that list them so the committed file can be compared."""
+    data: dict[str, Any] = yaml.safe_load(document)
+    for section in (data.get("channels"), data.get("operations")):
+        if isinstance(section, dict):
+            ordered = dict(sorted(section.items()))
+            section.clear()
+            section.update(ordered)
+    components = data.get("components") or {}
+    for key in ("messages", "schemas"):
+        if isinstance(components.get(key), dict):
+            components[key] = dict(sorted(components[key].items()))
+    out = StringIO(newline="\n")
+    yaml.dump(data, out, sort_keys=False)
+    return out.getvalue()
+
+
 def render_asyncapi() -> str:
     """The contract from code; fixed settings so the environment cannot change it."""
     settings = IngressSettings(environment="development", nats_url="nats://127.0.0.1:4222")
     broker: NatsBroker = create_app(settings).state.ingress.broker
-    return asyncapi_yaml(broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
+    return _stable_order(
+        asyncapi_yaml(broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
+    )
 
 
 async def serve(settings: IngressSettings) -> None:
