@@ -1,0 +1,1 @@
+"""Routing's own schema ``routing``: cases, counsellors, idempotency, outbox."""

@@ -1,0 +1,281 @@
+"""Routing's SQL, as keyword-only functions taking an explicit session.
+
+Lock order, everywhere: counsellor rows first (all of them, by staff_id), then
+case rows. That one order keeps replicas from deadlocking and makes the
+counsellor rows the gate every assignment passes through, so two transactions
+can never both give the same counsellor's last free slot away.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sodan_routing.assignment import Counsellor, QueuedCase
+from sodan_routing.db.tables import case_messages, cases, counsellors
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    case_id: UUID
+    channel: str
+    client_id: UUID
+    client_no: int | None
+    status: str
+    urgency: str
+    urgency_score: float
+    assigned_to: UUID | None
+    queued_at: datetime
+
+    @property
+    def announced(self) -> bool:
+        """Known to staff (CaseOpened sent): its first message has arrived."""
+        return self.client_no is not None
+
+
+_CASE_COLUMNS = (
+    cases.c.case_id,
+    cases.c.channel,
+    cases.c.client_id,
+    cases.c.client_no,
+    cases.c.status,
+    cases.c.urgency,
+    cases.c.urgency_score,
+    cases.c.assigned_to,
+    cases.c.queued_at,
+)
+_URGENCY_RANK = sql_case({"critical": 3, "high": 2, "medium": 1}, value=cases.c.urgency, else_=0)
+
+
+async def lock_counsellors(session: AsyncSession) -> list[Counsellor]:
+    rows = (
+        await session.execute(
+            select(counsellors).order_by(counsellors.c.staff_id).with_for_update()
+        )
+    ).all()
+    load_rows = await session.execute(
+        select(cases.c.assigned_to, func.count())
+        .where(cases.c.status == "assigned")
+        .group_by(cases.c.assigned_to)
+    )
+    loads: dict[UUID, int] = {staff_id: int(n) for staff_id, n in load_rows}
+    return [
+        Counsellor(
+            staff_id=r.staff_id,
+            role=r.role,
+            presence=r.presence,
+            capacity=r.capacity,
+            load=loads.get(r.staff_id, 0),
+            last_assigned_at=r.last_assigned_at,
+        )
+        for r in rows
+    ]
+
+
+async def upsert_counsellor(
+    session: AsyncSession,
+    *,
+    staff_id: UUID,
+    role: str,
+    presence: str,
+    capacity: int,
+    at: datetime,
+) -> bool:
+    """Apply a presence change unless a newer one was applied already (out-of-order delivery)."""
+    stmt = pg_insert(counsellors).values(
+        staff_id=staff_id, role=role, presence=presence, capacity=capacity, updated_at=at
+    )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[counsellors.c.staff_id],
+        set_={
+            "role": stmt.excluded.role,
+            "presence": stmt.excluded.presence,
+            "capacity": stmt.excluded.capacity,
+            "updated_at": stmt.excluded.updated_at,
+        },
+        where=counsellors.c.updated_at <= stmt.excluded.updated_at,
+    ).returning(counsellors.c.staff_id)
+    return (await session.execute(upsert)).first() is not None
+
+
+async def lock_queued_cases(session: AsyncSession, *, limit: int) -> list[QueuedCase]:
+    """The head of the queue; rows another transaction holds are skipped (it assigns them)."""
+    rows = (
+        await session.execute(
+            select(cases.c.case_id, cases.c.urgency, cases.c.queued_at)
+            .where(cases.c.status == "queued", cases.c.client_no.is_not(None))
+            .order_by(_URGENCY_RANK.desc(), cases.c.queued_at, cases.c.case_id)
+            .limit(limit)
+            .with_for_update(skip_locked=True, of=cases)
+        )
+    ).all()
+    return [QueuedCase(case_id=r.case_id, urgency=r.urgency, queued_at=r.queued_at) for r in rows]
+
+
+async def insert_case_if_none_open(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    channel: str,
+    client_id: UUID,
+    client_no: int | None,
+    queued_at: datetime,
+    first_message_event_id: UUID | None,
+    urgency: str = "normal",
+    urgency_score: float = 0.0,
+) -> bool:
+    """Open a queued case unless the client has one open (then False; waits for a racing opener)."""
+    stmt = (
+        pg_insert(cases)
+        .values(
+            case_id=case_id,
+            channel=channel,
+            client_id=client_id,
+            client_no=client_no,
+            status="queued",
+            urgency=urgency,
+            urgency_score=urgency_score,
+            queued_at=queued_at,
+            first_message_event_id=first_message_event_id,
+        )
+        .on_conflict_do_nothing(
+            index_elements=[cases.c.client_id], index_where=cases.c.status != "closed"
+        )
+        .returning(cases.c.case_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+def _case(row: object) -> CaseRow:
+    return CaseRow(**{c.name: getattr(row, c.name) for c in _CASE_COLUMNS})
+
+
+async def lock_open_case_of_client(session: AsyncSession, *, client_id: UUID) -> CaseRow | None:
+    row = (
+        await session.execute(
+            select(*_CASE_COLUMNS)
+            .where(cases.c.client_id == client_id, cases.c.status != "closed")
+            .with_for_update()
+        )
+    ).first()
+    return _case(row) if row else None
+
+
+async def lock_case(session: AsyncSession, *, case_id: UUID) -> CaseRow | None:
+    row = (
+        await session.execute(
+            select(*_CASE_COLUMNS).where(cases.c.case_id == case_id).with_for_update()
+        )
+    ).first()
+    return _case(row) if row else None
+
+
+async def case_of_message(session: AsyncSession, *, message_event_id: UUID) -> UUID | None:
+    return (
+        await session.execute(
+            select(case_messages.c.case_id).where(
+                case_messages.c.message_event_id == message_event_id
+            )
+        )
+    ).scalar_one_or_none()
+
+
+async def announce_case(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    client_no: int,
+    first_message_event_id: UUID,
+    sent_at: datetime,
+) -> None:
+    """A case opened from a score learns its client number from the first message."""
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(
+            client_no=client_no,
+            first_message_event_id=first_message_event_id,
+            queued_at=func.least(cases.c.queued_at, sent_at),
+        )
+    )
+
+
+async def record_message(
+    session: AsyncSession, *, case_id: UUID, message_event_id: UUID, sent_at: datetime
+) -> None:
+    await session.execute(
+        pg_insert(case_messages)
+        .values(message_event_id=message_event_id, case_id=case_id, sent_at=sent_at)
+        .on_conflict_do_nothing(index_elements=[case_messages.c.message_event_id])
+    )
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(
+            last_message_at=func.greatest(func.coalesce(cases.c.last_message_at, sent_at), sent_at)
+        )
+    )
+
+
+async def set_urgency(session: AsyncSession, *, case_id: UUID, urgency: str, score: float) -> None:
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(urgency=urgency, urgency_score=func.greatest(cases.c.urgency_score, score))
+    )
+
+
+async def assign_case(
+    session: AsyncSession, *, case_id: UUID, counsellor_id: UUID, at: datetime
+) -> CaseRow | None:
+    row = (
+        await session.execute(
+            update(cases)
+            .where(cases.c.case_id == case_id, cases.c.status == "queued")
+            .values(status="assigned", assigned_to=counsellor_id, assigned_at=at)
+            .returning(*_CASE_COLUMNS)
+        )
+    ).first()
+    if row is None:
+        return None
+    await session.execute(
+        update(counsellors)
+        .where(counsellors.c.staff_id == counsellor_id)
+        .values(last_assigned_at=at)
+    )
+    return _case(row)
+
+
+async def close_case(session: AsyncSession, *, case_id: UUID, at: datetime) -> None:
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(status="closed", closed_at=at)  # assigned_to kept: who handled it
+    )
+
+
+async def lock_assigned_cases_of(session: AsyncSession, *, staff_id: UUID) -> list[CaseRow]:
+    rows = (
+        await session.execute(
+            select(*_CASE_COLUMNS)
+            .where(cases.c.assigned_to == staff_id, cases.c.status == "assigned")
+            .order_by(cases.c.case_id)
+            .with_for_update()
+        )
+    ).all()
+    return [_case(r) for r in rows]
+
+
+async def requeue_case(session: AsyncSession, *, case_id: UUID) -> None:
+    # queued_at is kept: a returned case has waited longest and is served first
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(status="queued", assigned_to=None, assigned_at=None)
+    )

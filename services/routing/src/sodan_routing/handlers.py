@@ -1,0 +1,130 @@
+"""Routing's message topology: what it consumes, what it publishes.
+
+Handlers only parse (FastStream validates the typed event), call the unit of
+work in :mod:`sodan_routing.service`, and wake the outbox relay; returning acks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from faststream.middlewares import AckPolicy, ExceptionMiddleware
+from faststream.nats import NatsBroker, PullSub
+from pydantic import ValidationError
+from sodan_shared.events.console import CloseCase, StaffPresenceChanged
+from sodan_shared.events.line import MessageReceived
+from sodan_shared.events.triage import MessageScored
+from sodan_shared.logging import get_logger
+from sodan_shared.nats import jstream
+from sodan_shared.outbox import OutboxRelay
+from sodan_shared.subjects import (
+    CASE_ASSIGNED,
+    CASE_CLOSED,
+    CASE_OPENED,
+    CASE_REQUEUED,
+    CASE_URGENCY_CHANGED,
+    CLOSE_CASE,
+    MESSAGE_RECEIVED,
+    MESSAGE_SCORED,
+    STAFF_PRESENCE_CHANGED,
+    Subject,
+)
+
+from sodan_routing import service
+
+log = get_logger(__name__)
+
+_PUBLISHED: tuple[tuple[Subject, str], ...] = (
+    (CASE_OPENED, "A client's first message opened a queued case"),
+    (CASE_ASSIGNED, "A queued case was given to a counsellor (most urgent, then longest waiting)"),
+    (CASE_URGENCY_CHANGED, "A triage score raised a case's urgency"),
+    (CASE_CLOSED, "A counsellor closed a case"),
+    (CASE_REQUEUED, "An offline counsellor's case went back to the queue"),
+)
+
+
+@dataclass
+class RoutingDeps:
+    """Filled in at startup by ``main.create_app``."""
+
+    sessions: service.Sessions | None = None
+    relay: OutboxRelay | None = None
+
+    def ready(self) -> tuple[service.Sessions, OutboxRelay]:
+        assert self.sessions is not None and self.relay is not None, "app not started"
+        return self.sessions, self.relay
+
+
+def drop_invalid_events() -> ExceptionMiddleware:
+    """Ack (not redeliver forever) an event that does not match its schema."""
+
+    def on_invalid(exc: ValidationError) -> None:
+        log.error("routing.invalid_event", errors=exc.error_count())
+
+    return ExceptionMiddleware(handlers={ValidationError: on_invalid})
+
+
+def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
+    for subject, description in _PUBLISHED:
+        broker.publisher(
+            subject.name,
+            stream=jstream(subject.stream),
+            description=description,
+            schema=subject.event,
+        )
+
+    def pull() -> PullSub[Literal[False]]:
+        return PullSub(batch_size=20, timeout=1.0)
+
+    @broker.subscriber(
+        MESSAGE_RECEIVED.name,
+        stream=jstream(MESSAGE_RECEIVED.stream),
+        durable=service.MESSAGES_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Opens a case for a client without one, or adds the message to it",
+    )
+    async def on_message_received(event: MessageReceived) -> None:
+        sessions, relay = deps.ready()
+        if await service.handle_message_received(sessions, event):
+            relay.wake()
+
+    @broker.subscriber(
+        MESSAGE_SCORED.name,
+        stream=jstream(MESSAGE_SCORED.stream),
+        durable=service.SCORES_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Raises the urgency of the scored message's case (never lowers it)",
+    )
+    async def on_message_scored(event: MessageScored) -> None:
+        sessions, relay = deps.ready()
+        if await service.handle_message_scored(sessions, event):
+            relay.wake()
+
+    @broker.subscriber(
+        STAFF_PRESENCE_CHANGED.name,
+        stream=jstream(STAFF_PRESENCE_CHANGED.stream),
+        durable=service.STAFF_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Tracks who is available; assigns queued cases, requeues on offline",
+    )
+    async def on_staff_presence_changed(event: StaffPresenceChanged) -> None:
+        sessions, relay = deps.ready()
+        if await service.handle_staff_presence(sessions, event):
+            relay.wake()
+
+    @broker.subscriber(
+        CLOSE_CASE.name,
+        stream=jstream(CLOSE_CASE.stream),
+        durable=service.CLOSE_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Closes a case on a counsellor's command and refills their free slot",
+    )
+    async def on_close_case(command: CloseCase) -> None:
+        sessions, relay = deps.ready()
+        if await service.handle_close_case(sessions, command):
+            relay.wake()

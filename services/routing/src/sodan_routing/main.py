@@ -1,0 +1,146 @@
+"""Composition root of the routing service and its CLI (``sodan-routing``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import yaml  # type: ignore[import-untyped]  # no stubs installed
+from faststream import FastStream
+from faststream.nats import NatsBroker
+from opentelemetry.sdk.trace import TracerProvider
+from sodan_shared.asyncapi import asyncapi_yaml, write_if_changed
+from sodan_shared.crypto import migrate_keyring
+from sodan_shared.db.migrations import upgrade
+from sodan_shared.logging import get_logger
+from sodan_shared.outbox import OutboxRelay
+from sodan_shared.runtime import Database, broker_for, connect_and_declare, observe, service_cli
+
+from sodan_routing import service
+from sodan_routing.db.tables import SCHEMA, outbox
+from sodan_routing.handlers import RoutingDeps, drop_invalid_events, register_handlers
+from sodan_routing.settings import RoutingSettings
+
+log = get_logger(__name__)
+
+ASYNCAPI_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
+MIGRATIONS = Path(__file__).resolve().parent / "db" / "migrations"
+TITLE = "sodan routing"
+DESCRIPTION = (
+    "The case lifecycle: opens cases from client messages, queues them by urgency then "
+    "wait, assigns them to available counsellors by load and capacity, closes them."
+)
+
+
+def migrate(database_url: str) -> None:
+    """The keyring (shared, idempotent) and routing's own schema."""
+    migrate_keyring(database_url)
+    upgrade(database_url=database_url, script_location=MIGRATIONS, schema=SCHEMA)
+
+
+async def _sweep_forever(sessions: service.Sessions, relay: OutboxRelay, every: float) -> None:
+    while True:
+        await asyncio.sleep(every)
+        try:
+            if await service.sweep(sessions):
+                relay.wake()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # DB away: the next round tries again
+            log.warning("routing.sweep_failed", exc_info=True)
+
+
+def create_app(
+    settings: RoutingSettings, *, tracer_provider: TracerProvider | None = None
+) -> FastStream:
+    """The FastStream app; connects only when started (schema must be migrated)."""
+    return _compose(settings, tracer_provider)[0]
+
+
+def _compose(
+    settings: RoutingSettings, tracer_provider: TracerProvider | None
+) -> tuple[FastStream, NatsBroker]:
+    broker = broker_for(settings, tracer_provider)
+    broker.add_middleware(drop_invalid_events())
+    deps = RoutingDeps()
+    register_handlers(broker, deps)
+    resources: dict[str, object] = {}
+
+    async def connect() -> None:
+        db = Database.from_settings(settings)
+        js = await connect_and_declare(broker)
+        relay = OutboxRelay(db.sessions, outbox, js)
+        relay.start()
+        deps.sessions, deps.relay = db.sessions, relay
+        resources.update(db=db, relay=relay)
+
+    async def start_sweeping() -> None:
+        sessions, relay = deps.ready()
+        resources["sweeper"] = asyncio.create_task(
+            _sweep_forever(sessions, relay, settings.routing_sweep_interval_s),
+            name="routing-sweep",
+        )
+
+    async def stop_sweeping() -> None:
+        task = resources.pop("sweeper", None)
+        if isinstance(task, asyncio.Task):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def dispose() -> None:
+        relay = resources.pop("relay", None)
+        if isinstance(relay, OutboxRelay):
+            await relay.stop()
+        db = resources.pop("db", None)
+        if isinstance(db, Database):
+            await db.dispose()
+
+    app = FastStream(
+        broker,
+        on_startup=[connect],
+        after_startup=[start_sweeping],
+        on_shutdown=[stop_sweeping],
+        after_shutdown=[dispose],
+    )
+    return app, broker
+
+
+def asyncapi_document(settings: RoutingSettings | None = None) -> str:
+    # a fixed server address: the committed document must not depend on the environment
+    settings = settings or RoutingSettings(nats_url="nats://127.0.0.1:4222")
+    _, broker = _compose(settings, None)
+    document = asyncapi_yaml(broker, title=TITLE, description=DESCRIPTION)
+    # FastStream keeps publishers in a WeakSet, so their order varies between
+    # processes: sort the keys to make the committed document reproducible.
+    return str(yaml.safe_dump(yaml.safe_load(document), sort_keys=True, allow_unicode=True))
+
+
+def _asyncapi(args: Sequence[str]) -> int:
+    path = Path(args[0]) if args else ASYNCAPI_PATH
+    changed = write_if_changed(path, asyncapi_document())
+    print(f"{path}: {'written' if changed else 'unchanged'}")
+    return 0
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    async def run() -> None:
+        settings = RoutingSettings()
+        app = create_app(settings, tracer_provider=observe(settings, settings.service_name))
+        await app.run()
+
+    return service_cli(
+        prog="sodan-routing",
+        description=DESCRIPTION,
+        migrate=lambda: migrate(RoutingSettings().database_url),
+        run=run,
+        extra={"asyncapi": _asyncapi},
+        argv=argv,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(cli())

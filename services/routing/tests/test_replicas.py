@@ -1,0 +1,73 @@
+"""Three routing replicas on one database and one NATS: no double assignment,
+no capacity exceeded, no case lost."""
+
+from __future__ import annotations
+
+import asyncio
+from contextlib import AsyncExitStack
+from uuid import uuid4
+
+from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened
+from sodan_shared.testing.factories import make_cipher, make_message_received
+
+from .conftest import Rig, make_close, make_presence
+
+CLIENTS = 30
+CAPACITY = 3
+
+
+async def test_three_replicas_assign_every_case_once_within_capacity(rig: Rig) -> None:
+    counsellors = [uuid4(), uuid4()]
+    over_capacity: list[tuple[object, int]] = []
+    stop = asyncio.Event()
+
+    async def watch_capacity() -> None:
+        while not stop.is_set():
+            for row in await rig.rows(
+                "SELECT assigned_to, count(*) AS n FROM routing.cases "
+                "WHERE status = 'assigned' GROUP BY assigned_to"
+            ):
+                if row.n > CAPACITY:
+                    over_capacity.append((row.assigned_to, row.n))
+            await asyncio.sleep(0.05)
+
+    async with AsyncExitStack() as stack:
+        for _ in range(3):
+            await stack.enter_async_context(rig.app())
+        watcher = asyncio.create_task(watch_capacity())
+        await rig.publish(*(make_presence(c, capacity=CAPACITY) for c in counsellors))
+        messages = []
+        for n in range(CLIENTS):
+            cipher = make_cipher()
+            messages.append(make_message_received(cipher=cipher, client_no=n + 1))
+            if n % 3 == 0:  # some clients write twice: still one case each
+                messages.append(make_message_received(cipher=cipher, client_no=n + 1))
+        await asyncio.gather(*(rig.publish(m) for m in messages))
+
+        # drain the queue: close what is assigned until every case was served
+        closed: set[object] = set()
+        while len(closed) < CLIENTS:
+            await rig.cases.wait_for(
+                lambda log: len(log.of(CaseAssigned)) >= min(CLIENTS, len(closed) + 2 * CAPACITY),
+                timeout=20,
+            )
+            for event in rig.cases.of(CaseAssigned):
+                if event.payload.case_id not in closed:
+                    closed.add(event.payload.case_id)
+                    await rig.publish(
+                        make_close(event.payload.case_id, event.payload.counsellor_id)
+                    )
+        await rig.cases.wait_for(lambda log: len(log.of(CaseClosed)) == CLIENTS, timeout=20)
+        stop.set()
+        await watcher
+
+    opened = rig.cases.of(CaseOpened)
+    assigned = rig.cases.of(CaseAssigned)
+    assert len(opened) == CLIENTS
+    assert len({e.payload.client_id for e in opened}) == CLIENTS
+    assert len(assigned) == CLIENTS, "every case assigned exactly once"
+    assert {e.payload.case_id for e in assigned} == {e.payload.case_id for e in opened}
+    assert {e.payload.counsellor_id for e in assigned} <= set(counsellors)
+    assert over_capacity == []
+    rows = await rig.rows("SELECT status, count(*) AS n FROM routing.cases GROUP BY status")
+    assert [(r.status, r.n) for r in rows] == [("closed", CLIENTS)]
