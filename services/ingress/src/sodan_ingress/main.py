@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from io import StringIO
 from pathlib import Path
-from typing import Any
 
 import uvicorn
-import yaml  # type: ignore[import-untyped]
 from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
-from sodan_shared.asyncapi import asyncapi_yaml, write_if_changed
+from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
 from sodan_shared.events.line import MessageReceived, PushResult, WebhookRejected
 from sodan_shared.nats import jstream
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
@@ -92,31 +88,11 @@ def create_app(
     return app
 
 
-def _stable_order(document: str) -> str:
-    """FastStream keeps publishers in a WeakSet, so their order changes from run to
-    run; sort the sections that list them so the committed file can be compared."""
-    data: dict[str, Any] = yaml.safe_load(document)
-    for section in (data.get("channels"), data.get("operations")):
-        if isinstance(section, dict):
-            ordered = dict(sorted(section.items()))
-            section.clear()
-            section.update(ordered)
-    components = data.get("components") or {}
-    for key in ("messages", "schemas"):
-        if isinstance(components.get(key), dict):
-            components[key] = dict(sorted(components[key].items()))
-    out = StringIO(newline="\n")
-    yaml.dump(data, out, sort_keys=False)
-    return out.getvalue()
-
-
 def render_asyncapi() -> str:
     """The contract from code; fixed settings so the environment cannot change it."""
     settings = IngressSettings(environment="development", nats_url="nats://127.0.0.1:4222")
     broker: NatsBroker = create_app(settings).state.ingress.broker
-    return _stable_order(
-        asyncapi_yaml(broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
-    )
+    return asyncapi_yaml(broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
 
 
 async def serve(settings: IngressSettings) -> None:
@@ -128,18 +104,6 @@ async def serve(settings: IngressSettings) -> None:
     await uvicorn.Server(config).serve()
 
 
-def _asyncapi_command(args: Sequence[str]) -> int:
-    """``sodan-ingress asyncapi [PATH|-]``: write the generated contract."""
-    content = render_asyncapi()
-    if args and args[0] == "-":
-        sys.stdout.write(content)
-        return 0
-    path = Path(args[0]) if args else ASYNCAPI_PATH
-    changed = write_if_changed(path, content)
-    print(f"{path}: {'updated' if changed else 'unchanged'}")
-    return 0
-
-
 def cli(argv: Sequence[str] | None = None) -> int:
     settings = IngressSettings()
     return service_cli(
@@ -147,6 +111,6 @@ def cli(argv: Sequence[str] | None = None) -> int:
         description="LINE webhook intake and push delivery",
         migrate=lambda: migrate(settings.database_url),
         run=lambda: serve(settings),
-        extra={"asyncapi": _asyncapi_command},
+        extra={"asyncapi": asyncapi_command(render_asyncapi, ASYNCAPI_PATH)},
         argv=argv,
     )
