@@ -8,7 +8,9 @@ BOOTSTRAP := $(ROOT)/.run/bootstrap
 UV := $(shell command -v uv 2>/dev/null || echo $(BOOTSTRAP)/bin/uv)
 VENV := $(ROOT)/.venv
 PY := $(VENV)/bin/python
-SRC := shared/src services/*/src tools/*/src deploy/local/src
+# mypy by package name: the source folders are on mypy_path (pyproject.toml)
+PACKAGES := sodan_shared sodan_ingress sodan_triage sodan_routing sodan_console \
+	sodan_reporting sodan_backup line_simulator sodan_devstack
 
 .PHONY: run stop status install system-deps lint typecheck test asyncapi docs clean help
 
@@ -45,7 +47,7 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 
 typecheck: install
-	$(VENV)/bin/mypy $(SRC)
+	$(VENV)/bin/mypy $(addprefix -p ,$(PACKAGES))
 
 test: install system-deps lint typecheck
 	$(VENV)/bin/pytest
