@@ -14,14 +14,16 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from faststream.middlewares import ExceptionMiddleware
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from sodan_shared.crypto import Keyring, MasterKeys
 from sodan_shared.db import create_engine, session_factory
-from sodan_shared.logging import configure_logging
+from sodan_shared.logging import configure_logging, get_logger
 from sodan_shared.nats import create_broker, ensure_streams
 from sodan_shared.settings import SodanSettings
 from sodan_shared.tracing import configure_tracing
@@ -56,16 +58,29 @@ def keyring_for(settings: SodanSettings, db: Database) -> Keyring:
     return Keyring(db.sessions, master)
 
 
+def drop_invalid_events(service: str) -> ExceptionMiddleware:
+    """Ack, log and skip an event that does not match its schema: redelivering it
+    would fail the same way forever and hold up everything behind it."""
+    log = get_logger(__name__)
+
+    def on_invalid(exc: ValidationError) -> None:
+        log.error(f"{service}.invalid_event", errors=exc.error_count())
+
+    return ExceptionMiddleware(handlers={ValidationError: on_invalid})
+
+
 def broker_for(settings: SodanSettings, tracer_provider: TracerProvider | None) -> NatsBroker:
     # Reconnect forever: a NATS restart must not kill the service; JetStream
     # redelivers whatever was not acked meanwhile.
-    return create_broker(
+    broker = create_broker(
         settings.nats_url,
         tracer_provider=tracer_provider,
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         name=f"{settings.service_name}@{instance_name(settings)}",
     )
+    broker.add_middleware(drop_invalid_events(settings.service_name))
+    return broker
 
 
 async def connect_and_declare(broker: NatsBroker) -> JetStreamContext:

@@ -9,9 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from faststream.middlewares import AckPolicy, ExceptionMiddleware
+from faststream.middlewares import AckPolicy
 from faststream.nats import NatsBroker, PullSub
-from pydantic import ValidationError
 from sodan_shared.events.console import CloseCase, StaffPresenceChanged
 from sodan_shared.events.line import MessageReceived
 from sodan_shared.events.triage import MessageScored
@@ -54,15 +53,6 @@ class RoutingDeps:
     def ready(self) -> tuple[service.Sessions, OutboxRelay]:
         assert self.sessions is not None and self.relay is not None, "app not started"
         return self.sessions, self.relay
-
-
-def drop_invalid_events() -> ExceptionMiddleware:
-    """Ack (not redeliver forever) an event that does not match its schema."""
-
-    def on_invalid(exc: ValidationError) -> None:
-        log.error("routing.invalid_event", errors=exc.error_count())
-
-    return ExceptionMiddleware(handlers={ValidationError: on_invalid})
 
 
 def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:

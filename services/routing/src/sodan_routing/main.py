@@ -8,11 +8,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml  # type: ignore[import-untyped]  # no stubs installed
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
-from sodan_shared.asyncapi import asyncapi_yaml, write_if_changed
+from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
 from sodan_shared.crypto import migrate_keyring
 from sodan_shared.db.migrations import upgrade
 from sodan_shared.logging import get_logger
@@ -21,7 +20,7 @@ from sodan_shared.runtime import Database, broker_for, connect_and_declare, obse
 
 from sodan_routing import service
 from sodan_routing.db.tables import SCHEMA, outbox
-from sodan_routing.handlers import RoutingDeps, drop_invalid_events, register_handlers
+from sodan_routing.handlers import RoutingDeps, register_handlers
 from sodan_routing.settings import RoutingSettings
 
 log = get_logger(__name__)
@@ -64,7 +63,6 @@ def _compose(
     settings: RoutingSettings, tracer_provider: TracerProvider | None
 ) -> tuple[FastStream, NatsBroker]:
     broker = broker_for(settings, tracer_provider)
-    broker.add_middleware(drop_invalid_events())
     deps = RoutingDeps()
     register_handlers(broker, deps)
     resources: dict[str, object] = {}
@@ -113,17 +111,7 @@ def asyncapi_document(settings: RoutingSettings | None = None) -> str:
     # a fixed server address: the committed document must not depend on the environment
     settings = settings or RoutingSettings(nats_url="nats://127.0.0.1:4222")
     _, broker = _compose(settings, None)
-    document = asyncapi_yaml(broker, title=TITLE, description=DESCRIPTION)
-    # FastStream keeps publishers in a WeakSet, so their order varies between
-    # processes: sort the keys to make the committed document reproducible.
-    return str(yaml.safe_dump(yaml.safe_load(document), sort_keys=True, allow_unicode=True))
-
-
-def _asyncapi(args: Sequence[str]) -> int:
-    path = Path(args[0]) if args else ASYNCAPI_PATH
-    changed = write_if_changed(path, asyncapi_document())
-    print(f"{path}: {'written' if changed else 'unchanged'}")
-    return 0
+    return asyncapi_yaml(broker, title=TITLE, description=DESCRIPTION)
 
 
 def cli(argv: Sequence[str] | None = None) -> int:
@@ -137,7 +125,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
         description=DESCRIPTION,
         migrate=lambda: migrate(RoutingSettings().database_url),
         run=run,
-        extra={"asyncapi": _asyncapi},
+        extra={"asyncapi": asyncapi_command(asyncapi_document, ASYNCAPI_PATH)},
         argv=argv,
     )
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import uuid5
 
-from faststream.middlewares import AckPolicy, ExceptionMiddleware
+from faststream.middlewares import AckPolicy
 from faststream.nats import NatsBroker, PullSub
 from nats.js import JetStreamContext
-from pydantic import ValidationError
 from sodan_shared.crypto import KeyDestroyedError, Keyring, SealedValueError
 from sodan_shared.events.line import MessageReceived
 from sodan_shared.events.triage import MessageScored, MessageScoredV1, UrgencyMatch
@@ -53,15 +52,6 @@ def scored_event(received: MessageReceived, scored: Scored) -> MessageScored:
             lexicon_version=scored.lexicon_version,
         ),
     )
-
-
-def drop_invalid_events() -> ExceptionMiddleware:
-    """Ack (not redeliver forever) an event that does not match its schema."""
-
-    def on_invalid(exc: ValidationError) -> None:
-        log.error("triage.invalid_event", errors=exc.error_count())
-
-    return ExceptionMiddleware(handlers={ValidationError: on_invalid})
 
 
 def register_handlers(broker: NatsBroker, deps: TriageDeps) -> None:

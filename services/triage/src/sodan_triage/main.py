@@ -9,7 +9,7 @@ from pathlib import Path
 from faststream import FastStream
 from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
-from sodan_shared.asyncapi import asyncapi_yaml, write_if_changed
+from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
 from sodan_shared.crypto import migrate_keyring
 from sodan_shared.runtime import (
     Database,
@@ -20,7 +20,7 @@ from sodan_shared.runtime import (
     service_cli,
 )
 
-from sodan_triage.handlers import TriageDeps, drop_invalid_events, register_handlers
+from sodan_triage.handlers import TriageDeps, register_handlers
 from sodan_triage.lexicon import load_lexicon
 from sodan_triage.scoring import Scorer
 from sodan_triage.settings import TriageSettings
@@ -41,7 +41,6 @@ def _compose(
     settings: TriageSettings, tracer_provider: TracerProvider | None
 ) -> tuple[FastStream, NatsBroker]:
     broker = broker_for(settings, tracer_provider)
-    broker.add_middleware(drop_invalid_events())
     deps = TriageDeps(scorer=Scorer(load_lexicon()))
     register_handlers(broker, deps)
     databases: list[Database] = []
@@ -66,13 +65,6 @@ def asyncapi_document(settings: TriageSettings | None = None) -> str:
     return asyncapi_yaml(broker, title=TITLE, description=DESCRIPTION)
 
 
-def _asyncapi(args: Sequence[str]) -> int:
-    path = Path(args[0]) if args else ASYNCAPI_PATH
-    changed = write_if_changed(path, asyncapi_document())
-    print(f"{path}: {'written' if changed else 'unchanged'}")
-    return 0
-
-
 def cli(argv: Sequence[str] | None = None) -> int:
     def migrate() -> None:
         # triage has no tables of its own; it reads the shared keyring
@@ -88,7 +80,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
         description=DESCRIPTION,
         migrate=migrate,
         run=run,
-        extra={"asyncapi": _asyncapi},
+        extra={"asyncapi": asyncapi_command(asyncapi_document, ASYNCAPI_PATH)},
         argv=argv,
     )
 
