@@ -1,0 +1,224 @@
+"""The case list, a case's conversation, replies and closing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+from uuid import UUID, uuid4, uuid5
+
+from fastapi import APIRouter, HTTPException, Query, status
+from sodan_shared.crypto import ClientCipher, KeyDestroyedError, SealedValueError
+from sodan_shared.db import transaction
+from sodan_shared.db.idempotency import add_to_outbox
+from sodan_shared.events.console import CloseCase, CloseCaseV1
+from sodan_shared.events.line import PushRequested, PushRequestedV1
+from sodan_shared.events.triage import UrgencyLevel
+from sodan_shared.logging import get_logger
+
+from sodan_console.api.deps import Csrf, CurrentStaff, Staff, StateDep
+from sodan_console.api.schemas import (
+    Accepted,
+    CaseDetail,
+    CasePublic,
+    CasesPublic,
+    CaseStatus,
+    MessagePublic,
+    ReplyIn,
+)
+from sodan_console.cursor import BadCursorError, CaseCursor
+from sodan_console.db import queries
+from sodan_console.db.tables import outbox
+from sodan_console.policy import CaseFacts, can_act_on_case, can_view_case, client_label
+from sodan_console.state import ConsoleState
+
+log = get_logger(__name__)
+router = APIRouter(prefix="/api/cases", tags=["cases"])
+
+TEXT_PURPOSE = "message.text"
+CASE_NOT_FOUND = "相談が見つかりません"
+
+
+def _case_public(row: Any, staff: Staff) -> CasePublic:
+    facts = CaseFacts(status=row.status, assigned_to=row.assigned_to)
+    return CasePublic(
+        case_id=row.case_id,
+        client_label=client_label(row.client_no),
+        status=row.status,
+        urgency=row.urgency,
+        opened_at=row.opened_at,
+        assigned_to=row.assigned_to,
+        assignee_name=row.assignee_name,
+        assigned_at=row.assigned_at,
+        closed_at=row.closed_at,
+        last_message_at=row.last_message_at,
+        can_act=row.status != "closed" and can_act_on_case(staff.viewer, facts),
+    )
+
+
+def _message_public(row: Any, cipher: ClientCipher | None) -> MessagePublic:
+    text: str | None = None
+    unreadable = False
+    if row.body is not None:
+        if cipher is None:
+            unreadable = True
+        else:
+            try:
+                text = cipher.open(TEXT_PURPOSE, row.body)
+            except SealedValueError:
+                unreadable = True
+    return MessagePublic(
+        message_id=row.message_id,
+        case_id=row.case_id,
+        direction=row.direction,
+        kind=row.kind or "unknown",
+        text=text,
+        unreadable=unreadable,
+        sent_at=row.sent_at,
+        urgency=row.urgency,
+        matched_terms=list(row.matched_terms or []),
+        delivery=row.delivery,
+        staff_name=row.staff_name,
+    )
+
+
+async def _cipher_or_none(state: ConsoleState, client_id: UUID) -> ClientCipher | None:
+    try:
+        return await state.keyring.cipher(client_id)
+    except KeyDestroyedError:
+        return None  # the client was erased: their texts are gone for good
+    except LookupError:
+        log.warning("console.client_key_missing", client_id=str(client_id))
+        return None
+
+
+async def _visible_case(state: ConsoleState, staff: Staff, case_id: UUID) -> Any:
+    async with state.db.sessions() as session:
+        row = await queries.get_case(session, case_id=case_id)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, CASE_NOT_FOUND)
+    if not can_view_case(staff.viewer, CaseFacts(row.status, row.assigned_to)):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "この相談を表示する権限がありません")
+    return row
+
+
+async def _actionable_case(state: ConsoleState, staff: Staff, case_id: UUID) -> Any:
+    row = await _visible_case(state, staff, case_id)
+    if not can_act_on_case(staff.viewer, CaseFacts(row.status, row.assigned_to)):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "担当の相談員またはスーパーバイザーのみ操作できます",
+        )
+    if row.status == "closed":
+        raise HTTPException(status.HTTP_409_CONFLICT, "この相談はすでに終了しています")
+    return row
+
+
+@router.get("")
+async def list_cases(
+    staff: CurrentStaff,
+    state: StateDep,
+    status_: Annotated[list[CaseStatus] | None, Query(alias="status")] = None,
+    urgency: Annotated[list[UrgencyLevel] | None, Query()] = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int | None, Query(ge=1, le=200)] = None,
+) -> CasesPublic:
+    try:
+        after = CaseCursor.decode(cursor) if cursor else None
+    except BadCursorError:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, "カーソルの形式が正しくありません"
+        ) from None
+    page = limit or state.settings.console_case_page_size
+    async with state.db.sessions() as session:
+        rows = await queries.list_cases(
+            session,
+            viewer=staff.viewer,
+            statuses=status_ or ["queued", "assigned"],
+            urgencies=urgency,
+            after=after,
+            limit=page + 1,
+        )
+    items = [_case_public(r, staff) for r in rows[:page]]
+    next_cursor = None
+    if len(rows) > page:
+        last = rows[page - 1]
+        next_cursor = CaseCursor(last.urgency_rank, last.opened_at, last.case_id).encode()
+    return CasesPublic(items=items, next_cursor=next_cursor)
+
+
+@router.get("/{case_id}")
+async def get_case(case_id: UUID, staff: CurrentStaff, state: StateDep) -> CaseDetail:
+    row = await _visible_case(state, staff, case_id)
+    async with state.db.sessions() as session:
+        rows = await queries.client_messages(
+            session, client_id=row.client_id, limit=state.settings.console_chat_history_limit
+        )
+    cipher = await _cipher_or_none(state, row.client_id)
+    return CaseDetail(
+        case=_case_public(row, staff), messages=[_message_public(m, cipher) for m in rows]
+    )
+
+
+@router.post("/{case_id}/replies", status_code=status.HTTP_202_ACCEPTED, dependencies=[Csrf])
+async def reply(case_id: UUID, body: ReplyIn, staff: CurrentStaff, state: StateDep) -> Accepted:
+    row = await _actionable_case(state, staff, case_id)
+    cipher = await _cipher_or_none(state, row.client_id)
+    if cipher is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "この相談者には送信できません（鍵がありません）"
+        )
+    sealed = cipher.seal(TEXT_PURPOSE, body.text)
+    message_id = uuid4()
+    now = datetime.now(UTC)
+    push = PushRequested.new(
+        channel=row.channel,
+        event_id=uuid5(message_id, "push-requested"),
+        payload=PushRequestedV1(
+            push_id=message_id,
+            client_id=row.client_id,
+            case_id=row.case_id,
+            texts=[sealed],
+            origin="counsellor",
+            staff_id=staff.staff_id,
+        ),
+    )
+    async with transaction(state.db.sessions) as session:
+        await queries.add_outbound_message(
+            session,
+            message_id=message_id,
+            client_id=row.client_id,
+            case_id=row.case_id,
+            body=sealed,
+            staff_id=staff.staff_id,
+            sent_at=now,
+        )
+        await add_to_outbox(session, outbox, push)
+    state.wake_relay()
+    log.info("console.reply_queued", case_id=str(case_id), push_id=str(message_id))
+    return Accepted(
+        message=MessagePublic(
+            message_id=message_id,
+            case_id=row.case_id,
+            direction="out",
+            kind="text",
+            text=body.text,
+            sent_at=now,
+            urgency=None,
+            matched_terms=[],
+            delivery="pending",
+            staff_name=staff.display_name,
+        )
+    )
+
+
+@router.post("/{case_id}/close", status_code=status.HTTP_202_ACCEPTED, dependencies=[Csrf])
+async def close(case_id: UUID, staff: CurrentStaff, state: StateDep) -> Accepted:
+    row = await _actionable_case(state, staff, case_id)
+    command = CloseCase.new(
+        channel=row.channel, payload=CloseCaseV1(case_id=row.case_id, staff_id=staff.staff_id)
+    )
+    async with transaction(state.db.sessions) as session:
+        await add_to_outbox(session, outbox, command)
+    state.wake_relay()
+    log.info("console.close_requested", case_id=str(case_id), staff_id=str(staff.staff_id))
+    return Accepted()

@@ -1,0 +1,103 @@
+"""Request dependencies: the process state, the logged-in staff member, CSRF."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+from uuid import UUID
+
+from fastapi import Depends, HTTPException, Request, status
+from sodan_shared.db import transaction
+
+from sodan_console.auth import SessionTimes, session_is_live, should_touch, token_digest
+from sodan_console.db import queries
+from sodan_console.policy import Role, Viewer
+from sodan_console.state import ConsoleState
+
+SESSION_COOKIE = "sodan_session"
+CSRF_HEADER = "X-Requested-With"
+CSRF_VALUE = "sodan"
+
+
+def get_state(request: Request) -> ConsoleState:
+    state: ConsoleState = request.app.state.console
+    return state
+
+
+StateDep = Annotated[ConsoleState, Depends(get_state)]
+
+
+@dataclass(frozen=True)
+class Staff:
+    staff_id: UUID
+    login: str
+    display_name: str
+    role: Role
+    presence: str
+    capacity: int
+    token_hash: bytes
+
+    @property
+    def viewer(self) -> Viewer:
+        return Viewer(staff_id=self.staff_id, role=self.role)
+
+
+async def current_staff(request: Request, state: StateDep) -> Staff:
+    return await staff_for_token(state, request.cookies.get(SESSION_COOKIE), touch=True)
+
+
+async def staff_for_token(state: ConsoleState, token: str | None, *, touch: bool) -> Staff:
+    """The staff member behind a session token; 401 when absent, unknown or expired.
+
+    ``touch`` counts the request as activity for the idle timeout (the open live
+    stream does not: an unattended console must still time out).
+    """
+    if not token:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "ログインしてください")
+    digest = token_digest(token)
+    now = datetime.now(UTC)
+    settings = state.settings
+    async with transaction(state.db.sessions) as session:
+        row = await queries.session_with_staff(session, token_hash=digest)
+        if row is None:
+            raise HTTPException(status.HTTP_401_UNAUTHORIZED, "ログインしてください")
+        times = SessionTimes(row.created_at, row.last_seen_at, row.expires_at)
+        idle = timedelta(minutes=settings.console_session_idle_minutes)
+        if not session_is_live(times, now=now, idle=idle):
+            await queries.delete_session(session, token_hash=digest)
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "一定時間操作がなかったため、ログアウトしました。もう一度ログインしてください",
+            )
+        if touch and should_touch(row.last_seen_at, now=now):
+            await queries.touch_session(session, token_hash=digest, now=now)
+    return Staff(
+        staff_id=row.staff_id,
+        login=row.login,
+        display_name=row.display_name,
+        role=row.role,
+        presence=row.presence,
+        capacity=row.capacity,
+        token_hash=digest,
+    )
+
+
+CurrentStaff = Annotated[Staff, Depends(current_staff)]
+
+
+def require_csrf_header(request: Request) -> None:
+    """State-changing requests must carry a custom header a cross-site form cannot set.
+
+    Together with SameSite=Strict cookies this blocks cross-site request forgery:
+    a browser only sends a custom header cross-origin after a CORS preflight,
+    which this API never approves.
+    """
+    if request.headers.get(CSRF_HEADER) != CSRF_VALUE:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "不正なリクエストです（X-Requested-With ヘッダーが必要です）",
+        )
+
+
+Csrf = Depends(require_csrf_header)

@@ -1,0 +1,90 @@
+"""Request and response bodies of the console API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sodan_shared.events.console import Presence, StaffRole
+from sodan_shared.events.triage import UrgencyLevel
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class LoginIn(_In):
+    login: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class PresenceIn(_In):
+    presence: Presence
+
+
+class ReplyIn(_In):
+    text: str = Field(min_length=1, max_length=5000)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("blank")
+        return value
+
+
+class StaffPublic(BaseModel):
+    staff_id: UUID
+    login: str
+    display_name: str
+    role: StaffRole
+    presence: Presence
+    capacity: int
+
+
+CaseStatus = Literal["queued", "assigned", "closed"]
+
+
+class CasePublic(BaseModel):
+    case_id: UUID
+    client_label: str = Field(description="C-000123; the LINE user id is never exposed")
+    status: CaseStatus
+    urgency: UrgencyLevel
+    opened_at: datetime
+    assigned_to: UUID | None
+    assignee_name: str | None
+    assigned_at: datetime | None
+    closed_at: datetime | None
+    last_message_at: datetime | None
+    can_act: bool = Field(description="Whether the viewer may reply to and close it")
+
+
+class CasesPublic(BaseModel):
+    items: list[CasePublic]
+    next_cursor: str | None
+
+
+class MessagePublic(BaseModel):
+    message_id: UUID
+    case_id: UUID | None
+    direction: Literal["in", "out"]
+    kind: str
+    text: str | None = Field(description="Decrypted text; None for non-text or unreadable")
+    unreadable: bool = False
+    sent_at: datetime
+    urgency: UrgencyLevel | None
+    matched_terms: list[str]
+    delivery: Literal["pending", "sent", "failed"] | None
+    staff_name: str | None
+
+
+class CaseDetail(BaseModel):
+    case: CasePublic
+    messages: list[MessagePublic]
+
+
+class Accepted(BaseModel):
+    status: Literal["accepted"] = "accepted"
+    message: MessagePublic | None = None

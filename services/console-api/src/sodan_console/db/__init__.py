@@ -1,0 +1,1 @@
+"""console-api's own schema ``console``."""

@@ -1,0 +1,534 @@
+"""Reads and writes of the ``console`` schema: keyword-only, explicit session."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from sodan_shared.events.triage import URGENCY_RANK
+from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sodan_console.cursor import CaseCursor
+from sodan_console.db.tables import cases, clients, messages, sessions, staff
+from sodan_console.policy import Viewer, sees_every_case
+
+# --- staff and sessions -----------------------------------------------------
+
+
+async def staff_by_login(session: AsyncSession, *, login: str) -> Any:
+    return (await session.execute(select(staff).where(staff.c.login == login))).first()
+
+
+async def staff_by_id(session: AsyncSession, *, staff_id: UUID) -> Any:
+    return (await session.execute(select(staff).where(staff.c.staff_id == staff_id))).first()
+
+
+async def set_password_hash(session: AsyncSession, *, staff_id: UUID, password_hash: str) -> None:
+    await session.execute(
+        update(staff).where(staff.c.staff_id == staff_id).values(password_hash=password_hash)
+    )
+
+
+async def upsert_staff(
+    session: AsyncSession,
+    *,
+    staff_id: UUID,
+    login: str,
+    display_name: str,
+    role: str,
+    password_hash: str,
+    capacity: int = 3,
+) -> None:
+    stmt = pg_insert(staff).values(
+        staff_id=staff_id,
+        login=login,
+        display_name=display_name,
+        role=role,
+        password_hash=password_hash,
+        capacity=capacity,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[staff.c.login],
+            set_={
+                "display_name": stmt.excluded.display_name,
+                "role": stmt.excluded.role,
+                "password_hash": stmt.excluded.password_hash,
+                "disabled": False,
+            },
+        )
+    )
+
+
+async def set_presence(
+    session: AsyncSession, *, staff_id: UUID, presence: str, now: datetime
+) -> Any:
+    return (
+        await session.execute(
+            update(staff)
+            .where(staff.c.staff_id == staff_id)
+            .values(presence=presence, presence_changed_at=now)
+            .returning(staff)
+        )
+    ).one()
+
+
+async def create_session(
+    session: AsyncSession, *, token_hash: bytes, staff_id: UUID, now: datetime, expires_at: datetime
+) -> None:
+    await session.execute(
+        sessions.insert().values(
+            token_hash=token_hash,
+            staff_id=staff_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=expires_at,
+        )
+    )
+
+
+async def session_with_staff(session: AsyncSession, *, token_hash: bytes) -> Any:
+    """The session and its staff member, or None; disabled staff have no session."""
+    query = (
+        select(
+            sessions.c.created_at,
+            sessions.c.last_seen_at,
+            sessions.c.expires_at,
+            staff.c.staff_id,
+            staff.c.login,
+            staff.c.display_name,
+            staff.c.role,
+            staff.c.capacity,
+            staff.c.presence,
+        )
+        .join(staff, staff.c.staff_id == sessions.c.staff_id)
+        .where(sessions.c.token_hash == token_hash, staff.c.disabled.is_(False))
+    )
+    return (await session.execute(query)).first()
+
+
+async def touch_session(session: AsyncSession, *, token_hash: bytes, now: datetime) -> None:
+    await session.execute(
+        update(sessions).where(sessions.c.token_hash == token_hash).values(last_seen_at=now)
+    )
+
+
+async def delete_session(session: AsyncSession, *, token_hash: bytes) -> None:
+    await session.execute(delete(sessions).where(sessions.c.token_hash == token_hash))
+
+
+async def purge_expired_sessions(session: AsyncSession, *, now: datetime) -> None:
+    await session.execute(delete(sessions).where(sessions.c.expires_at < now))
+
+
+# --- projections fed by the stream ---------------------------------------------
+
+
+async def upsert_client(
+    session: AsyncSession, *, client_id: UUID, client_no: int, channel: str, seen_at: datetime
+) -> None:
+    stmt = pg_insert(clients).values(
+        client_id=client_id, client_no=client_no, channel=channel, first_seen_at=seen_at
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[clients.c.client_id],
+            set_={
+                "first_seen_at": func.least(clients.c.first_seen_at, stmt.excluded.first_seen_at)
+            },
+        )
+    )
+
+
+async def upsert_inbound_message(
+    session: AsyncSession,
+    *,
+    message_id: UUID,
+    client_id: UUID,
+    kind: str,
+    body: str | None,
+    sent_at: datetime,
+) -> None:
+    stmt = pg_insert(messages).values(
+        message_id=message_id,
+        client_id=client_id,
+        direction="in",
+        kind=kind,
+        body=body,
+        sent_at=sent_at,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[messages.c.message_id],
+            set_={"kind": stmt.excluded.kind, "body": stmt.excluded.body, "sent_at": sent_at},
+        )
+    )
+
+
+async def upsert_message_score(
+    session: AsyncSession,
+    *,
+    message_id: UUID,
+    client_id: UUID,
+    urgency: str,
+    matched_terms: list[str],
+) -> None:
+    stmt = pg_insert(messages).values(
+        message_id=message_id,
+        client_id=client_id,
+        direction="in",
+        urgency=urgency,
+        matched_terms=matched_terms,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[messages.c.message_id],
+            set_={"urgency": urgency, "matched_terms": stmt.excluded.matched_terms},
+        )
+    )
+
+
+async def note_client_message(
+    session: AsyncSession, *, client_id: UUID, client_no: int, at: datetime
+) -> list[UUID]:
+    """A client wrote: bump their cases' last message time; returns those case ids."""
+    rows = await session.execute(
+        update(cases)
+        .where(cases.c.client_id == client_id)
+        .values(
+            last_message_at=func.greatest(func.coalesce(cases.c.last_message_at, at), at),
+            client_no=func.coalesce(cases.c.client_no, client_no),
+            updated_at=func.now(),
+        )
+        .returning(cases.c.case_id)
+    )
+    return [r.case_id for r in rows]
+
+
+async def _latest_message_at(session: AsyncSession, client_id: UUID) -> datetime | None:
+    latest: datetime | None = (
+        await session.execute(
+            select(func.max(messages.c.sent_at)).where(
+                messages.c.client_id == client_id, messages.c.direction == "in"
+            )
+        )
+    ).scalar()
+    return latest
+
+
+def _status_at_least(new: str) -> Any:
+    """Statuses only move forward (queued < assigned < closed) whatever the arrival order."""
+    order = {"queued": 0, "assigned": 1, "closed": 2}
+    current = case(order, value=cases.c.status, else_=0)
+    return case((current >= order[new], cases.c.status), else_=new)
+
+
+async def case_opened(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    client_id: UUID,
+    client_no: int,
+    channel: str,
+    urgency: str,
+    queued_at: datetime,
+    event_at: datetime,
+    first_message_id: UUID,
+) -> None:
+    rank = URGENCY_RANK[urgency]
+    stmt = pg_insert(cases).values(
+        case_id=case_id,
+        client_id=client_id,
+        client_no=client_no,
+        channel=channel,
+        status="queued",
+        urgency=urgency,
+        urgency_rank=rank,
+        urgency_at=event_at,
+        opened_at=queued_at,
+        open_known=True,
+        last_message_at=await _latest_message_at(session, client_id),
+    )
+    newer_urgency = or_(cases.c.urgency_at.is_(None), cases.c.urgency_at <= event_at)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[cases.c.case_id],
+            set_={
+                "client_no": client_no,
+                "channel": channel,
+                "opened_at": queued_at,
+                "open_known": True,
+                "status": _status_at_least("queued"),
+                "urgency": case((newer_urgency, urgency), else_=cases.c.urgency),
+                "urgency_rank": case((newer_urgency, rank), else_=cases.c.urgency_rank),
+                "urgency_at": case((newer_urgency, event_at), else_=cases.c.urgency_at),
+                "last_message_at": func.greatest(
+                    cases.c.last_message_at, stmt.excluded.last_message_at
+                ),
+                "updated_at": func.now(),
+            },
+        )
+    )
+    await session.execute(
+        update(messages)
+        .where(messages.c.message_id == first_message_id, messages.c.case_id.is_(None))
+        .values(case_id=case_id)
+    )
+
+
+async def _client_no(session: AsyncSession, client_id: UUID) -> int | None:
+    found: int | None = (
+        await session.execute(select(clients.c.client_no).where(clients.c.client_id == client_id))
+    ).scalar()
+    return found
+
+
+async def case_assigned(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    client_id: UUID,
+    channel: str,
+    counsellor_id: UUID,
+    event_at: datetime,
+) -> None:
+    stmt = pg_insert(cases).values(
+        case_id=case_id,
+        client_id=client_id,
+        client_no=await _client_no(session, client_id),
+        channel=channel,
+        status="assigned",
+        assigned_to=counsellor_id,
+        assignment_at=event_at,
+        assigned_at=event_at,
+        opened_at=event_at,  # provisional until case.opened arrives
+        last_message_at=await _latest_message_at(session, client_id),
+    )
+    newer = or_(cases.c.assignment_at.is_(None), cases.c.assignment_at <= event_at)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[cases.c.case_id],
+            set_={
+                "status": _status_at_least("assigned"),
+                "assigned_to": case((newer, counsellor_id), else_=cases.c.assigned_to),
+                "assigned_at": case((newer, event_at), else_=cases.c.assigned_at),
+                "assignment_at": case((newer, event_at), else_=cases.c.assignment_at),
+                "opened_at": case(
+                    (cases.c.open_known, cases.c.opened_at),
+                    else_=func.least(cases.c.opened_at, event_at),
+                ),
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def case_urgency_changed(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    client_id: UUID,
+    channel: str,
+    urgency: str,
+    event_at: datetime,
+) -> None:
+    rank = URGENCY_RANK[urgency]
+    stmt = pg_insert(cases).values(
+        case_id=case_id,
+        client_id=client_id,
+        client_no=await _client_no(session, client_id),
+        channel=channel,
+        status="queued",
+        urgency=urgency,
+        urgency_rank=rank,
+        urgency_at=event_at,
+        opened_at=event_at,
+        last_message_at=await _latest_message_at(session, client_id),
+    )
+    newer = or_(cases.c.urgency_at.is_(None), cases.c.urgency_at <= event_at)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[cases.c.case_id],
+            set_={
+                "urgency": case((newer, urgency), else_=cases.c.urgency),
+                "urgency_rank": case((newer, rank), else_=cases.c.urgency_rank),
+                "urgency_at": case((newer, event_at), else_=cases.c.urgency_at),
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def case_closed(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    client_id: UUID,
+    channel: str,
+    event_at: datetime,
+) -> None:
+    stmt = pg_insert(cases).values(
+        case_id=case_id,
+        client_id=client_id,
+        client_no=await _client_no(session, client_id),
+        channel=channel,
+        status="closed",
+        opened_at=event_at,
+        closed_at=event_at,
+        last_message_at=await _latest_message_at(session, client_id),
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[cases.c.case_id],
+            set_={"status": "closed", "closed_at": event_at, "updated_at": func.now()},
+        )
+    )
+
+
+async def record_push_result(session: AsyncSession, *, push_id: UUID, status: str) -> UUID | None:
+    """Mark an outbound message sent/failed; a late 'failed' never undoes 'sent'.
+
+    Returns the client id of the message, or None when the push was not ours
+    (e.g. a system message from routing).
+    """
+    row = (
+        await session.execute(
+            update(messages)
+            .where(
+                messages.c.message_id == push_id,
+                messages.c.direction == "out",
+                or_(messages.c.delivery.is_(None), messages.c.delivery != "sent"),
+            )
+            .values(delivery=status)
+            .returning(messages.c.client_id)
+        )
+    ).first()
+    return row.client_id if row else None
+
+
+async def add_outbound_message(
+    session: AsyncSession,
+    *,
+    message_id: UUID,
+    client_id: UUID,
+    case_id: UUID,
+    body: str,
+    staff_id: UUID,
+    sent_at: datetime,
+) -> None:
+    await session.execute(
+        messages.insert().values(
+            message_id=message_id,
+            client_id=client_id,
+            case_id=case_id,
+            direction="out",
+            kind="text",
+            body=body,
+            sent_at=sent_at,
+            delivery="pending",
+            staff_id=staff_id,
+        )
+    )
+
+
+# --- reads for the API ------------------------------------------------------------
+
+assignee = staff.alias("assignee")
+
+_CASE_COLUMNS = (
+    cases.c.case_id,
+    cases.c.client_id,
+    cases.c.client_no,
+    cases.c.channel,
+    cases.c.status,
+    cases.c.urgency,
+    cases.c.urgency_rank,
+    cases.c.assigned_to,
+    assignee.c.display_name.label("assignee_name"),
+    cases.c.opened_at,
+    cases.c.assigned_at,
+    cases.c.closed_at,
+    cases.c.last_message_at,
+)
+
+
+async def list_cases(
+    session: AsyncSession,
+    *,
+    viewer: Viewer,
+    statuses: Sequence[str],
+    urgencies: Sequence[str] | None,
+    after: CaseCursor | None,
+    limit: int,
+) -> Sequence[Any]:
+    """Most urgent first, then longest waiting; keyset-paginated."""
+    query = (
+        select(*_CASE_COLUMNS)
+        .select_from(cases.outerjoin(assignee, assignee.c.staff_id == cases.c.assigned_to))
+        .where(cases.c.status.in_(statuses))
+    )
+    if not sees_every_case(viewer):
+        query = query.where(or_(cases.c.status == "queued", cases.c.assigned_to == viewer.staff_id))
+    if urgencies:
+        query = query.where(cases.c.urgency.in_(urgencies))
+    if after is not None:
+        query = query.where(
+            or_(
+                cases.c.urgency_rank < after.urgency_rank,
+                and_(
+                    cases.c.urgency_rank == after.urgency_rank,
+                    or_(
+                        cases.c.opened_at > after.opened_at,
+                        and_(
+                            cases.c.opened_at == after.opened_at,
+                            cases.c.case_id > after.case_id,
+                        ),
+                    ),
+                ),
+            )
+        )
+    query = query.order_by(cases.c.urgency_rank.desc(), cases.c.opened_at, cases.c.case_id).limit(
+        limit
+    )
+    return (await session.execute(query)).all()
+
+
+async def get_case(session: AsyncSession, *, case_id: UUID) -> Any:
+    query = (
+        select(*_CASE_COLUMNS)
+        .select_from(cases.outerjoin(assignee, assignee.c.staff_id == cases.c.assigned_to))
+        .where(cases.c.case_id == case_id)
+    )
+    return (await session.execute(query)).first()
+
+
+async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int) -> Sequence[Any]:
+    """The client's conversation (every case), oldest first, the latest ``limit``."""
+    latest = (
+        select(
+            messages.c.message_id,
+            messages.c.case_id,
+            messages.c.direction,
+            messages.c.kind,
+            messages.c.body,
+            messages.c.sent_at,
+            messages.c.urgency,
+            messages.c.matched_terms,
+            messages.c.delivery,
+            messages.c.staff_id,
+            staff.c.display_name.label("staff_name"),
+        )
+        .select_from(messages.outerjoin(staff, staff.c.staff_id == messages.c.staff_id))
+        .where(messages.c.client_id == client_id, messages.c.sent_at.is_not(None))
+        .order_by(messages.c.sent_at.desc(), messages.c.message_id.desc())
+        .limit(limit)
+        .subquery()
+    )
+    rows = (
+        await session.execute(select(latest).order_by(latest.c.sent_at, latest.c.message_id))
+    ).all()
+    return rows

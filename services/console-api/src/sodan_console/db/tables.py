@@ -1,0 +1,123 @@
+"""Tables of the ``console`` schema: staff, sessions and projections of the stream."""
+
+from __future__ import annotations
+
+from sodan_shared.db.idempotency import outbox_table, processed_events_table
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Uuid,
+    false,
+    func,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+SCHEMA = "console"
+metadata = MetaData(schema=SCHEMA)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("staff_id", Uuid, primary_key=True),
+    Column("login", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("capacity", SmallInteger, nullable=False, server_default="3"),
+    Column("presence", String(16), nullable=False, server_default="offline"),
+    Column("presence_changed_at", DateTime(timezone=True), nullable=True),
+    Column("disabled", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
+    CheckConstraint("role IN ('counsellor', 'supervisor', 'admin')", name="staff_role"),
+    CheckConstraint("presence IN ('available', 'away', 'break', 'offline')", name="staff_presence"),
+)
+
+# Only a SHA-256 of the session token is stored: a leaked table opens no session.
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("token_hash", LargeBinary(32), primary_key=True),
+    Column(
+        "staff_id",
+        Uuid,
+        ForeignKey("console.staff.staff_id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_seen_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("client_id", Uuid, primary_key=True),
+    Column("client_no", BigInteger, nullable=False),
+    Column("channel", String(64), nullable=False),
+    Column("first_seen_at", DateTime(timezone=True), nullable=False),
+)
+
+# Projection of case.* events. Columns stamped *_at from event times decide which
+# of two out-of-order events wins, so replays and redeliveries converge.
+cases = Table(
+    "cases",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("client_id", Uuid, nullable=False, index=True),
+    Column("client_no", BigInteger, nullable=True),
+    Column("channel", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("urgency", String(16), nullable=False, server_default="normal"),
+    Column("urgency_rank", SmallInteger, nullable=False, server_default="0"),
+    Column("urgency_at", DateTime(timezone=True), nullable=True),
+    Column("assigned_to", Uuid, nullable=True, index=True),
+    Column("assignment_at", DateTime(timezone=True), nullable=True),
+    Column("opened_at", DateTime(timezone=True), nullable=False),
+    Column("open_known", Boolean, nullable=False, server_default=false()),
+    Column("assigned_at", DateTime(timezone=True), nullable=True),
+    Column("closed_at", DateTime(timezone=True), nullable=True),
+    Column("last_message_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("status IN ('queued', 'assigned', 'closed')", name="case_status"),
+    Index("cases_queue_order", "urgency_rank", "opened_at", "case_id"),
+)
+
+# Inbound rows are keyed by the MessageReceived event id, outbound by the push id.
+# A score may arrive before its message, so the message's own columns are nullable
+# and filled when it arrives; readers show only rows with sent_at set.
+messages = Table(
+    "messages",
+    metadata,
+    Column("message_id", Uuid, primary_key=True),
+    Column("client_id", Uuid, nullable=False),
+    Column("case_id", Uuid, nullable=True),
+    Column("direction", String(3), nullable=False),
+    Column("kind", String(16), nullable=True),
+    Column("body", Text, nullable=True, comment="Sealed under the client's key, 'message.text'"),
+    Column("sent_at", DateTime(timezone=True), nullable=True),
+    Column("urgency", String(16), nullable=True),
+    Column("matched_terms", JSONB, nullable=True),
+    Column("delivery", String(16), nullable=True),
+    Column("staff_id", Uuid, nullable=True),
+    Column("created_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
+    CheckConstraint("direction IN ('in', 'out')", name="message_direction"),
+    CheckConstraint(
+        "delivery IS NULL OR delivery IN ('pending', 'sent', 'failed')", name="message_delivery"
+    ),
+    Index("messages_by_client", "client_id", "sent_at"),
+)
+
+processed_events = processed_events_table(metadata)
+outbox = outbox_table(metadata)

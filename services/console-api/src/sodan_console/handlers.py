@@ -1,0 +1,232 @@
+"""Stream consumers building the console's projections (cases, clients, messages).
+
+Each handler: record the event id (idempotency) and apply it in one transaction;
+FastStream acks after return, an exception nacks and JetStream redelivers.
+Projections are upserts so events may arrive in any order.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from faststream.middlewares import AckPolicy
+from faststream.nats import NatsBroker, NatsMessage, PullSub
+from pydantic import ValidationError
+from sodan_shared.db import transaction
+from sodan_shared.db.idempotency import first_time
+from sodan_shared.events.envelope import Envelope
+from sodan_shared.events.line import MessageReceived, PushResult
+from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
+from sodan_shared.events.triage import MessageScored
+from sodan_shared.logging import get_logger
+from sodan_shared.nats import jstream
+from sodan_shared.subjects import (
+    ALL_SUBJECTS,
+    CASES,
+    CLOSE_CASE,
+    MESSAGE_RECEIVED,
+    MESSAGE_SCORED,
+    PUSH_REQUESTED,
+    PUSH_RESULT,
+    STAFF_PRESENCE_CHANGED,
+)
+
+from sodan_console.db import queries
+from sodan_console.db.tables import processed_events
+from sodan_console.state import ConsoleState
+
+log = get_logger(__name__)
+
+MESSAGES_CONSUMER = "console-messages"
+SCORES_CONSUMER = "console-scores"
+CASES_CONSUMER = "console-cases"
+PUSH_RESULTS_CONSUMER = "console-push-results"
+
+CASE_SUBJECTS = {s.name: s for s in ALL_SUBJECTS if s.stream is CASES}
+
+
+def consumer_of_subject() -> dict[str, str]:
+    """Which durable consumer projects each subject (the live feed waits for it)."""
+    return {
+        MESSAGE_RECEIVED.name: MESSAGES_CONSUMER,
+        MESSAGE_SCORED.name: SCORES_CONSUMER,
+        PUSH_RESULT.name: PUSH_RESULTS_CONSUMER,
+        **dict.fromkeys(CASE_SUBJECTS, CASES_CONSUMER),
+    }
+
+
+def _pull() -> PullSub[Literal[False]]:
+    return PullSub(batch_size=20, timeout=1.0)
+
+
+def declare_publishers(broker: NatsBroker) -> None:
+    """What console-api emits (through its outbox), declared for the AsyncAPI document."""
+    for subject, description in (
+        (PUSH_REQUESTED, "A counsellor's reply, sealed; push_id is the console message id"),
+        (STAFF_PRESENCE_CHANGED, "A staff member became available, away, on a break or offline"),
+        (CLOSE_CASE, "Command to routing: a counsellor closes a case"),
+    ):
+        broker.publisher(
+            subject.name,
+            stream=jstream(subject.stream),
+            description=description,
+            schema=subject.event,
+        )
+
+
+def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
+    declare_publishers(broker)
+    sessions = state.db.sessions
+
+    @broker.subscriber(
+        MESSAGE_RECEIVED.name,
+        stream=jstream(MESSAGE_RECEIVED.stream),
+        durable=MESSAGES_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Store each client message (still sealed) for the chat view",
+    )
+    async def on_message_received(event: MessageReceived) -> None:
+        p = event.payload
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=MESSAGES_CONSUMER
+            ):
+                return
+            await queries.upsert_client(
+                session,
+                client_id=p.client_id,
+                client_no=p.client_no,
+                channel=event.channel,
+                seen_at=p.sent_at,
+            )
+            # The ciphertext is stored as it arrived: same client key, same purpose.
+            await queries.upsert_inbound_message(
+                session,
+                message_id=event.id,
+                client_id=p.client_id,
+                kind=p.kind,
+                body=p.text,
+                sent_at=p.sent_at,
+            )
+            await queries.note_client_message(
+                session, client_id=p.client_id, client_no=p.client_no, at=p.sent_at
+            )
+        log.info("console.message_stored", event_id=str(event.id), client_id=str(p.client_id))
+
+    @broker.subscriber(
+        MESSAGE_SCORED.name,
+        stream=jstream(MESSAGE_SCORED.stream),
+        durable=SCORES_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Attach triage's urgency level and matched lexicon terms to a message",
+    )
+    async def on_message_scored(event: MessageScored) -> None:
+        p = event.payload
+        terms = [m.term_id for m in p.matches if not m.negated]
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=SCORES_CONSUMER
+            ):
+                return
+            await queries.upsert_message_score(
+                session,
+                message_id=p.message_event_id,
+                client_id=p.client_id,
+                urgency=p.level,
+                matched_terms=terms,
+            )
+        log.info("console.message_scored", message_id=str(p.message_event_id), level=p.level)
+
+    @broker.subscriber(
+        CASES.subjects[0],
+        stream=jstream(CASES),
+        durable=CASES_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Project the case lifecycle decided by routing: "
+        + ", ".join(sorted(CASE_SUBJECTS)),
+    )
+    async def on_case_event(msg: NatsMessage) -> None:
+        subject = msg.raw_message.subject
+        known = CASE_SUBJECTS.get(subject)
+        if known is None:
+            # A case subject this version does not know (e.g. a newer .v2): skip it
+            # rather than block the consumer; a later version replays the stream.
+            log.warning("console.case_subject_unknown", subject=subject)
+            return
+        try:
+            event = known.event.model_validate_json(msg.body)
+        except ValidationError:
+            log.error("console.case_event_invalid", subject=subject)
+            return
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=CASES_CONSUMER
+            ):
+                return
+            await _apply_case_event(session, event)
+        log.info("console.case_projected", event_id=str(event.id), type=event.type)
+
+    @broker.subscriber(
+        PUSH_RESULT.name,
+        stream=jstream(PUSH_RESULT.stream),
+        durable=PUSH_RESULTS_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Mark a counsellor's reply as delivered or failed",
+    )
+    async def on_push_result(event: PushResult) -> None:
+        p = event.payload
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=PUSH_RESULTS_CONSUMER
+            ):
+                return
+            await queries.record_push_result(session, push_id=p.push_id, status=p.status)
+        log.info("console.push_result", push_id=str(p.push_id), status=p.status)
+
+
+async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
+    at = event.occurred_at
+    if isinstance(event, CaseOpened):
+        p = event.payload
+        await queries.case_opened(
+            session,
+            case_id=p.case_id,
+            client_id=p.client_id,
+            client_no=p.client_no,
+            channel=event.channel,
+            urgency=p.urgency,
+            queued_at=p.queued_at,
+            event_at=at,
+            first_message_id=p.first_message_event_id,
+        )
+    elif isinstance(event, CaseAssigned):
+        a = event.payload
+        await queries.case_assigned(
+            session,
+            case_id=a.case_id,
+            client_id=a.client_id,
+            channel=event.channel,
+            counsellor_id=a.counsellor_id,
+            event_at=at,
+        )
+    elif isinstance(event, CaseUrgencyChanged):
+        u = event.payload
+        await queries.case_urgency_changed(
+            session,
+            case_id=u.case_id,
+            client_id=u.client_id,
+            channel=event.channel,
+            urgency=u.urgency,
+            event_at=at,
+        )
+    elif isinstance(event, CaseClosed):
+        c = event.payload
+        await queries.case_closed(
+            session, case_id=c.case_id, client_id=c.client_id, channel=event.channel, event_at=at
+        )
+    else:
+        log.warning("console.case_event_unhandled", type=event.type)

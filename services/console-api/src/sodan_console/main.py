@@ -1,0 +1,208 @@
+"""Composition root of console-api: the FastAPI app, its broker and the CLI."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+import yaml
+from fastapi import FastAPI, HTTPException, Request, Response, status
+from fastapi.staticfiles import StaticFiles
+from opentelemetry.sdk.trace import TracerProvider
+from sodan_shared.asyncapi import asyncapi_yaml, write_if_changed
+from sodan_shared.crypto import migrate_keyring
+from sodan_shared.db.migrations import upgrade
+from sodan_shared.logging import get_logger
+from sodan_shared.nats import ensure_streams
+from sodan_shared.outbox import OutboxRelay
+from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
+from sqlalchemy import text
+
+from sodan_console.api import cases, me, stream
+from sodan_console.api.errors import install_error_handlers
+from sodan_console.db.tables import SCHEMA, outbox
+from sodan_console.handlers import consumer_of_subject, register_handlers
+from sodan_console.live import LiveFeed
+from sodan_console.settings import ConsoleSettings
+from sodan_console.state import ConsoleState
+
+log = get_logger(__name__)
+
+WEB_DIR = Path(__file__).parent / "web"
+MIGRATIONS = Path(__file__).parent / "db" / "migrations"
+ASYNCAPI_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
+ASYNCAPI_TITLE = "sodan console-api"
+ASYNCAPI_DESCRIPTION = (
+    "Staff console: projects cases and messages for counsellors, emits their "
+    "replies (line.out.push) and commands (console.*) through its outbox."
+)
+
+# The console runs on a locked-down office network: everything is served from here.
+_SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'none'; form-action 'self'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+}
+
+
+def create_app(
+    settings: ConsoleSettings, *, tracer_provider: TracerProvider | None = None
+) -> FastAPI:
+    """Build everything without connecting: connections open in the lifespan."""
+    db = Database.from_settings(settings)
+    broker = broker_for(settings, tracer_provider)
+    state = ConsoleState(settings=settings, db=db, keyring=keyring_for(settings, db), broker=broker)
+    register_handlers(broker, state)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        nc = await broker.connect()
+        js = nc.jetstream()
+        await ensure_streams(js)
+        await broker.start()
+        state.relay = OutboxRelay(db.sessions, outbox, js)
+        state.relay.start()
+        state.feed = LiveFeed(nc, state.hub, db.sessions, consumer_of=consumer_of_subject())
+        await state.feed.start()
+        log.info("console.started", host=settings.console_host, port=settings.console_port)
+        try:
+            yield
+        finally:
+            await state.feed.stop()
+            await state.relay.stop()
+            await broker.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="sodan console-api",
+        lifespan=lifespan,
+        docs_url="/api/docs" if settings.environment != "production" else None,
+        redoc_url=None,
+        openapi_url="/api/openapi.json" if settings.environment != "production" else None,
+    )
+    app.state.console = state
+    app.state.broker = broker
+    install_error_handlers(app)
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        for name, value in _SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["ops"])
+    async def readyz() -> dict[str, str]:
+        try:
+            async with db.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE, "データベースに接続できません"
+            ) from None
+        try:
+            connected = bool(broker.connection.is_connected)
+        except Exception:
+            connected = False
+        if not connected:
+            raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "NATS に接続できません")
+        return {"status": "ready"}
+
+    app.include_router(me.router)
+    app.include_router(cases.router)
+    app.include_router(stream.router)
+
+    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    async def api_not_found(rest: str) -> None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "見つかりません")
+
+    app.mount("/", StaticFiles(directory=WEB_DIR, html=True), name="web")
+    return app
+
+
+def migrate(settings: ConsoleSettings) -> None:
+    migrate_keyring(settings.database_url)
+    upgrade(database_url=settings.database_url, script_location=MIGRATIONS, schema=SCHEMA)
+
+
+async def serve(settings: ConsoleSettings) -> None:
+    tracer_provider = observe(settings, settings.service_name)
+    app = create_app(settings, tracer_provider=tracer_provider)
+    config = uvicorn.Config(
+        app,
+        host=settings.console_host,
+        port=settings.console_port,
+        log_config=None,
+        proxy_headers=True,
+        server_header=False,
+    )
+    await uvicorn.Server(config).serve()
+
+
+def generated_asyncapi() -> str:
+    # Fixed settings: the document must not depend on the machine's environment.
+    app = create_app(ConsoleSettings(nats_url="nats://127.0.0.1:4222", _env_file=None))
+    broker = app.state.broker
+    document = asyncapi_yaml(broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
+    return _sorted_yaml(document)
+
+
+def _sorted_yaml(document: str) -> str:
+    """FastStream lists channels in an order that varies between runs: sort them
+    so the committed document only changes when the contract does."""
+    return str(yaml.safe_dump(yaml.safe_load(document), sort_keys=True, allow_unicode=True))
+
+
+def _asyncapi_command(args: Sequence[str]) -> int:
+    target = Path(args[0]) if args else ASYNCAPI_PATH
+    changed = write_if_changed(target, generated_asyncapi())
+    print(f"{target}: {'updated' if changed else 'unchanged'}")
+    return 0
+
+
+def _seed_demo_command(args: Sequence[str]) -> int:
+    import asyncio
+
+    from sodan_console.seed import seed_demo
+
+    settings = ConsoleSettings()
+    del args
+    if settings.environment == "production":
+        print("seed-demo は本番環境 (SODAN_ENVIRONMENT=production) では実行できません")
+        return 2
+    migrate(settings)
+    asyncio.run(seed_demo(settings))
+    return 0
+
+
+def cli(argv: Sequence[str] | None = None) -> int:
+    settings = ConsoleSettings()
+    extra: dict[str, Callable[[Sequence[str]], int]] = {
+        "asyncapi": _asyncapi_command,
+        "seed-demo": _seed_demo_command,
+    }
+    run: Callable[[], Any] = lambda: serve(settings)  # noqa: E731
+    return service_cli(
+        prog="sodan-console",
+        description="sodan staff console (API, live updates and web UI)",
+        migrate=lambda: migrate(settings),
+        run=run,
+        extra=extra,
+        argv=argv,
+    )

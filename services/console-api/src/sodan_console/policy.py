@@ -1,0 +1,45 @@
+"""Who may see and act on which case: pure rules over plain data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+from uuid import UUID
+
+Role = Literal["counsellor", "supervisor", "admin"]
+CaseStatus = Literal["queued", "assigned", "closed"]
+
+
+@dataclass(frozen=True)
+class Viewer:
+    staff_id: UUID
+    role: Role
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    status: str
+    assigned_to: UUID | None
+
+
+def sees_every_case(viewer: Viewer) -> bool:
+    return viewer.role in ("supervisor", "admin")
+
+
+def can_view_case(viewer: Viewer, case: CaseFacts) -> bool:
+    """Counsellors see the waiting queue and cases assigned to them; SV and admin see all."""
+    if sees_every_case(viewer):
+        return True
+    return case.status == "queued" or case.assigned_to == viewer.staff_id
+
+
+def can_act_on_case(viewer: Viewer, case: CaseFacts) -> bool:
+    """Reply and close: the assigned counsellor, or a supervisor (take-over)."""
+    if viewer.role == "supervisor":
+        return True
+    return viewer.role == "counsellor" and case.assigned_to == viewer.staff_id
+
+
+def client_label(client_no: int | None) -> str:
+    """How staff see a client: never the LINE id, only the desk's number."""
+    return f"C-{client_no:06d}" if client_no is not None else "C-??????"

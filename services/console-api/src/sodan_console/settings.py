@@ -1,0 +1,27 @@
+"""console-api settings (env prefix ``SODAN_``)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from sodan_shared.settings import SodanSettings
+
+
+class ConsoleSettings(SodanSettings):
+    service_name: str = "console-api"
+
+    line_channel_id: str = Field(
+        default="demo", description="The desk's LINE channel; stamped on staff events"
+    )
+    console_host: str = "127.0.0.1"
+    console_port: int = 8000
+    console_secure_cookies: bool = Field(
+        default=False, description="Mark the session cookie Secure (required behind HTTPS)"
+    )
+    console_session_idle_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    console_session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    console_case_page_size: int = Field(default=50, ge=1, le=200)
+    console_chat_history_limit: int = Field(default=500, ge=10, le=5000)
+
+    @property
+    def console_url(self) -> str:
+        return f"http://{self.console_host}:{self.console_port}/"

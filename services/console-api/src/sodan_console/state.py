@@ -1,0 +1,28 @@
+"""The objects one console-api process is built from (the composition root's output)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from faststream.nats import NatsBroker
+from sodan_shared.crypto import Keyring
+from sodan_shared.outbox import OutboxRelay
+from sodan_shared.runtime import Database
+
+from sodan_console.live import Hub, LiveFeed
+from sodan_console.settings import ConsoleSettings
+
+
+@dataclass
+class ConsoleState:
+    settings: ConsoleSettings
+    db: Database
+    keyring: Keyring
+    broker: NatsBroker
+    hub: Hub = field(default_factory=Hub)
+    relay: OutboxRelay | None = None
+    feed: LiveFeed | None = None
+
+    def wake_relay(self) -> None:
+        if self.relay is not None:
+            self.relay.wake()

@@ -1,0 +1,96 @@
+"""Helpers for console-api tests (a uniquely named module: all tests share one process)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+from uuid import UUID, uuid4
+
+import httpx
+from fastapi import FastAPI
+from sodan_console.seed import DEMO_STAFF
+from sodan_shared.crypto import ClientCipher, ClientIdentity, Keyring
+from sodan_shared.events.routing import (
+    CaseAssigned,
+    CaseAssignedV1,
+    CaseClosed,
+    CaseClosedV1,
+    CaseOpened,
+    CaseOpenedV1,
+)
+
+T = TypeVar("T")
+
+CSRF = {"X-Requested-With": "sodan"}
+STAFF = {s.login: s for s in DEMO_STAFF}
+
+
+def client_for(app: FastAPI) -> httpx.AsyncClient:
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://console")
+
+
+async def logged_in(app: FastAPI, login: str) -> httpx.AsyncClient:
+    client = client_for(app)
+    response = await client.post(
+        "/api/login", json={"login": login, "password": STAFF[login].password}, headers=CSRF
+    )
+    assert response.status_code == 200, response.text
+    return client
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0, what: str = "condition"
+) -> T:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        result = await probe()
+        if result is not None and result is not False:
+            return result
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await asyncio.sleep(0.1)
+
+
+async def new_client(keyring: Keyring) -> tuple[ClientIdentity, ClientCipher]:
+    identity = await keyring.ensure_client(channel="demo", line_user_id="U" + uuid4().hex)
+    return identity, await keyring.cipher(identity.client_id)
+
+
+def make_case_opened(
+    *, identity: ClientIdentity, first_message_id: UUID, case_id: UUID | None = None, **kw: Any
+) -> CaseOpened:
+    return CaseOpened.new(
+        channel="demo",
+        payload=CaseOpenedV1(
+            case_id=case_id or uuid4(),
+            client_id=identity.client_id,
+            client_no=identity.client_no,
+            first_message_event_id=first_message_id,
+            queued_at=kw.pop("queued_at", datetime.now(UTC)),
+            **kw,
+        ),
+    )
+
+
+def make_case_assigned(opened: CaseOpened, *, counsellor_id: UUID) -> CaseAssigned:
+    return CaseAssigned.new(
+        channel="demo",
+        caused_by=opened,
+        payload=CaseAssignedV1(
+            case_id=opened.payload.case_id,
+            client_id=opened.payload.client_id,
+            counsellor_id=counsellor_id,
+        ),
+    )
+
+
+def make_case_closed(opened: CaseOpened, *, by: UUID | None = None) -> CaseClosed:
+    return CaseClosed.new(
+        channel="demo",
+        caused_by=opened,
+        payload=CaseClosedV1(
+            case_id=opened.payload.case_id, client_id=opened.payload.client_id, closed_by=by
+        ),
+    )

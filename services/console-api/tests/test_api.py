@@ -1,0 +1,358 @@
+"""console-api against a real NATS JetStream and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from console_support import (
+    CSRF,
+    STAFF,
+    eventually,
+    logged_in,
+    make_case_assigned,
+    make_case_closed,
+    make_case_opened,
+    new_client,
+)
+from fastapi import FastAPI
+from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
+from sodan_console.state import ConsoleState
+from sodan_shared.crypto import Keyring
+from sodan_shared.events.console import StaffPresenceChanged
+from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
+from sodan_shared.nats import publish_event
+from sodan_shared.subjects import MESSAGE_RECEIVED, PUSH_REQUESTED, STAFF_PRESENCE_CHANGED
+from sodan_shared.testing.factories import make_message_received, make_message_scored
+
+
+async def _staff_id(client: httpx.AsyncClient) -> str:
+    return str((await client.get("/api/me")).json()["staff_id"])
+
+
+async def test_login_sets_a_strict_httponly_session_cookie(anonymous: httpx.AsyncClient) -> None:
+    response = await anonymous.post(
+        "/api/login", json={"login": "counsellor1", "password": "demo-pass-1"}, headers=CSRF
+    )
+    assert response.status_code == 200
+    assert response.json()["display_name"] == STAFF["counsellor1"].display_name
+    cookie = response.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
+    assert (await anonymous.get("/api/me")).json()["login"] == "counsellor1"
+
+
+async def test_wrong_password_and_unknown_login_get_the_same_generic_error(
+    anonymous: httpx.AsyncClient,
+) -> None:
+    wrong = await anonymous.post(
+        "/api/login", json={"login": "counsellor1", "password": "nope-nope-1"}, headers=CSRF
+    )
+    unknown = await anonymous.post(
+        "/api/login", json={"login": "nobody", "password": "demo-pass-1"}, headers=CSRF
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert (
+        wrong.json() == unknown.json() == {"detail": "ログインIDまたはパスワードが正しくありません"}
+    )
+    assert "set-cookie" not in wrong.headers
+
+
+async def test_api_requires_a_session(anonymous: httpx.AsyncClient) -> None:
+    for path in ("/api/me", "/api/cases", f"/api/cases/{uuid4()}", "/api/stream"):
+        response = await anonymous.get(path)
+        assert response.status_code == 401, path
+        assert response.json()["detail"] == "ログインしてください"
+
+
+async def test_logout_ends_the_session(app: FastAPI) -> None:
+    client = await logged_in(app, "counsellor2")
+    assert (await client.post("/api/logout", headers=CSRF)).status_code == 204
+    assert (await client.get("/api/me")).status_code == 401
+    await client.aclose()
+
+
+async def test_state_changing_requests_need_the_csrf_header(
+    anonymous: httpx.AsyncClient, counsellor1: httpx.AsyncClient
+) -> None:
+    login = await anonymous.post("/api/login", json={"login": "counsellor1", "password": "x"})
+    presence = await counsellor1.put("/api/me/presence", json={"presence": "away"})
+    reply = await counsellor1.post(f"/api/cases/{uuid4()}/replies", json={"text": "はい"})
+    for response in (login, presence, reply):
+        assert response.status_code == 403
+        assert "X-Requested-With" in response.json()["detail"]
+
+
+async def test_presence_change_is_stored_and_emits_staff_presence_changed(
+    counsellor1: httpx.AsyncClient, js: JetStreamContext
+) -> None:
+    staff_id = await _staff_id(counsellor1)
+    sub = await js.subscribe(
+        STAFF_PRESENCE_CHANGED.name, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+    )
+    response = await counsellor1.put(
+        "/api/me/presence", json={"presence": "available"}, headers=CSRF
+    )
+    assert response.status_code == 200 and response.json()["presence"] == "available"
+    while True:
+        event = StaffPresenceChanged.model_validate_json((await sub.next_msg(timeout=10)).data)
+        if str(event.payload.staff_id) == staff_id:
+            break
+    assert event.payload.presence == "available"
+    assert event.payload.role == "counsellor" and event.payload.capacity == 3
+    assert (await counsellor1.get("/api/me")).json()["presence"] == "available"
+    await sub.unsubscribe()
+
+
+async def test_events_from_nats_build_the_case_list_and_the_decrypted_chat(
+    counsellor1: httpx.AsyncClient,
+    supervisor: httpx.AsyncClient,
+    keyring: Keyring,
+    js: JetStreamContext,
+) -> None:
+    identity, cipher = await new_client(keyring)
+    received = make_message_received(
+        cipher=cipher, client_no=identity.client_no, text="最近つらくて眠れません"
+    )
+    scored = make_message_scored(received, level="high", score=4.0)
+    opened = make_case_opened(identity=identity, first_message_id=received.id, urgency="high")
+    assigned = make_case_assigned(opened, counsellor_id=await _staff_id(counsellor1))  # type: ignore[arg-type]
+    # Out of order on purpose: the score before its message, the assignment before the open.
+    for event in (scored, assigned, received, opened):
+        await publish_event(js, event)
+    case_id = str(opened.payload.case_id)
+
+    async def listed() -> dict[str, Any] | None:
+        items = (await counsellor1.get("/api/cases")).json()["items"]
+        found = [c for c in items if c["case_id"] == case_id]
+        # complete once all four events are projected, whatever order they arrived in
+        done = found and found[0]["urgency"] == "high" and found[0]["status"] == "assigned"
+        return found[0] if done else None
+
+    case = await eventually(listed, what="the case in the list")
+    assert case["client_label"] == f"C-{identity.client_no:06d}"
+    assert case["status"] == "assigned" and case["urgency"] == "high"
+    assert case["assignee_name"] == STAFF["counsellor1"].display_name
+    assert case["can_act"] is True
+
+    async def chat() -> dict[str, Any] | None:
+        detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+        msgs = detail["messages"]
+        return detail if msgs and msgs[0]["urgency"] and msgs[0]["text"] else None
+
+    detail = await eventually(chat, what="the decrypted message with its score")
+    [message] = detail["messages"]
+    assert message["text"] == "最近つらくて眠れません"
+    assert message["direction"] == "in" and message["urgency"] == "high"
+    assert message["message_id"] == str(received.id)
+    # Supervisors see the same case; the LINE user id never appears anywhere.
+    sv_view = await supervisor.get(f"/api/cases/{case_id}")
+    assert sv_view.status_code == 200
+    assert "line_user_id" not in sv_view.text and "U" + "0" * 5 not in sv_view.text
+
+
+async def _assigned_case(
+    keyring: Keyring, js: JetStreamContext, counsellor: httpx.AsyncClient, *, text: str = "相談です"
+) -> tuple[str, Any]:
+    identity, cipher = await new_client(keyring)
+    received = make_message_received(cipher=cipher, client_no=identity.client_no, text=text)
+    opened = make_case_opened(identity=identity, first_message_id=received.id)
+    assigned = make_case_assigned(opened, counsellor_id=await _staff_id(counsellor))  # type: ignore[arg-type]
+    for event in (received, opened, assigned):
+        await publish_event(js, event)
+    case_id = str(opened.payload.case_id)
+
+    async def ready() -> bool:
+        response = await counsellor.get(f"/api/cases/{case_id}")
+        return response.status_code == 200 and response.json()["case"]["status"] == "assigned"
+
+    await eventually(ready, what="the assigned case")
+    return case_id, opened
+
+
+async def test_reply_is_stored_pending_emits_sealed_push_and_push_result_marks_it_sent(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext
+) -> None:
+    case_id, opened = await _assigned_case(keyring, js, counsellor1)
+    sub = await js.subscribe(
+        PUSH_REQUESTED.name, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+    )
+    response = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "お話ししてくれてありがとう"}, headers=CSRF
+    )
+    assert response.status_code == 202, response.text
+    message_id = response.json()["message"]["message_id"]
+
+    while True:
+        push = PushRequested.model_validate_json((await sub.next_msg(timeout=10)).data)
+        if str(push.payload.push_id) == message_id:
+            break
+    await sub.unsubscribe()
+    assert push.payload.origin == "counsellor" and str(push.payload.case_id) == case_id
+    assert push.payload.client_id == opened.payload.client_id
+    [sealed] = push.payload.texts
+    assert "ありがとう" not in sealed
+    cipher = await keyring.cipher(opened.payload.client_id)
+    assert cipher.open("message.text", sealed) == "お話ししてくれてありがとう"
+
+    detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+    mine = [m for m in detail["messages"] if m["message_id"] == message_id]
+    assert mine[0]["delivery"] == "pending" and mine[0]["direction"] == "out"
+    assert mine[0]["text"] == "お話ししてくれてありがとう"
+
+    result = PushResult.new(
+        channel="demo",
+        caused_by=push,
+        payload=PushResultV1(
+            push_id=push.payload.push_id,
+            client_id=push.payload.client_id,
+            case_id=push.payload.case_id,
+            status="sent",
+            attempts=1,
+        ),
+    )
+    await publish_event(js, result)
+
+    async def sent() -> bool:
+        detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+        return any(
+            m["message_id"] == message_id and m["delivery"] == "sent" for m in detail["messages"]
+        )
+
+    await eventually(sent, what="the reply marked sent")
+
+
+async def test_only_the_assigned_counsellor_or_a_supervisor_may_reply_or_close(
+    counsellor1: httpx.AsyncClient,
+    counsellor2: httpx.AsyncClient,
+    supervisor: httpx.AsyncClient,
+    keyring: Keyring,
+    js: JetStreamContext,
+) -> None:
+    case_id, _ = await _assigned_case(keyring, js, counsellor1)
+    other = await counsellor2.post(
+        f"/api/cases/{case_id}/replies", json={"text": "横から失礼"}, headers=CSRF
+    )
+    assert other.status_code == 403
+    assert other.json()["detail"] == "この相談を表示する権限がありません"
+    assert (await counsellor2.get(f"/api/cases/{case_id}")).status_code == 403
+    listed = (await counsellor2.get("/api/cases")).json()["items"]
+    assert case_id not in [c["case_id"] for c in listed]
+
+    by_sv = await supervisor.post(
+        f"/api/cases/{case_id}/replies", json={"text": "SVです"}, headers=CSRF
+    )
+    assert by_sv.status_code == 202
+
+
+async def test_close_emits_close_case_and_a_closed_case_refuses_replies(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext
+) -> None:
+    from sodan_shared.events.console import CloseCase
+    from sodan_shared.subjects import CLOSE_CASE
+
+    case_id, opened = await _assigned_case(keyring, js, counsellor1)
+    sub = await js.subscribe(
+        CLOSE_CASE.name, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+    )
+    assert (await counsellor1.post(f"/api/cases/{case_id}/close", headers=CSRF)).status_code == 202
+    while True:
+        command = CloseCase.model_validate_json((await sub.next_msg(timeout=10)).data)
+        if str(command.payload.case_id) == case_id:
+            break
+    await sub.unsubscribe()
+    assert str(command.payload.staff_id) == await _staff_id(counsellor1)
+
+    # routing decides; its CaseClosed is what closes the case in the console
+    await publish_event(js, make_case_closed(opened, by=command.payload.staff_id))
+
+    async def closed() -> bool:
+        detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+        return detail["case"]["status"] == "closed"
+
+    await eventually(closed, what="the closed case")
+    late = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "まだいますか"}, headers=CSRF
+    )
+    assert late.status_code == 409
+    assert late.json()["detail"] == "この相談はすでに終了しています"
+
+
+async def test_bad_input_gets_a_clear_japanese_error(counsellor1: httpx.AsyncClient) -> None:
+    case_id = uuid4()
+    empty = await counsellor1.post(f"/api/cases/{case_id}/replies", json={"text": ""}, headers=CSRF)
+    blank = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "  \n "}, headers=CSRF
+    )
+    too_long = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "あ" * 5001}, headers=CSRF
+    )
+    presence = await counsellor1.put("/api/me/presence", json={"presence": "sleep"}, headers=CSRF)
+    bad_id = await counsellor1.get("/api/cases/not-a-uuid")
+    bad_cursor = await counsellor1.get("/api/cases", params={"cursor": "%%%"})
+    bad_status = await counsellor1.get("/api/cases", params={"status": "lost"})
+    assert empty.status_code == blank.status_code == too_long.status_code == 422
+    assert empty.json()["detail"] == "本文: 入力してください"
+    assert blank.json()["detail"] == "本文: 入力してください"
+    assert too_long.json()["detail"] == "本文: 5000文字以内で入力してください"
+    assert presence.status_code == 422 and presence.json()["detail"].startswith("状態:")
+    assert bad_id.status_code == 422 and "ID" in bad_id.json()["detail"]
+    assert bad_cursor.status_code == 400 and bad_cursor.json()["detail"].startswith("カーソル")
+    assert bad_status.status_code == 422
+    missing = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "はい"}, headers=CSRF
+    )
+    assert missing.status_code == 404 and missing.json()["detail"] == "相談が見つかりません"
+
+
+async def test_duplicate_events_change_nothing(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext, state: ConsoleState
+) -> None:
+    case_id, opened = await _assigned_case(keyring, js, counsellor1, text="一回目")
+    cipher = await keyring.cipher(opened.payload.client_id)
+    again = make_message_received(cipher=cipher, client_no=opened.payload.client_no, text="二回目")
+    # Published twice without a Nats-Msg-Id: the stream keeps both copies, the
+    # consumer must apply the event once.
+    for _ in range(2):
+        await js.publish(MESSAGE_RECEIVED.name, again.to_bytes())
+
+    async def both() -> list[str] | None:
+        detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+        texts = [m["text"] for m in detail["messages"]]
+        return texts if "二回目" in texts else None
+
+    await eventually(both, what="the second message")
+    # The consumer handles one subject in order: once a later message shows, the
+    # duplicate copy before it has been consumed too.
+    later = make_message_received(cipher=cipher, client_no=opened.payload.client_no, text="三回目")
+    await publish_event(js, later)
+    texts = await eventually(
+        lambda: _texts_if(counsellor1, case_id, "三回目"), what="the third message"
+    )
+    assert texts.count("二回目") == 1 and texts.count("一回目") == 1
+
+
+async def _texts_if(client: httpx.AsyncClient, case_id: str, wanted: str) -> list[str] | None:
+    detail = (await client.get(f"/api/cases/{case_id}")).json()
+    texts = [m["text"] for m in detail["messages"]]
+    return texts if wanted in texts else None
+
+
+async def test_asyncapi_document_is_up_to_date() -> None:
+    from pathlib import Path
+
+    from sodan_console.main import generated_asyncapi
+
+    committed = Path(__file__).parents[1] / "asyncapi.yaml"
+    assert committed.read_text(encoding="utf-8") == generated_asyncapi(), (
+        "services/console-api/asyncapi.yaml is stale: run `sodan-console asyncapi`"
+    )
+
+
+def test_json_payloads_are_ids_only() -> None:
+    from sodan_console.live import Change
+
+    change = Change(kind="case", case_id=uuid4())
+    assert set(json.loads(change.to_json())) == {"kind", "case_id", "client_id"}
