@@ -64,7 +64,7 @@ async def test_a_client_message_reaches_a_counsellor_and_the_reply_reaches_the_c
     async def reply_sent() -> bool:
         detail = await counsellor.case(str(case["case_id"]))
         return any(
-            m["direction"] == "out" and m.get("delivery_status") == "sent"
+            m["direction"] == "out" and m.get("delivery") == "sent"
             for m in detail["messages"]
         )
 
