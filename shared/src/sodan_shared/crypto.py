@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -104,6 +106,15 @@ class MasterKeys:
         nonce = os.urandom(_NONCE)
         sealed = AESGCM(self._keys[self.active_id]).encrypt(nonce, secret, context)
         return nonce + sealed, self.active_id
+
+    def derive(self, key_id: str, *, info: bytes) -> bytes:
+        """A 32-byte key for one purpose (HKDF-SHA256), e.g. the backup archive's;
+        the master key itself never leaves this class."""
+        if key_id not in self._keys:
+            raise KeyError(f"master key {key_id!r} is not configured")
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(
+            self._keys[key_id]
+        )
 
     def unwrap(self, wrapped: bytes, *, key_id: str, context: bytes) -> bytes:
         if key_id not in self._keys:
