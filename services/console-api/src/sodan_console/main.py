@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-import yaml
 from fastapi import FastAPI, HTTPException, Request, Response, status
 from fastapi.staticfiles import StaticFiles
 from opentelemetry.sdk.trace import TracerProvider
-from sodan_shared.asyncapi import asyncapi_yaml, write_if_changed
+from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
 from sodan_shared.crypto import migrate_keyring
 from sodan_shared.db.migrations import upgrade
 from sodan_shared.logging import get_logger
@@ -159,21 +158,7 @@ def generated_asyncapi() -> str:
     # Fixed settings: the document must not depend on the machine's environment.
     app = create_app(ConsoleSettings(nats_url="nats://127.0.0.1:4222", _env_file=None))
     broker = app.state.broker
-    document = asyncapi_yaml(broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
-    return _sorted_yaml(document)
-
-
-def _sorted_yaml(document: str) -> str:
-    """FastStream lists channels in an order that varies between runs: sort them
-    so the committed document only changes when the contract does."""
-    return str(yaml.safe_dump(yaml.safe_load(document), sort_keys=True, allow_unicode=True))
-
-
-def _asyncapi_command(args: Sequence[str]) -> int:
-    target = Path(args[0]) if args else ASYNCAPI_PATH
-    changed = write_if_changed(target, generated_asyncapi())
-    print(f"{target}: {'updated' if changed else 'unchanged'}")
-    return 0
+    return asyncapi_yaml(broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
 
 
 def _seed_demo_command(args: Sequence[str]) -> int:
@@ -194,7 +179,7 @@ def _seed_demo_command(args: Sequence[str]) -> int:
 def cli(argv: Sequence[str] | None = None) -> int:
     settings = ConsoleSettings()
     extra: dict[str, Callable[[Sequence[str]], int]] = {
-        "asyncapi": _asyncapi_command,
+        "asyncapi": asyncapi_command(generated_asyncapi, ASYNCAPI_PATH),
         "seed-demo": _seed_demo_command,
     }
     run: Callable[[], Any] = lambda: serve(settings)  # noqa: E731

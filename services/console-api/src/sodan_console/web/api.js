@@ -1,0 +1,48 @@
+// Thin JSON client for /api. Every state-changing call carries the CSRF header.
+
+export class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+  }
+}
+
+async function request(method, path, body) {
+  const headers = { Accept: "application/json" };
+  if (method !== "GET") headers["X-Requested-With"] = "sodan";
+  if (body !== undefined) headers["Content-Type"] = "application/json";
+  const response = await fetch(path, {
+    method,
+    headers,
+    body: body === undefined ? undefined : JSON.stringify(body),
+    credentials: "same-origin",
+  });
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    throw new ApiError(response.status, (data && data.detail) || "通信エラーが発生しました");
+  }
+  return data;
+}
+
+export const api = {
+  login: (login, password) => request("POST", "/api/login", { login, password }),
+  logout: () => request("POST", "/api/logout"),
+  me: () => request("GET", "/api/me"),
+  setPresence: (presence) => request("PUT", "/api/me/presence", { presence }),
+  cases: (statuses, cursor) => {
+    const params = new URLSearchParams();
+    for (const s of statuses) params.append("status", s);
+    if (cursor) params.set("cursor", cursor);
+    return request("GET", `/api/cases?${params}`);
+  },
+  caseDetail: (caseId) => request("GET", `/api/cases/${encodeURIComponent(caseId)}`),
+  reply: (caseId, text) =>
+    request("POST", `/api/cases/${encodeURIComponent(caseId)}/replies`, { text }),
+  close: (caseId) => request("POST", `/api/cases/${encodeURIComponent(caseId)}/close`),
+};

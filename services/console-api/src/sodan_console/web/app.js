@@ -1,0 +1,128 @@
+// The counsellor console: login, presence, live case list, chat and replies.
+// Text from clients is only ever inserted with textContent (never as HTML).
+
+import { api, ApiError } from "./api.js";
+import { CaseList } from "./cases.js";
+import { Chat } from "./chat.js";
+
+const $ = (id) => document.getElementById(id);
+
+const state = { me: null, stream: null };
+const cases = new CaseList({ onSelect: (c) => chat.open(c.case_id) });
+const chat = new Chat({ onChanged: () => cases.refresh() });
+
+function show(view) {
+  $("login-view").hidden = view !== "login";
+  $("main-view").hidden = view !== "main";
+}
+
+function onUnauthorized() {
+  stopStream();
+  state.me = null;
+  chat.reset();
+  show("login");
+  $("login-id").focus();
+}
+
+async function start() {
+  try {
+    state.me = await api.me();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) return onUnauthorized();
+    throw error;
+  }
+  $("me-name").textContent = state.me.display_name;
+  $("presence").value = state.me.presence;
+  show("main");
+  startStream();
+  await cases.refresh();
+}
+
+// --- live updates ------------------------------------------------------------
+
+function setLive(text, ok) {
+  const el = $("live-state");
+  el.textContent = text;
+  el.classList.toggle("ok", ok);
+}
+
+function startStream() {
+  stopStream();
+  const source = new EventSource("/api/stream");
+  state.stream = source;
+  source.addEventListener("ready", () => {
+    setLive("リアルタイム更新中", true);
+    cases.refresh();
+    chat.refresh();
+  });
+  source.addEventListener("case", (e) => {
+    cases.refreshSoon();
+    const change = JSON.parse(e.data);
+    if (change.case_id && change.case_id === chat.caseId) chat.refreshSoon();
+  });
+  source.addEventListener("message", () => {
+    chat.refreshSoon();
+    cases.refreshSoon();
+  });
+  source.addEventListener("resync", () => {
+    cases.refreshSoon();
+    chat.refreshSoon();
+  });
+  source.addEventListener("logout", () => onUnauthorized());
+  source.onerror = () => {
+    setLive("再接続中…", false);
+    // EventSource reconnects by itself; a 401 means the session is gone.
+    api.me().catch((error) => {
+      if (error instanceof ApiError && error.status === 401) onUnauthorized();
+    });
+  };
+}
+
+function stopStream() {
+  if (state.stream) state.stream.close();
+  state.stream = null;
+}
+
+// --- wiring ------------------------------------------------------------------
+
+$("login-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = $("login-error");
+  error.hidden = true;
+  try {
+    await api.login($("login-id").value.trim(), $("login-password").value);
+    $("login-password").value = "";
+    await start();
+  } catch (e) {
+    error.textContent = e.message;
+    error.hidden = false;
+  }
+});
+
+$("logout").addEventListener("click", async () => {
+  try {
+    await api.logout();
+  } finally {
+    onUnauthorized();
+  }
+});
+
+$("presence").addEventListener("change", async (event) => {
+  const select = event.target;
+  const previous = state.me.presence;
+  try {
+    state.me = await api.setPresence(select.value);
+  } catch (e) {
+    select.value = previous;
+    if (e instanceof ApiError && e.status === 401) return onUnauthorized();
+    alert(e.message);
+  }
+});
+
+window.addEventListener("sodan:unauthorized", onUnauthorized);
+setInterval(() => cases.tick(), 30000);
+
+start().catch((error) => {
+  console.error(error);
+  onUnauthorized();
+});

@@ -1,0 +1,167 @@
+// The chat pane: the client's conversation, the reply box and the close button.
+
+import { api, ApiError } from "./api.js";
+import { DELIVERY, KIND, STATUS, URGENCY, clock, waitingTime } from "./labels.js";
+
+const $ = (id) => document.getElementById(id);
+const MAX = 5000;
+
+export class Chat {
+  constructor({ onChanged }) {
+    this.onChanged = onChanged;
+    this.caseId = null;
+    this.detail = null;
+    this.timer = null;
+    this.sending = false;
+    $("reply-form").addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.send();
+    });
+    $("reply-text").addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        this.send();
+      }
+    });
+    $("reply-text").addEventListener("input", () => this.count());
+    $("close-case").addEventListener("click", () => this.close());
+  }
+
+  reset() {
+    this.caseId = null;
+    this.detail = null;
+    $("chat").hidden = true;
+    $("chat-empty").hidden = false;
+  }
+
+  async open(caseId) {
+    if (caseId !== this.caseId) $("reply-text").value = "";
+    this.caseId = caseId;
+    this.error("");
+    await this.refresh({ scroll: true });
+    $("reply-text").focus();
+  }
+
+  refreshSoon() {
+    if (!this.caseId) return;
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.refresh(), 200);
+  }
+
+  async refresh({ scroll = false } = {}) {
+    if (!this.caseId) return;
+    const caseId = this.caseId;
+    try {
+      const detail = await api.caseDetail(caseId);
+      if (caseId !== this.caseId) return;
+      this.detail = detail;
+      this.render(scroll);
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        window.dispatchEvent(new Event("sodan:unauthorized"));
+      } else if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+        this.reset();
+        $("chat-empty").textContent = error.message;
+      }
+    }
+  }
+
+  render(forceScroll) {
+    const { case: c, messages } = this.detail;
+    $("chat-empty").hidden = true;
+    $("chat").hidden = false;
+    const badge = $("chat-urgency");
+    badge.className = `badge ${c.urgency}`;
+    badge.textContent = URGENCY[c.urgency] || c.urgency;
+    $("chat-client").textContent = c.client_label;
+    const status = $("chat-status");
+    status.className = `status ${c.status}`;
+    status.textContent = STATUS[c.status] || c.status;
+    const meta = [`担当: ${c.assignee_name || "未割当"}`];
+    if (c.status !== "closed") meta.push(`受付から ${waitingTime(c.opened_at)}`);
+    $("chat-meta").textContent = meta.join("　");
+
+    $("close-case").hidden = !c.can_act;
+    $("reply-form").hidden = !c.can_act;
+
+    const list = $("messages");
+    const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+    list.replaceChildren(...messages.map((m) => this.bubble(m)));
+    if (forceScroll || nearBottom) list.scrollTop = list.scrollHeight;
+  }
+
+  bubble(m) {
+    const li = document.createElement("li");
+    li.className = `msg ${m.direction === "in" ? "from-client" : "from-staff"}`;
+    const bubble = document.createElement("div");
+    bubble.className = "bubble";
+    if (m.urgency && m.urgency !== "normal" && m.direction === "in") {
+      bubble.classList.add(`flag-${m.urgency}`);
+    }
+    if (m.text !== null) {
+      bubble.textContent = m.text;
+    } else {
+      bubble.classList.add("placeholder");
+      bubble.textContent = m.unreadable
+        ? "（この内容は表示できません）"
+        : KIND[m.kind] || KIND.unknown;
+    }
+    const meta = document.createElement("div");
+    meta.className = "msg-meta";
+    const parts = [clock(m.sent_at)];
+    if (m.direction === "out") {
+      if (m.staff_name) parts.unshift(m.staff_name);
+      if (m.delivery) parts.push(DELIVERY[m.delivery]);
+    } else if (m.urgency && m.urgency !== "normal") {
+      parts.push(`緊急度: ${URGENCY[m.urgency]}`);
+    }
+    meta.textContent = parts.join(" · ");
+    if (m.delivery) meta.classList.add(`delivery-${m.delivery}`);
+    li.append(bubble, meta);
+    return li;
+  }
+
+  count() {
+    const n = $("reply-text").value.length;
+    $("reply-count").textContent = `${n} / ${MAX}`;
+  }
+
+  error(text) {
+    const el = $("reply-error");
+    el.textContent = text;
+    el.hidden = !text;
+  }
+
+  async send() {
+    const text = $("reply-text").value;
+    if (this.sending || !this.caseId) return;
+    if (!text.trim()) return this.error("本文を入力してください");
+    this.sending = true;
+    $("send").disabled = true;
+    this.error("");
+    try {
+      await api.reply(this.caseId, text);
+      $("reply-text").value = "";
+      this.count();
+      await this.refresh({ scroll: true });
+    } catch (error) {
+      this.error(error.message);
+    } finally {
+      this.sending = false;
+      $("send").disabled = false;
+    }
+  }
+
+  async close() {
+    if (!this.caseId) return;
+    const label = this.detail ? this.detail.case.client_label : "";
+    if (!window.confirm(`${label} の相談を終了しますか？`)) return;
+    try {
+      await api.close(this.caseId);
+      $("chat-meta").textContent = "終了を依頼しました…";
+      this.onChanged();
+    } catch (error) {
+      this.error(error.message);
+    }
+  }
+}

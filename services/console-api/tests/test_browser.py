@@ -1,0 +1,186 @@
+"""End to end in a real browser: log in, a case appears live, open it, reply."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import uvicorn
+from console_support import make_case_assigned, make_case_opened, new_client
+from nats.js import JetStreamContext
+from sodan_console.main import create_app
+from sodan_console.seed import DEMO_STAFF
+from sodan_console.settings import ConsoleSettings
+from sodan_console.state import ConsoleState
+from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
+from sodan_shared.nats import publish_event
+from sodan_shared.testing.factories import make_message_received, make_message_scored
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOT = Path(__file__).resolve().parents[3] / "docs" / "screenshots" / "console-chat.png"
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleState]]:
+    port = _free_port()
+    app = create_app(seeded.model_copy(update={"console_port": port}))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):  # up to 10 s for the lifespan (broker, relay) to start
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", app.state.console
+    server.should_exit = True
+    await task
+
+
+async def test_counsellor_sees_a_case_arrive_live_and_replies(
+    served: tuple[str, ConsoleState], js: JetStreamContext
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    url, state = served
+    counsellor = next(s for s in DEMO_STAFF if s.login == "counsellor1")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
+        page = await browser.new_page(
+            viewport={"width": 1280, "height": 800}, locale="ja-JP", timezone_id="Asia/Tokyo"
+        )
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await page.goto(url)
+        await page.fill("#login-id", counsellor.login)
+        await page.fill("#login-password", counsellor.password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#main-view")).to_be_visible()
+        await expect(page.locator("#me-name")).to_have_text(counsellor.display_name)
+        await expect(page.locator("#live-state")).to_have_text("リアルタイム更新中")
+        await page.select_option("#presence", "available")
+
+        # A waiting critical case from another client, for the queue.
+        other, other_cipher = await new_client(state.keyring)
+        other_msg = make_message_received(
+            cipher=other_cipher, client_no=other.client_no, text="もう限界かもしれない"
+        )
+        other_case = make_case_opened(
+            identity=other,
+            first_message_id=other_msg.id,
+            urgency="critical",
+            queued_at=datetime.now(UTC) - timedelta(minutes=4),
+        )
+        # The case assigned to this counsellor, arriving while the page is open.
+        identity, cipher = await new_client(state.keyring)
+        first = make_message_received(
+            cipher=cipher,
+            client_no=identity.client_no,
+            text="はじめまして。学校で自分のことを話せる人がいなくて、相談してみました。",
+            sent_at=datetime.now(UTC) - timedelta(minutes=2),
+        )
+        second = make_message_received(
+            cipher=cipher,
+            client_no=identity.client_no,
+            text="友達にカミングアウトするか迷っています。",
+            sent_at=datetime.now(UTC) - timedelta(minutes=1),
+        )
+        opened = make_case_opened(
+            identity=identity,
+            first_message_id=first.id,
+            urgency="medium",
+            queued_at=datetime.now(UTC) - timedelta(minutes=2),
+        )
+        me = await page.evaluate("fetch('/api/me').then(r => r.json())")
+        assigned = make_case_assigned(opened, counsellor_id=me["staff_id"])
+        for event in (
+            other_msg,
+            other_case,
+            first,
+            make_message_scored(first, level="medium", score=1.0),
+            second,
+            opened,
+            assigned,
+        ):
+            await publish_event(js, event)
+
+        row = page.locator(f'.case[data-case-id="{opened.payload.case_id}"]')
+        await expect(row).to_be_visible(timeout=15_000)  # no reload: pushed by /api/stream
+        await expect(row).to_contain_text(f"C-{identity.client_no:06d}")
+        await expect(row).to_contain_text("対応中")
+        await expect(
+            page.locator(f'.case[data-case-id="{other_case.payload.case_id}"]')
+        ).to_contain_text("緊急")
+
+        await row.click()
+        await expect(page.locator(".msg.from-client .bubble").first).to_have_text(
+            "はじめまして。学校で自分のことを話せる人がいなくて、相談してみました。"
+        )
+        await page.fill(
+            "#reply-text",
+            "話してくれてありがとうございます。ゆっくりで大丈夫なので、聞かせてください。",
+        )
+        await page.press("#reply-text", "Control+Enter")
+        mine = page.locator(".msg.from-staff").last
+        await expect(mine.locator(".bubble")).to_have_text(
+            "話してくれてありがとうございます。ゆっくりで大丈夫なので、聞かせてください。"
+        )
+        await expect(mine.locator(".msg-meta")).to_contain_text("送信中")
+
+        # ingress reports the delivery: the bubble updates live
+        push = await _pushed(js, opened.payload.case_id)
+        await publish_event(
+            js,
+            PushResult.new(
+                channel="demo",
+                caused_by=push,
+                payload=PushResultV1(
+                    push_id=push.payload.push_id,
+                    client_id=push.payload.client_id,
+                    case_id=push.payload.case_id,
+                    status="sent",
+                    attempts=1,
+                ),
+            ),
+        )
+        await expect(mine.locator(".msg-meta")).to_contain_text("送信済み", timeout=15_000)
+
+        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        await page.screenshot(path=str(SCREENSHOT))
+        await browser.close()
+
+
+async def _pushed(js: JetStreamContext, case_id: object) -> PushRequested:
+    from nats.js.api import DeliverPolicy
+    from sodan_shared.subjects import PUSH_REQUESTED
+
+    sub = await js.subscribe(
+        PUSH_REQUESTED.name, ordered_consumer=True, deliver_policy=DeliverPolicy.LAST_PER_SUBJECT
+    )
+    try:
+        while True:
+            push = PushRequested.model_validate_json((await sub.next_msg(timeout=10)).data)
+            if push.payload.case_id == case_id:
+                return push
+    finally:
+        await sub.unsubscribe()
