@@ -10,7 +10,7 @@ from pathlib import Path
 
 from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
-from sodan_shared.asyncapi import write_if_changed
+from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
 from sodan_shared.crypto import migrate_keyring
 from sodan_shared.db.migrations import upgrade
 from sodan_shared.events.backup import BackupCompleted, BackupFailed
@@ -21,7 +21,6 @@ from sodan_shared.runtime import Database, broker_for, connect_and_declare, obse
 from sodan_shared.subjects import BACKUP_COMPLETED, BACKUP_FAILED
 
 from sodan_backup.archive import Archiver, verify_archive
-from sodan_backup.contract import stable_asyncapi_yaml
 from sodan_backup.db import queries
 from sodan_backup.db.tables import SCHEMA, outbox
 from sodan_backup.dumpfile import DumpFileError
@@ -219,13 +218,7 @@ def _verify_command(_: Sequence[str]) -> int:
 def generate_asyncapi() -> str:
     # fixed server address: the document must not depend on the local environment
     app = create_app(BackupSettings(nats_url="nats://127.0.0.1:4222"))
-    return stable_asyncapi_yaml(app.broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
-
-
-def _asyncapi_command(_: Sequence[str]) -> int:
-    changed = write_if_changed(ASYNCAPI_PATH, generate_asyncapi())
-    print(f"{ASYNCAPI_PATH} {'written' if changed else 'unchanged'}")
-    return 0
+    return asyncapi_yaml(app.broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
 
 
 def _migrated(settings: BackupSettings) -> int:
@@ -241,7 +234,7 @@ def cli(argv: Sequence[str] | None = None) -> int:
         migrate=lambda: migrate(settings),
         run=lambda: serve(settings),
         extra={
-            "asyncapi": _asyncapi_command,
+            "asyncapi": asyncapi_command(generate_asyncapi, ASYNCAPI_PATH),
             "dump-now": lambda _: _migrated(settings) or asyncio.run(dump_now(settings)),
             "list": lambda _: _migrated(settings) or asyncio.run(list_backups(settings)),
             "restore-dump": _restore_command,

@@ -17,7 +17,7 @@ from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from nats.js.errors import NotFoundError
 from opentelemetry.sdk.trace import TracerProvider
-from sodan_shared.asyncapi import write_if_changed
+from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
 from sodan_shared.crypto import migrate_keyring
 from sodan_shared.db import transaction
 from sodan_shared.db.migrations import upgrade
@@ -31,7 +31,6 @@ from sodan_shared.runtime import (
 )
 
 from sodan_reporting.api import include_routes
-from sodan_reporting.contract import stable_asyncapi_yaml
 from sodan_reporting.db import queries
 from sodan_reporting.db.tables import SCHEMA
 from sodan_reporting.handlers import CONSUMERS, register_handlers
@@ -158,13 +157,7 @@ async def rebuild(settings: ReportingSettings, *, timeout_s: float | None = None
 def generate_asyncapi() -> str:
     # fixed server address: the document must not depend on the local environment
     app = create_app(ReportingSettings(nats_url="nats://127.0.0.1:4222"))
-    return stable_asyncapi_yaml(app.broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
-
-
-def _asyncapi_command(_: Sequence[str]) -> int:
-    changed = write_if_changed(ASYNCAPI_PATH, generate_asyncapi())
-    print(f"{ASYNCAPI_PATH} {'written' if changed else 'unchanged'}")
-    return 0
+    return asyncapi_yaml(app.broker, title=ASYNCAPI_TITLE, description=ASYNCAPI_DESCRIPTION)
 
 
 def _rebuild_command(_: Sequence[str]) -> int:
@@ -187,6 +180,9 @@ def cli(argv: Sequence[str] | None = None) -> int:
         description="sodan reporting: projections and report API",
         migrate=lambda: migrate(settings),
         run=lambda: serve(settings),
-        extra={"asyncapi": _asyncapi_command, "rebuild": _rebuild_command},
+        extra={
+            "asyncapi": asyncapi_command(generate_asyncapi, ASYNCAPI_PATH),
+            "rebuild": _rebuild_command,
+        },
         argv=argv,
     )
