@@ -356,3 +356,30 @@ def test_json_payloads_are_ids_only() -> None:
 
     change = Change(kind="case", case_id=uuid4())
     assert set(json.loads(change.to_json())) == {"kind", "case_id", "client_id"}
+
+
+async def test_a_requeued_case_returns_to_the_queue_without_its_counsellor(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext
+) -> None:
+    from sodan_shared.events.routing import CaseReturnedToQueue, CaseReturnedToQueueV1
+
+    case_id, opened = await _assigned_case(keyring, js, counsellor1)
+    me = await _staff_id(counsellor1)
+    requeued = CaseReturnedToQueue.new(
+        channel="demo",
+        caused_by=opened,
+        payload=CaseReturnedToQueueV1(
+            case_id=opened.payload.case_id,
+            client_id=opened.payload.client_id,
+            previous_counsellor_id=me,  # type: ignore[arg-type]
+            reason="counsellor_unavailable",
+        ),
+    )
+    await publish_event(js, requeued)
+
+    async def queued() -> dict[str, Any] | None:
+        case = (await counsellor1.get(f"/api/cases/{case_id}")).json()["case"]
+        return case if case["status"] == "queued" else None
+
+    case = await eventually(queued, what="the case back in the queue")
+    assert case["assigned_to"] is None and case["can_act"] is False

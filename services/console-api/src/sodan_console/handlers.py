@@ -16,7 +16,13 @@ from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import first_time
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import MessageReceived, PushResult
-from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
+from sodan_shared.events.routing import (
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CaseReturnedToQueue,
+    CaseUrgencyChanged,
+)
 from sodan_shared.events.triage import MessageScored
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
@@ -212,6 +218,11 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
             channel=event.channel,
             counsellor_id=a.counsellor_id,
             event_at=at,
+        )
+    elif isinstance(event, CaseReturnedToQueue):
+        r = event.payload
+        await queries.case_returned_to_queue(
+            session, case_id=r.case_id, client_id=r.client_id, channel=event.channel, event_at=at
         )
     elif isinstance(event, CaseUrgencyChanged):
         u = event.payload

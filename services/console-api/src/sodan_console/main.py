@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from pathlib import Path
@@ -30,6 +31,7 @@ from sodan_console.state import ConsoleState
 
 log = get_logger(__name__)
 
+SHUTDOWN_STEP_TIMEOUT_S = 10.0
 WEB_DIR = Path(__file__).parent / "web"
 MIGRATIONS = Path(__file__).parent / "db" / "migrations"
 ASYNCAPI_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
@@ -75,10 +77,18 @@ def create_app(
         try:
             yield
         finally:
-            await state.feed.stop()
-            await state.relay.stop()
-            await broker.stop()
-            await db.dispose()
+            # Bounded: a stuck step must not keep a stopping replica alive forever.
+            steps = (
+                ("live_feed", state.feed.stop),
+                ("outbox_relay", state.relay.stop),
+                ("broker", broker.stop),
+                ("database", db.dispose),
+            )
+            for name, step in steps:
+                try:
+                    await asyncio.wait_for(step(), SHUTDOWN_STEP_TIMEOUT_S)
+                except TimeoutError:
+                    log.warning("console.shutdown_step_timed_out", step=name)
 
     app = FastAPI(
         title="sodan console-api",

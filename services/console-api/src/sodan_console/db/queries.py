@@ -313,7 +313,11 @@ async def case_assigned(
         stmt.on_conflict_do_update(
             index_elements=[cases.c.case_id],
             set_={
-                "status": _status_at_least("assigned"),
+                "status": case(
+                    (cases.c.status == "closed", cases.c.status),
+                    (newer, "assigned"),
+                    else_=cases.c.status,
+                ),
                 "assigned_to": case((newer, counsellor_id), else_=cases.c.assigned_to),
                 "assigned_at": case((newer, event_at), else_=cases.c.assigned_at),
                 "assignment_at": case((newer, event_at), else_=cases.c.assignment_at),
@@ -321,6 +325,43 @@ async def case_assigned(
                     (cases.c.open_known, cases.c.opened_at),
                     else_=func.least(cases.c.opened_at, event_at),
                 ),
+                "updated_at": func.now(),
+            },
+        )
+    )
+
+
+async def case_returned_to_queue(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    client_id: UUID,
+    channel: str,
+    event_at: datetime,
+) -> None:
+    """Back in the queue (its counsellor left), unless a later assignment or close won."""
+    stmt = pg_insert(cases).values(
+        case_id=case_id,
+        client_id=client_id,
+        client_no=await _client_no(session, client_id),
+        channel=channel,
+        status="queued",
+        assignment_at=event_at,
+        opened_at=event_at,  # provisional until case.opened arrives
+        last_message_at=await _latest_message_at(session, client_id),
+    )
+    newer = and_(
+        cases.c.status != "closed",
+        or_(cases.c.assignment_at.is_(None), cases.c.assignment_at <= event_at),
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[cases.c.case_id],
+            set_={
+                "status": case((newer, "queued"), else_=cases.c.status),
+                "assigned_to": case((newer, None), else_=cases.c.assigned_to),
+                "assigned_at": case((newer, None), else_=cases.c.assigned_at),
+                "assignment_at": case((newer, event_at), else_=cases.c.assignment_at),
                 "updated_at": func.now(),
             },
         )
