@@ -7,10 +7,12 @@ reply → ingress → simulated LINE user.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import nats
 import pytest
 from line_simulator.client import SimulatorClient
 
@@ -64,11 +66,36 @@ async def test_a_client_message_reaches_a_counsellor_and_the_reply_reaches_the_c
     async def reply_sent() -> bool:
         detail = await counsellor.case(str(case["case_id"]))
         return any(
-            m["direction"] == "out" and m.get("delivery") == "sent"
-            for m in detail["messages"]
+            m["direction"] == "out" and m.get("delivery") == "sent" for m in detail["messages"]
         )
 
     await eventually(reply_sent, what="the console shows the reply as sent")
+
+    # One trace follows the message across processes (context in NATS headers).
+    events = await stream_events(stack.nats_url, "LINE_IN", "TRIAGE", "CASES")
+    by_type = {e["type"]: e for e in events}
+    received = by_type["line.message_received"]
+    assert received["trace_id"]
+    for derived in ("triage.message_scored", "case.opened", "case.assigned"):
+        assert by_type[derived]["trace_id"] == received["trace_id"], derived
+    # and nothing on the stream carries the text in clear
+    assert all("相談" not in json.dumps(e, ensure_ascii=False) for e in events)
+
+
+async def stream_events(nats_url: str, *streams: str) -> list[dict[str, Any]]:
+    nc = await nats.connect(nats_url)
+    try:
+        js = nc.jetstream()
+        events = []
+        for stream in streams:
+            info = await js.stream_info(stream)
+            sub = await js.subscribe("", stream=stream, ordered_consumer=True)
+            for _ in range(info.state.messages):
+                events.append(json.loads((await sub.next_msg(timeout=5)).data))
+            await sub.unsubscribe()
+        return events
+    finally:
+        await nc.close()
 
 
 @pytest.mark.parametrize("victim", ["ingress", "triage", "routing", "console"])

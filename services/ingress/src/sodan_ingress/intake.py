@@ -6,6 +6,8 @@ import asyncio
 
 import nats.errors
 import nats.js.errors
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
 from sodan_shared.db import transaction
 from sodan_shared.events.line import MessageReceived, MessageReceivedV1
 from sodan_shared.logging import get_logger
@@ -24,6 +26,7 @@ from sodan_ingress.webhook import (
 )
 
 log = get_logger(__name__)
+_tracer = trace.get_tracer("sodan.ingress")
 
 # What makes a webhook worth retrying rather than a bad request.
 UNAVAILABLE_ERRORS: tuple[type[BaseException], ...] = (
@@ -93,10 +96,20 @@ async def accept_events(ingress: Ingress, *, channel: str, events: list[WebhookE
                     reason=reason,
                 )
                 continue
-            received = await message_received_for(ingress, channel=channel, event=event)
-            await publish_event(
-                ingress.js, received, timeout=ingress.settings.ingress_publish_timeout_s
-            )
+            # One trace per LINE event: its context rides in the NATS headers, so
+            # triage, routing and the console's spans join it.
+            with _tracer.start_as_current_span(
+                "line.webhook_event",
+                kind=SpanKind.SERVER,
+                attributes={
+                    "sodan.channel": channel,
+                    "sodan.webhook_event_id": event.webhook_event_id,
+                },
+            ):
+                received = await message_received_for(ingress, channel=channel, event=event)
+                await publish_event(
+                    ingress.js, received, timeout=ingress.settings.ingress_publish_timeout_s
+                )
             published += 1
             log.info(
                 "webhook.message_accepted",
