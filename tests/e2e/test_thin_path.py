@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import nats
 import pytest
@@ -20,6 +21,7 @@ from tests.e2e.conftest import Console
 from tests.e2e.stack import Stack
 
 T = TypeVar("T")
+JST = ZoneInfo("Asia/Tokyo")
 
 
 async def eventually(
@@ -98,7 +100,9 @@ async def stream_events(nats_url: str, *streams: str) -> list[dict[str, Any]]:
         await nc.close()
 
 
-@pytest.mark.parametrize("victim", ["ingress", "triage", "routing", "console"])
+@pytest.mark.parametrize(
+    "victim", ["ingress", "triage", "routing", "console", "reporting", "backup"]
+)
 async def test_killing_a_service_loses_no_acknowledged_message(
     stack: Stack, sim: SimulatorClient, counsellor: Console, victim: str
 ) -> None:
