@@ -9,8 +9,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -246,6 +248,10 @@ def healthy(url: str) -> bool:
         return False
 
 
+def this_month_in_japan() -> str:
+    return datetime.now(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m")
+
+
 def banner(env: Mapping[str, str], layout: StateLayout, pg_log: Path | None,
            not_up: Sequence[str]) -> str:  # fmt: skip
     console_url = f"http://127.0.0.1:{env['SODAN_CONSOLE_PORT']}/"
@@ -257,7 +263,8 @@ def banner(env: Mapping[str, str], layout: StateLayout, pg_log: Path | None,
         f"  相談員コンソール  Console        {console_url}",
         f"  LINE シミュレータ LINE simulator http://127.0.0.1:{env['SODAN_SIM_PORT']}/",
         f"  Webhook (ingress)                {env['SODAN_SIM_WEBHOOK_URL']}",
-        f"  集計・報告 Reporting             http://127.0.0.1:{env['SODAN_REPORTING_PORT']}/",
+        f"  集計・報告 Reporting             http://127.0.0.1:{env['SODAN_REPORTING_PORT']}"
+        f"/api/reports/summary?month={this_month_in_japan()}",
         f"  NATS                             {env['SODAN_NATS_URL']}",
         f"  データベース Database            {redact_url(env['SODAN_DATABASE_URL'])}",
         f"  ログ Logs                        {layout.logs}/<service>.log",

@@ -56,17 +56,20 @@ class Console:
     def line(self, name: str, text: str, colour: str = "1") -> None:
         label = name.ljust(self.width)
         prefix = f"\x1b[{colour}m{label}{RESET}" if self.colour else label
-        with self.lock:
-            self.out.write(f"{prefix} | {text}\n")
-            self.out.flush()
+        self.raw(f"{prefix} | {text}\n")
 
     def say(self, text: str) -> None:
         self.line("sodan-dev", text, "1")
 
     def raw(self, text: str) -> None:
+        # A terminal or `| tee` that went away (Ctrl-C kills the whole pipeline)
+        # must not abort the shutdown that stops PostgreSQL and NATS.
         with self.lock:
-            self.out.write(text)
-            self.out.flush()
+            try:
+                self.out.write(text)
+                self.out.flush()
+            except (BrokenPipeError, ValueError, OSError):
+                pass
 
 
 def pump(stream: IO[bytes], name: str, colour: str, console: Console, log_path: Path) -> None:
