@@ -113,8 +113,9 @@ class Stack:
         raise TimeoutError(f"{name} not ready within {timeout}s:\n{self.log(name)}")
 
     def _consumer_log_seen(self, name: str) -> bool:
-        # Services without HTTP are ready once FastStream says it is waiting.
-        return "waiting for messages" in self.log(name) or "started" in self.log(name).lower()
+        # Services without HTTP are ready once they say their consumers started.
+        log = self.log(name)
+        return any(mark in log for mark in ("app started successfully", "backup.running"))
 
     def log(self, name: str) -> str:
         path = self.workdir / "logs" / f"{name}.log"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import nats
@@ -55,6 +56,11 @@ def create_broker(
     middlewares = (
         [NatsTelemetryMiddleware(tracer_provider=tracer_provider)] if tracer_provider else []
     )
+    # FastStream's own lines go through the root logger, so they come out as the
+    # same JSON as ours; its per-message "Received"/"Processed" pairs are debug
+    # detail (handlers log what they decided, with ids).
+    kwargs.setdefault("logger", logging.getLogger("sodan.broker"))
+    kwargs.setdefault("log_level", logging.DEBUG)
     return NatsBroker(url, middlewares=middlewares, **kwargs)
 
 

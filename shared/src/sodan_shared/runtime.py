@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import socket
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from faststream import FastStream
 from faststream.middlewares import ExceptionMiddleware
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
@@ -90,6 +92,11 @@ async def connect_and_declare(broker: NatsBroker) -> JetStreamContext:
     js = nc.jetstream()
     await ensure_streams(js)
     return js
+
+
+def faststream_app(broker: NatsBroker, **hooks: Any) -> FastStream:
+    """A FastStream application whose own log lines are JSON like everything else."""
+    return FastStream(broker, logger=logging.getLogger("sodan.app"), **hooks)
 
 
 def service_cli(

@@ -16,7 +16,14 @@ from sodan_shared.crypto import migrate_keyring
 from sodan_shared.db.migrations import upgrade
 from sodan_shared.logging import get_logger
 from sodan_shared.outbox import OutboxRelay
-from sodan_shared.runtime import Database, broker_for, connect_and_declare, observe, service_cli
+from sodan_shared.runtime import (
+    Database,
+    broker_for,
+    connect_and_declare,
+    faststream_app,
+    observe,
+    service_cli,
+)
 
 from sodan_routing import service
 from sodan_routing.db.tables import SCHEMA, outbox
@@ -97,7 +104,7 @@ def _compose(
         if isinstance(db, Database):
             await db.dispose()
 
-    app = FastStream(
+    app = faststream_app(
         broker,
         on_startup=[connect],
         after_startup=[start_sweeping],

@@ -15,6 +15,7 @@ from sodan_shared.runtime import (
     Database,
     broker_for,
     connect_and_declare,
+    faststream_app,
     keyring_for,
     observe,
     service_cli,
@@ -55,7 +56,7 @@ def _compose(
         while databases:
             await databases.pop().dispose()
 
-    return FastStream(broker, on_startup=[connect], after_shutdown=[dispose]), broker
+    return faststream_app(broker, on_startup=[connect], after_shutdown=[dispose]), broker
 
 
 def asyncapi_document(settings: TriageSettings | None = None) -> str:
