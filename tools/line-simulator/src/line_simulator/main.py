@@ -112,7 +112,14 @@ def cli(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per webhook attempt is noise
     if args.command == "serve":
-        uvicorn.run(create_app(settings), host=settings.host, port=settings.port)
+        # The chat page polls every second: an access line per poll would bury
+        # everything else in `make run`'s terminal (DEBUG brings it back).
+        uvicorn.run(
+            create_app(settings),
+            host=settings.host,
+            port=settings.port,
+            access_log=settings.log_level.upper() == "DEBUG",
+        )
         return
     from line_simulator.chat import run_chat  # the server never needs the terminal client
 
