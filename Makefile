@@ -7,6 +7,10 @@ ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 BOOTSTRAP := $(ROOT)/.run/bootstrap
 UV := $(shell command -v uv 2>/dev/null || echo $(BOOTSTRAP)/bin/uv)
 VENV := $(ROOT)/.venv
+# Trust the machine's certificate store, as pip and curl do: office networks
+# that inspect TLS install their own CA there, and uv's built-in roots lack it.
+export UV_SYSTEM_CERTS ?= 1
+export UV_NATIVE_TLS ?= 1
 PY := $(VENV)/bin/python
 # mypy by package name: the source folders are on mypy_path (pyproject.toml)
 PACKAGES := sodan_shared sodan_ingress sodan_triage sodan_routing sodan_console \
