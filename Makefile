@@ -16,7 +16,7 @@ PY := $(VENV)/bin/python
 PACKAGES := sodan_shared sodan_ingress sodan_triage sodan_routing sodan_console \
 	sodan_reporting sodan_backup line_simulator sodan_devstack
 
-.PHONY: run stop status install system-deps lint typecheck test asyncapi docs clean help
+.PHONY: run stop status install system-deps lint typecheck test asyncapi docs screenshots clean help
 
 help:
 	@echo "make run    - install everything and start the whole stack (Ctrl-C stops it)"
@@ -59,6 +59,10 @@ test: install system-deps lint typecheck
 asyncapi: install
 	@for s in ingress triage routing console reporting backup; do \
 	  $(VENV)/bin/sodan-$$s asyncapi || exit 1; done
+
+screenshots: install
+	SODAN_SCREENSHOTS_DIR=$(ROOT)/docs/screenshots $(VENV)/bin/pytest -q \
+	  services/console-api/tests/test_browser.py
 
 docs: install
 	$(VENV)/bin/sodan-dev docs
