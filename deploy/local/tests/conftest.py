@@ -23,8 +23,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
     """A throwaway PostgreSQL cluster on a free port, run as an unprivileged user when we
     are root — the same code path `sodan-dev up` takes. Never touches a system cluster."""
     bin_dir = find_pg_bin_dir(debian_bin_dirs())
-    if bin_dir is None:
-        pytest.skip("no PostgreSQL server binaries on this machine")
+    assert bin_dir is not None, "PostgreSQL server binaries missing: make system-deps installs them"
     user = ensure_system_user("sodan-pg", lambda _: None) if os.geteuid() == 0 else None
     # pytest's tmp dirs are 0700, so the cluster goes where the other user can reach it —
     # the fallback `sodan-dev up` uses when the state dir is not traversable.
