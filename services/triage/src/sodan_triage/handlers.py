@@ -54,7 +54,7 @@ def scored_event(received: MessageReceived, scored: Scored) -> MessageScored:
     )
 
 
-def register_handlers(broker: NatsBroker, deps: TriageDeps) -> None:
+def register_handlers(broker: NatsBroker, deps: TriageDeps, *, batch_size: int = 20) -> None:
     broker.publisher(
         MESSAGE_SCORED.name,
         stream=jstream(MESSAGE_SCORED.stream),
@@ -66,7 +66,7 @@ def register_handlers(broker: NatsBroker, deps: TriageDeps) -> None:
         MESSAGE_RECEIVED.name,
         stream=jstream(MESSAGE_RECEIVED.stream),
         durable=DURABLE,
-        pull_sub=PullSub(batch_size=20, timeout=1.0),
+        pull_sub=PullSub(batch_size=batch_size, timeout=1.0),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         description="Scores every text message a client sends; other kinds are skipped",
     )

@@ -43,7 +43,7 @@ def _compose(
 ) -> tuple[FastStream, NatsBroker]:
     broker = broker_for(settings, tracer_provider)
     deps = TriageDeps(scorer=Scorer(load_lexicon()))
-    register_handlers(broker, deps)
+    register_handlers(broker, deps, batch_size=settings.triage_batch_size)
     databases: list[Database] = []
 
     async def connect() -> None:
