@@ -25,7 +25,10 @@ Sealed = Annotated[
 
 
 class Payload(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Unknown fields are ignored, not refused: a producer may add an optional
+    # field while older consumers still run (a rolling deploy). Removing,
+    # renaming or retyping a field is breaking: that is a new version.
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
 
 P = TypeVar("P", bound=Payload)
@@ -34,7 +37,7 @@ P = TypeVar("P", bound=Payload)
 class Envelope(BaseModel, Generic[P]):
     """Common fields; subclasses fix ``TYPE`` and ``VERSION`` and the payload class."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     TYPE: ClassVar[str] = ""
     VERSION: ClassVar[int] = 1

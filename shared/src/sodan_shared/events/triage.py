@@ -20,7 +20,7 @@ URGENCY_LABEL_JA: dict[str, str] = {
 
 
 class UrgencyMatch(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="ignore")
 
     term_id: str = Field(description="Lexicon term id (the lexicon's word, not the client's text)")
     category: str
