@@ -110,12 +110,14 @@ class LiveFeed:
         *,
         consumer_of: dict[str, str],
         wait_for_projection: float = 5.0,
+        max_pending: int = 200,
     ) -> None:
         self._nc = nc
         self._hub = hub
         self._sessions = sessions
         self._consumer_of = consumer_of
         self._wait = wait_for_projection
+        self._max_pending = max_pending
         self._subs: list[Subscription] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self._events = {s.name: s.event for s in ALL_SUBJECTS}
@@ -139,6 +141,10 @@ class LiveFeed:
             task.cancel()
 
     async def _on_msg(self, msg: Msg) -> None:
+        # Nobody is watching from this replica: the checks below would only load
+        # the database (a burst of events once starved the API of connections).
+        if self._hub.listeners == 0:
+            return
         event_cls = self._events.get(msg.subject)
         if event_cls is None:
             return
@@ -153,6 +159,10 @@ class LiveFeed:
         consumer = self._consumer_of.get(msg.subject)
         if consumer is None:  # our own commands: the state was committed before publishing
             self._hub.publish(change)
+            return
+        if len(self._tasks) >= self._max_pending:
+            # A burst: one "reload everything" beats a database check per event.
+            self._hub.publish(Change(kind="resync"))
             return
         task = asyncio.create_task(self._after_projection(event.id, consumer, change))
         self._tasks.add(task)
