@@ -11,11 +11,12 @@ from nats.js import JetStreamContext
 from sodan_ingress.outbound import PUSH_CONSUMER
 from sodan_ingress.webhook import event_id_for
 from sodan_shared.crypto import Keyring
+from sodan_shared.deadletter import dead_letter_subject
 from sodan_shared.events.line import PushRequested, PushRequestedV1
 from sodan_shared.nats import publish_event
 from sodan_shared.subjects import LINE_OUT, MESSAGE_RECEIVED, PUSH_REQUESTED, PUSH_RESULT
 
-from .conftest import wait_for_messages
+from .conftest import stream_messages, wait_for_messages
 
 
 async def _client_of_new_user(sim: SimulatorClient, js: JetStreamContext) -> tuple[str, UUID]:
@@ -161,6 +162,9 @@ async def test_line_down_for_every_attempt_ends_failed(
     assert result["payload"]["attempts"] == 3  # push_retry_delays_s has 2 entries in tests
     assert result["payload"]["error"].startswith("503")
     assert await sim.inbox(user_id) == []
+    # LINE refusing is an outcome, not a poison message.
+    letters = await stream_messages(js, dead_letter_subject(PUSH_REQUESTED.name))
+    assert str(push.id) not in {data["id"] for _, data in letters}
 
 
 async def test_push_to_an_unknown_client_fails_without_calling_line(

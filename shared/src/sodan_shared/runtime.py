@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from sodan_shared.crypto import Keyring, MasterKeys
 from sodan_shared.db import create_engine, session_factory
+from sodan_shared.deadletter import dead_letter
 from sodan_shared.logging import configure_logging, get_logger
 from sodan_shared.nats import create_broker, ensure_streams
 from sodan_shared.settings import SodanSettings
@@ -80,6 +81,15 @@ def broker_for(settings: SodanSettings, tracer_provider: TracerProvider | None) 
         max_reconnect_attempts=-1,
         reconnect_time_wait=1,
         name=f"{settings.service_name}@{instance_name(settings)}",
+    )
+    # Outside drop_invalid_events, so a schema-invalid event is acked by it
+    # before this one could count it as a failure.
+    broker.add_middleware(
+        dead_letter(
+            lambda: broker.connection,
+            max_deliveries=settings.max_deliveries,
+            delays_s=settings.redelivery_delays_s,
+        )
     )
     broker.add_middleware(drop_invalid_events(settings.service_name))
     return broker

@@ -45,6 +45,16 @@ class SodanSettings(BaseSettings):
     )
     master_key_id: str = Field(default="", description="Active master key id; default the first")
 
+    max_deliveries: int = Field(
+        default=5,
+        ge=1,
+        description="A message whose handler failed this many times goes to deadletter.<subject>",
+    )
+    redelivery_delays_s: list[float] = Field(
+        default_factory=lambda: [1.0, 5.0, 30.0, 120.0],
+        description="Pause before redelivering after the n-th failure (the last one repeats)",
+    )
+
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = Field(
         default="json", description="json: one object per line; console: for a terminal"

@@ -50,8 +50,22 @@ CASES = StreamSpec("CASES", ("case.>",), "The case lifecycle, decided by routing
 CONSOLE = StreamSpec("CONSOLE", ("console.>",), "Staff actions and commands from console-api")
 AUDIT = StreamSpec("AUDIT", ("audit.>",), "Security-relevant facts: forged webhooks, access")
 BACKUP = StreamSpec("BACKUP", ("backup.>",), "Outcomes of the daily database dumps")
+DEADLETTER = StreamSpec(
+    "DEADLETTER",
+    ("deadletter.>",),
+    "Messages a consumer kept failing on, copied as they were (deadletter.<subject>)",
+)
 
-STREAMS: tuple[StreamSpec, ...] = (LINE_IN, LINE_OUT, TRIAGE, CASES, CONSOLE, AUDIT, BACKUP)
+STREAMS: tuple[StreamSpec, ...] = (
+    LINE_IN,
+    LINE_OUT,
+    TRIAGE,
+    CASES,
+    CONSOLE,
+    AUDIT,
+    BACKUP,
+    DEADLETTER,
+)
 
 MESSAGE_RECEIVED = Subject("line.in.message.v1", LINE_IN, MessageReceived)
 PUSH_REQUESTED = Subject("line.out.push.v1", LINE_OUT, PushRequested)

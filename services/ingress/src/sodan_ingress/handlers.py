@@ -24,13 +24,18 @@ _INFRA_RETRY_S = 5.0
 
 def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
     settings = ingress.settings
+    # LINE's own answers are retried and settled (PushResult sent/failed) within
+    # push_max_attempts; our infrastructure failing on the last delivery is
+    # re-raised so the shared middleware dead-letters it instead of JetStream
+    # silently giving up (max_deliver is never below SODAN_MAX_DELIVERIES).
+    max_deliver = max(settings.push_max_attempts + _INFRA_SLACK, settings.max_deliveries)
 
     @broker.subscriber(
         PUSH_REQUESTED.name,
         stream=jstream(PUSH_REQUESTED.stream),
         durable=PUSH_CONSUMER,
         config=ConsumerConfig(
-            max_deliver=settings.push_max_attempts + _INFRA_SLACK,
+            max_deliver=max_deliver,
             ack_wait=settings.push_ack_wait_s,
         ),
         pull_sub=PullSub(batch_size=10, timeout=1.0),
@@ -50,6 +55,8 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
                 attempt=attempt,
                 error=type(exc).__name__,
             )
+            if attempt >= max_deliver:
+                raise
             raise NackMessage(delay=_INFRA_RETRY_S) from exc
         if retry_in is not None:
             raise NackMessage(delay=retry_in)
