@@ -17,6 +17,7 @@ from sodan_shared.events.line import (
     MessageReceived,
     PushRequested,
     PushResult,
+    ReplyRequested,
     WebhookRejected,
 )
 from sodan_shared.events.routing import (
@@ -81,6 +82,7 @@ STAFF_PRESENCE_CHANGED = Subject("console.staff.presence.v1", CONSOLE, StaffPres
 CLOSE_CASE = Subject("console.case.close.v1", CONSOLE, CloseCase)
 BACKUP_COMPLETED = Subject("backup.completed.v1", BACKUP, BackupCompleted)
 BACKUP_FAILED = Subject("backup.failed.v1", BACKUP, BackupFailed)
+REPLY_REQUESTED = Subject("line.out.reply.v1", LINE_OUT, ReplyRequested)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -97,6 +99,7 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     CLOSE_CASE,
     BACKUP_COMPLETED,
     BACKUP_FAILED,
+    REPLY_REQUESTED,
 )
 
 

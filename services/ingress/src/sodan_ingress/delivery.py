@@ -47,3 +47,9 @@ def error_text(status: int, body: bytes | str | None) -> str:
         if isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
             message = parsed["message"][:_MAX_ERROR_MESSAGE]
     return f"{status} {message}".strip() if status else f"no answer {message}".strip()
+
+
+def reply_token_refused(status: int, body: bytes | str | None) -> bool:
+    """LINE's 400 for a reply token that expired or was already used: the answer
+    can still go out as a push."""
+    return status == 400 and "invalid reply token" in error_text(status, body).lower()

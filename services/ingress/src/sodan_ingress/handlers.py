@@ -1,4 +1,4 @@
-"""FastStream subscribers: the push consumer."""
+"""FastStream subscribers: pushes, replies, and the refused-media notice."""
 
 from __future__ import annotations
 
@@ -6,12 +6,18 @@ from faststream.exceptions import NackMessage
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
-from sodan_shared.events.line import PushRequested
+from sodan_shared.events.line import MessageReceived, PushRequested, ReplyRequested
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
-from sodan_shared.subjects import PUSH_REQUESTED
+from sodan_shared.subjects import MESSAGE_RECEIVED, PUSH_REQUESTED, REPLY_REQUESTED
 
 from sodan_ingress.outbound import PUSH_CONSUMER, deliver_push
+from sodan_ingress.replies import (
+    REFUSED_NOTICE_CONSUMER,
+    REPLY_CONSUMER,
+    deliver_reply,
+    request_refused_notice,
+)
 from sodan_ingress.service import Ingress
 
 log = get_logger(__name__)
@@ -52,6 +58,45 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
             log.warning(
                 "push.infra_error",
                 push_id=str(event.payload.push_id),
+                attempt=attempt,
+                error=type(exc).__name__,
+            )
+            if attempt >= max_deliver:
+                raise
+            raise NackMessage(delay=_INFRA_RETRY_S) from exc
+        if retry_in is not None:
+            raise NackMessage(delay=retry_in)
+
+    @broker.subscriber(
+        MESSAGE_RECEIVED.name,
+        stream=jstream(MESSAGE_RECEIVED.stream),
+        durable=REFUSED_NOTICE_CONSUMER,
+        pull_sub=PullSub(batch_size=20, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="For an image, video, audio, file or location (refused, never "
+        "downloaded), ask for the refused-media notice to be sent to the client at once",
+    )
+    async def on_message_received(event: MessageReceived) -> None:
+        await request_refused_notice(ingress, event)
+
+    @broker.subscriber(
+        REPLY_REQUESTED.name,
+        stream=jstream(REPLY_REQUESTED.stream),
+        durable=REPLY_CONSUMER,
+        config=ConsumerConfig(max_deliver=max_deliver, ack_wait=settings.push_ack_wait_s),
+        pull_sub=PullSub(batch_size=10, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Answer with the reply token while LINE accepts it, else push "
+        "(X-Line-Retry-Key = reply_id); then publish a PushResult with push_id = reply_id",
+    )
+    async def on_reply_requested(event: ReplyRequested, msg: NatsMessage) -> None:
+        attempt = int(msg.raw_message.metadata.num_delivered or 1)
+        try:
+            retry_in = await deliver_reply(ingress, event, attempt=attempt)
+        except Exception as exc:
+            log.warning(
+                "reply.infra_error",
+                reply_id=str(event.payload.reply_id),
                 attempt=attempt,
                 error=type(exc).__name__,
             )

@@ -11,6 +11,7 @@ from linebot.v3.messaging import (
     AsyncMessagingApi,
     Configuration,
     PushMessageRequest,
+    ReplyMessageRequest,
     TextMessage,
 )
 from linebot.v3.messaging.exceptions import ApiException
@@ -64,6 +65,36 @@ class LinePusher:
         try:
             response = await self._api(channel).push_message_with_http_info(
                 request, x_line_retry_key=str(retry_key), _request_timeout=self._timeout
+            )
+        except ApiException as exc:
+            headers = exc.headers or {}
+            return LineAnswer(
+                status=int(exc.status or 0),
+                request_id=headers.get(REQUEST_ID_HEADER),
+                body=exc.body,
+            )
+        except (TimeoutError, aiohttp.ClientError):
+            return LineAnswer(status=0)
+        headers = response.headers or {}
+        return LineAnswer(status=response.status_code, request_id=headers.get(REQUEST_ID_HEADER))
+
+    async def reply(
+        self,
+        *,
+        channel: Channel,
+        reply_token: str,
+        texts: list[str],
+        notification_disabled: bool,
+    ) -> LineAnswer:
+        """Answer with a reply token (LINE offers no retry key for replies)."""
+        request = ReplyMessageRequest(
+            replyToken=reply_token,
+            messages=[TextMessage(text=text) for text in texts],
+            notificationDisabled=notification_disabled,
+        )
+        try:
+            response = await self._api(channel).reply_message_with_http_info(
+                request, _request_timeout=self._timeout
             )
         except ApiException as exc:
             headers = exc.headers or {}

@@ -11,10 +11,15 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
 from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
-from sodan_shared.events.line import MessageReceived, PushResult, WebhookRejected
+from sodan_shared.events.line import MessageReceived, PushResult, ReplyRequested, WebhookRejected
 from sodan_shared.nats import jstream
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
-from sodan_shared.subjects import MESSAGE_RECEIVED, PUSH_RESULT, WEBHOOK_REJECTED
+from sodan_shared.subjects import (
+    MESSAGE_RECEIVED,
+    PUSH_RESULT,
+    REPLY_REQUESTED,
+    WEBHOOK_REJECTED,
+)
 
 from sodan_ingress.api import health, webhook
 from sodan_ingress.channels import ChannelRegistry
@@ -28,7 +33,8 @@ ASYNCAPI_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
 ASYNCAPI_TITLE = "sodan ingress"
 ASYNCAPI_DESCRIPTION = (
     "LINE in both directions: verified webhooks become sealed events; push "
-    "requests are delivered to LINE with a retry key and their outcome published."
+    "and reply requests are delivered to LINE (replies with the reply token while it is "
+    "fresh, pushes with a retry key) and their outcome published."
 )
 
 
@@ -41,6 +47,13 @@ def declare_publishers(broker: NatsBroker) -> None:
         schema=MessageReceived,
         description="A message a client sent on LINE, sealed; published before LINE gets 200. "
         "Event id = uuid5(namespace, channel:webhookEventId), also the Nats-Msg-Id.",
+    )
+    broker.publisher(
+        REPLY_REQUESTED.name,
+        stream=jstream(REPLY_REQUESTED.stream),
+        schema=ReplyRequested,
+        description="The refused-media notice for a client who sent an image, video, audio, "
+        "file or location; id = reply_id = uuid5(MessageReceived id, 'refused-notice').",
     )
     broker.publisher(
         PUSH_RESULT.name,

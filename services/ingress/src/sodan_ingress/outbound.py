@@ -23,30 +23,30 @@ PUSH_CONSUMER = "ingress-push"
 
 
 @dataclass(frozen=True)
-class _Attempt:
+class Attempt:
     status: Literal["sent", "failed"] | None
     retry_in_s: float | None = None
     line_request_id: str | None = None
     error: str | None = None
 
 
-async def _attempt(ingress: Ingress, event: PushRequested, *, attempt: int) -> _Attempt:
+async def _attempt(ingress: Ingress, event: PushRequested, *, attempt: int) -> Attempt:
     p = event.payload
     async with ingress.db.sessions() as session:
         client = await find_client(session, client_id=p.client_id)
     if client is None:
-        return _Attempt(status="failed", error="client_unknown")
+        return Attempt(status="failed", error="client_unknown")
     channel = ingress.channels.get(client.channel)
     if channel is None:
-        return _Attempt(status="failed", error="channel_unknown")
+        return Attempt(status="failed", error="channel_unknown")
     try:
         cipher = await ingress.keyring.cipher(p.client_id)
         to = cipher.open("line_user_id", client.sealed_line_user_id)
         texts = [cipher.open("message.text", sealed) for sealed in p.texts]
     except KeyDestroyedError:
-        return _Attempt(status="failed", error="client_erased")
+        return Attempt(status="failed", error="client_erased")
     except SealedValueError:
-        return _Attempt(status="failed", error="sealed_value_unreadable")
+        return Attempt(status="failed", error="sealed_value_unreadable")
     answer = await ingress.pusher.push(
         channel=channel,
         to=to,
@@ -60,7 +60,7 @@ async def _attempt(ingress: Ingress, event: PushRequested, *, attempt: int) -> _
         delays_s=ingress.settings.push_retry_delays_s,
     )
     error = None if decision.status == "sent" else error_text(answer.status, answer.body)
-    return _Attempt(
+    return Attempt(
         status=decision.status,
         retry_in_s=decision.retry_in_s,
         line_request_id=answer.request_id,

@@ -25,6 +25,17 @@ class IngressSettings(LineChannelSettings):
         default=60.0, gt=0, description="A push not acked within this is redelivered"
     )
     line_timeout_s: float = Field(default=10.0, gt=0, description="Per LINE API call")
+    # Shown on lock screens too: says nothing about what the desk is for.
+    ingress_refused_media_notice: str = Field(
+        default=(
+            "画像・動画・音声・ファイル・位置情報は受け取れません。"
+            "お名前や連絡先など、個人が特定できる情報も送らないでください。"
+            "文章でお話しください。"
+        ),
+        min_length=1,
+        max_length=5000,
+        description="Sent at once to a client who sent an image, video, audio, file or location",
+    )
 
     @property
     def push_max_attempts(self) -> int:

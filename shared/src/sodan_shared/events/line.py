@@ -72,3 +72,25 @@ class WebhookRejectedV1(Payload):
 
 class WebhookRejected(Envelope[WebhookRejectedV1]):
     TYPE = "audit.webhook_rejected"
+
+
+class ReplyRequestedV1(Payload):
+    reply_id: UUID = Field(
+        description="Command id; also the X-Line-Retry-Key when it falls back to a push"
+    )
+    client_id: UUID
+    case_id: UUID | None = None
+    reply_token: Sealed | None = Field(
+        default=None, description="The client's reply token (purpose 'reply_token'); None: push"
+    )
+    texts: list[Sealed] = Field(min_length=1, max_length=5)
+    origin: Literal["system"] = "system"
+    notification_disabled: bool = False
+
+
+class ReplyRequested(Envelope[ReplyRequestedV1]):
+    """A command to ingress: answer the client at once, with the reply token while
+    LINE still accepts it, else by push. The outcome is a PushResult (push_id =
+    reply_id)."""
+
+    TYPE = "line.reply_requested"

@@ -1,0 +1,183 @@
+"""Immediate answers: the refused-media notice as a ReplyRequested command, and
+its delivery with the reply token (push as fallback), recorded as PushResult.
+
+A PushResult (push_id = reply_id) rather than a new result event: consumers of
+``line.out.result.v1`` already treat it as "the outcome of one outbound command"
+(the console ignores ids it did not send, reporting counts messages out), so
+replies are counted and shown without a second subject to follow.
+"""
+
+from __future__ import annotations
+
+from uuid import uuid5
+
+from sodan_shared.crypto import KeyDestroyedError, SealedValueError
+from sodan_shared.db import transaction
+from sodan_shared.db.idempotency import add_to_outbox, first_time
+from sodan_shared.events.line import (
+    MessageReceived,
+    MessageReceivedV1,
+    PushResult,
+    PushResultV1,
+    ReplyRequested,
+    ReplyRequestedV1,
+)
+from sodan_shared.logging import get_logger
+
+from sodan_ingress.db.queries import find_client, was_processed
+from sodan_ingress.db.tables import outbox, processed_events
+from sodan_ingress.delivery import decide, error_text, reply_token_refused, verdict_for_status
+from sodan_ingress.outbound import Attempt
+from sodan_ingress.service import Ingress
+
+log = get_logger(__name__)
+
+REFUSED_NOTICE_CONSUMER = "ingress-refused-media"
+REPLY_CONSUMER = "ingress-reply"
+
+# What the notice is about; an unknown message type is refused too, but telling
+# the client "no photos" about something we cannot name would only confuse.
+NOTICE_KINDS = frozenset({"image", "video", "audio", "file", "location"})
+
+
+def needs_refused_notice(message: MessageReceivedV1) -> bool:
+    return message.refused and message.kind in NOTICE_KINDS
+
+
+async def request_refused_notice(ingress: Ingress, event: MessageReceived) -> bool:
+    """Emit the notice command once per received message (a redelivered webhook
+    carries the same event id). Returns whether a command was emitted now."""
+    p = event.payload
+    if not needs_refused_notice(p):
+        return False
+    cipher = await ingress.keyring.cipher(p.client_id)
+    reply_id = uuid5(event.id, "refused-notice")
+    command = ReplyRequested.new(
+        channel=event.channel,
+        caused_by=event,
+        event_id=reply_id,
+        payload=ReplyRequestedV1(
+            reply_id=reply_id,
+            client_id=p.client_id,
+            reply_token=p.reply_token,
+            texts=[cipher.seal("message.text", ingress.settings.ingress_refused_media_notice)],
+            origin="system",
+        ),
+    )
+    async with transaction(ingress.db.sessions) as session:
+        if not await first_time(
+            session, processed_events, event_id=event.id, consumer=REFUSED_NOTICE_CONSUMER
+        ):
+            return False
+        await add_to_outbox(session, outbox, command)
+    ingress.wake_relay()
+    log.info(
+        "reply.refused_notice_requested",
+        reply_id=str(reply_id),
+        client_id=str(p.client_id),
+        message_event_id=str(event.id),
+        kind=p.kind,
+    )
+    return True
+
+
+async def _attempt_reply(ingress: Ingress, event: ReplyRequested, *, attempt: int) -> Attempt:
+    p = event.payload
+    async with ingress.db.sessions() as session:
+        client = await find_client(session, client_id=p.client_id)
+    if client is None:
+        return Attempt(status="failed", error="client_unknown")
+    channel = ingress.channels.get(client.channel)
+    if channel is None:
+        return Attempt(status="failed", error="channel_unknown")
+    try:
+        cipher = await ingress.keyring.cipher(p.client_id)
+        texts = [cipher.open("message.text", sealed) for sealed in p.texts]
+        token = cipher.open("reply_token", p.reply_token) if p.reply_token else None
+    except KeyDestroyedError:
+        return Attempt(status="failed", error="client_erased")
+    except SealedValueError:
+        return Attempt(status="failed", error="sealed_value_unreadable")
+    if token is not None:
+        answer = await ingress.pusher.reply(
+            channel=channel,
+            reply_token=token,
+            texts=texts,
+            notification_disabled=p.notification_disabled,
+        )
+        if not reply_token_refused(answer.status, answer.body):
+            return _settle(ingress, answer.status, answer.body, answer.request_id, attempt)
+        # Expired or spent: the client must still get it. A reply whose answer was
+        # lost (timeout) and a push after it could both arrive: rare, and a notice
+        # twice is better than none. LINE dedups the pushes by the retry key.
+    to = cipher.open("line_user_id", client.sealed_line_user_id)
+    answer = await ingress.pusher.push(
+        channel=channel,
+        to=to,
+        texts=texts,
+        notification_disabled=p.notification_disabled,
+        retry_key=p.reply_id,
+    )
+    return _settle(ingress, answer.status, answer.body, answer.request_id, attempt)
+
+
+def _settle(
+    ingress: Ingress, status: int, body: bytes | str | None, request_id: str | None, attempt: int
+) -> Attempt:
+    decision = decide(
+        verdict_for_status(status), attempt=attempt, delays_s=ingress.settings.push_retry_delays_s
+    )
+    error = None if decision.status == "sent" else error_text(status, body)
+    return Attempt(
+        status=decision.status,
+        retry_in_s=decision.retry_in_s,
+        line_request_id=request_id,
+        error=error,
+    )
+
+
+async def deliver_reply(ingress: Ingress, event: ReplyRequested, *, attempt: int) -> float | None:
+    """Deliver once per command id; returns the delay before a retry, or None when
+    settled (a PushResult with push_id = reply_id is in the outbox)."""
+    async with ingress.db.sessions() as session:
+        if await was_processed(session, event_id=event.id, consumer=REPLY_CONSUMER):
+            return None
+    result = await _attempt_reply(ingress, event, attempt=attempt)
+    p = event.payload
+    if result.status is None:
+        log.warning(
+            "reply.retry",
+            reply_id=str(p.reply_id),
+            attempt=attempt,
+            retry_in_s=result.retry_in_s,
+            error=result.error,
+        )
+        return result.retry_in_s
+    outcome = PushResult.new(
+        channel=event.channel,
+        caused_by=event,
+        event_id=uuid5(p.reply_id, "result"),
+        payload=PushResultV1(
+            push_id=p.reply_id,
+            client_id=p.client_id,
+            case_id=p.case_id,
+            status=result.status,
+            attempts=attempt,
+            line_request_id=result.line_request_id,
+            error=result.error,
+        ),
+    )
+    async with transaction(ingress.db.sessions) as session:
+        if await first_time(session, processed_events, event_id=event.id, consumer=REPLY_CONSUMER):
+            await add_to_outbox(session, outbox, outcome)
+    ingress.wake_relay()
+    log.info(
+        "reply.done",
+        reply_id=str(p.reply_id),
+        client_id=str(p.client_id),
+        status=result.status,
+        attempts=attempt,
+        line_request_id=result.line_request_id,
+        error=result.error,
+    )
+    return None
