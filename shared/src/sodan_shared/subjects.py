@@ -14,10 +14,15 @@ from sodan_shared.events.backup import BackupCompleted, BackupFailed
 from sodan_shared.events.console import CloseCase, StaffPresenceChanged
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
+    ClientFollowed,
+    ClientUnfollowed,
     MessageReceived,
+    MessageUnsent,
+    PostbackReceived,
     PushRequested,
     PushResult,
     ReplyRequested,
+    UnknownEventReceived,
     WebhookRejected,
 )
 from sodan_shared.events.routing import (
@@ -83,6 +88,11 @@ CLOSE_CASE = Subject("console.case.close.v1", CONSOLE, CloseCase)
 BACKUP_COMPLETED = Subject("backup.completed.v1", BACKUP, BackupCompleted)
 BACKUP_FAILED = Subject("backup.failed.v1", BACKUP, BackupFailed)
 REPLY_REQUESTED = Subject("line.out.reply.v1", LINE_OUT, ReplyRequested)
+CLIENT_FOLLOWED = Subject("line.in.follow.v1", LINE_IN, ClientFollowed)
+CLIENT_UNFOLLOWED = Subject("line.in.unfollow.v1", LINE_IN, ClientUnfollowed)
+POSTBACK_RECEIVED = Subject("line.in.postback.v1", LINE_IN, PostbackReceived)
+MESSAGE_UNSENT = Subject("line.in.unsend.v1", LINE_IN, MessageUnsent)
+UNKNOWN_EVENT_RECEIVED = Subject("line.in.unknown.v1", LINE_IN, UnknownEventReceived)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -100,6 +110,11 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     BACKUP_COMPLETED,
     BACKUP_FAILED,
     REPLY_REQUESTED,
+    CLIENT_FOLLOWED,
+    CLIENT_UNFOLLOWED,
+    POSTBACK_RECEIVED,
+    MESSAGE_UNSENT,
+    UNKNOWN_EVENT_RECEIVED,
 )
 
 

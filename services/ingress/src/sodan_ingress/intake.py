@@ -1,24 +1,46 @@
-"""Turns verified webhook events into sealed MessageReceived events on the stream."""
+"""Turns verified webhook events into sealed events of our own on the stream."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
 import nats.errors
 import nats.js.errors
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from sodan_shared.crypto import ClientCipher, ClientIdentity
 from sodan_shared.db import transaction
-from sodan_shared.events.line import MessageReceived, MessageReceivedV1
+from sodan_shared.events.envelope import Envelope
+from sodan_shared.events.line import (
+    ClientFollowed,
+    ClientFollowedV1,
+    ClientUnfollowed,
+    ClientUnfollowedV1,
+    MessageReceived,
+    MessageReceivedV1,
+    MessageUnsent,
+    MessageUnsentV1,
+    PostbackReceived,
+    PostbackReceivedV1,
+    UnknownEventReceived,
+    UnknownEventReceivedV1,
+)
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import publish_event
 from sqlalchemy.exc import SQLAlchemyError
 
 from sodan_ingress.db.queries import remember_client
+from sodan_ingress.personal_data import detect_personal_data, mask_personal_data
 from sodan_ingress.service import Ingress, NotConnectedError
 from sodan_ingress.webhook import (
     WebhookEvent,
     event_id_for,
+    event_kind,
+    is_late,
     is_refused,
     message_kind,
     sent_at,
@@ -43,12 +65,14 @@ class IntakeUnavailableError(RuntimeError):
     """A dependency (NATS, PostgreSQL) failed: answer 503 so LINE redelivers."""
 
 
-async def message_received_for(
-    ingress: Ingress, *, channel: str, event: WebhookEvent
-) -> MessageReceived:
-    assert event.message is not None and event.source is not None
-    assert event.source.user_id is not None
-    line_user_id = event.source.user_id
+@dataclass(frozen=True)
+class _Client:
+    identity: ClientIdentity
+    cipher: ClientCipher
+    sealed_line_user_id: str
+
+
+async def _client_of(ingress: Ingress, *, channel: str, line_user_id: str) -> _Client:
     identity = await ingress.keyring.ensure_client(channel=channel, line_user_id=line_user_id)
     cipher = await ingress.keyring.cipher(identity.client_id)
     sealed_user = cipher.seal("line_user_id", line_user_id)
@@ -56,26 +80,130 @@ async def message_received_for(
         await remember_client(
             session, client_id=identity.client_id, channel=channel, sealed_line_user_id=sealed_user
         )
+    return _Client(identity=identity, cipher=cipher, sealed_line_user_id=sealed_user)
+
+
+def _sealed_reply_token(client: _Client, event: WebhookEvent) -> str | None:
+    return client.cipher.seal("reply_token", event.reply_token) if event.reply_token else None
+
+
+async def message_received_for(
+    ingress: Ingress, *, channel: str, event: WebhookEvent, received: datetime | None = None
+) -> MessageReceived:
+    assert event.message is not None and event.source is not None
+    assert event.source.user_id is not None
+    client = await _client_of(ingress, channel=channel, line_user_id=event.source.user_id)
+    cipher = client.cipher
     kind = message_kind(event.message.type)
     text = event.message.text if kind == "text" else None
+    # Flags come from what the client wrote; masking only changes what is kept.
+    flags = detect_personal_data(text) if text is not None else []
+    if text is not None and flags and ingress.settings.ingress_mask_personal_data:
+        text = mask_personal_data(text)
     when = sent_at(event.timestamp)
     payload = MessageReceivedV1(
-        client_id=identity.client_id,
-        client_no=identity.client_no,
-        line_user_id=sealed_user,
+        client_id=client.identity.client_id,
+        client_no=client.identity.client_no,
+        line_user_id=client.sealed_line_user_id,
         webhook_event_id=event.webhook_event_id,
         line_message_id=event.message.id,
         kind=kind,
         text=cipher.seal("message.text", text) if text is not None else None,
-        reply_token=cipher.seal("reply_token", event.reply_token) if event.reply_token else None,
+        reply_token=_sealed_reply_token(client, event),
         sent_at=when,
         is_redelivery=event.delivery_context.is_redelivery,
         refused=is_refused(kind),
+        late=_late(ingress, when, received),
+        personal_data=flags,
     )
     return MessageReceived.new(
         channel=channel,
         payload=payload,
         event_id=event_id_for(channel, event.webhook_event_id),
+        occurred_at=when,
+    )
+
+
+def _late(ingress: Ingress, when: datetime, received: datetime | None) -> bool:
+    return is_late(
+        when,
+        received=received or datetime.now(UTC),
+        late_after_s=ingress.settings.ingress_late_after_s,
+    )
+
+
+async def line_event_for(
+    ingress: Ingress, *, channel: str, event: WebhookEvent, received: datetime | None = None
+) -> Envelope[Any]:
+    """The project's event for one verified LINE event that :func:`skip_reason` let through."""
+    kind = event_kind(event)
+    if kind == "message":
+        return await message_received_for(ingress, channel=channel, event=event, received=received)
+    when = sent_at(event.timestamp)
+    event_id = event_id_for(channel, event.webhook_event_id)
+    user_id = event.source.user_id if event.source is not None else None
+    client = await _client_of(ingress, channel=channel, line_user_id=user_id) if user_id else None
+    common: dict[str, Any] = {
+        "webhook_event_id": event.webhook_event_id,
+        "sent_at": when,
+        "is_redelivery": event.delivery_context.is_redelivery,
+        "late": _late(ingress, when, received),
+    }
+    if client is not None:
+        common |= {
+            "client_id": client.identity.client_id,
+            "client_no": client.identity.client_no,
+        }
+    if kind == "unknown" or client is None:
+        # Only the type name: an unknown body may hold anything.
+        return UnknownEventReceived.new(
+            channel=channel,
+            payload=UnknownEventReceivedV1(line_type=event.type[:64], **common),
+            event_id=event_id,
+            occurred_at=when,
+        )
+    if kind == "follow":
+        return ClientFollowed.new(
+            channel=channel,
+            payload=ClientFollowedV1(
+                is_unblocked=event.follow.is_unblocked if event.follow is not None else False,
+                reply_token=_sealed_reply_token(client, event),
+                **common,
+            ),
+            event_id=event_id,
+            occurred_at=when,
+        )
+    if kind == "unfollow":
+        return ClientUnfollowed.new(
+            channel=channel,
+            payload=ClientUnfollowedV1(**common),
+            event_id=event_id,
+            occurred_at=when,
+        )
+    if kind == "postback":
+        assert event.postback is not None
+        params = event.postback.params
+        return PostbackReceived.new(
+            channel=channel,
+            payload=PostbackReceivedV1(
+                # Quick-reply answers can be personal: sealed like message text.
+                data=client.cipher.seal("postback.data", event.postback.data),
+                params=client.cipher.seal(
+                    "postback.params", json.dumps(params, ensure_ascii=False, sort_keys=True)
+                )
+                if params
+                else None,
+                reply_token=_sealed_reply_token(client, event),
+                **common,
+            ),
+            event_id=event_id,
+            occurred_at=when,
+        )
+    assert kind == "unsend" and event.unsend is not None
+    return MessageUnsent.new(
+        channel=channel,
+        payload=MessageUnsentV1(line_message_id=event.unsend.message_id, **common),
+        event_id=event_id,
         occurred_at=when,
     )
 
@@ -87,11 +215,10 @@ async def accept_events(ingress: Ingress, *, channel: str, events: list[WebhookE
         for event in events:
             reason = skip_reason(event)
             if reason is not None:
-                # Follow/unfollow/postback/unsend and group events are issue 3.
                 log.info(
                     "webhook.event_skipped",
                     channel=channel,
-                    event_type=event.type,
+                    event_type=event.type[:64],
                     webhook_event_id=event.webhook_event_id,
                     reason=reason,
                 )
@@ -106,17 +233,21 @@ async def accept_events(ingress: Ingress, *, channel: str, events: list[WebhookE
                     "sodan.webhook_event_id": event.webhook_event_id,
                 },
             ):
-                received = await message_received_for(ingress, channel=channel, event=event)
+                accepted = await line_event_for(ingress, channel=channel, event=event)
                 await publish_event(
-                    ingress.js, received, timeout=ingress.settings.ingress_publish_timeout_s
+                    ingress.js, accepted, timeout=ingress.settings.ingress_publish_timeout_s
                 )
             published += 1
+            payload = accepted.payload
             log.info(
-                "webhook.message_accepted",
+                "webhook.event_accepted",
                 channel=channel,
-                event_id=str(received.id),
-                client_id=str(received.payload.client_id),
-                kind=received.payload.kind,
+                event_id=str(accepted.id),
+                event_type=accepted.type,
+                client_id=str(getattr(payload, "client_id", None)),
+                kind=getattr(payload, "kind", None),
+                late=getattr(payload, "late", False),
+                personal_data=getattr(payload, "personal_data", None),
                 webhook_event_id=event.webhook_event_id,
             )
     except UNAVAILABLE_ERRORS as exc:

@@ -15,9 +15,14 @@ from sodan_shared.events.line import MessageReceived, PushResult, ReplyRequested
 from sodan_shared.nats import jstream
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
 from sodan_shared.subjects import (
+    CLIENT_FOLLOWED,
+    CLIENT_UNFOLLOWED,
     MESSAGE_RECEIVED,
+    MESSAGE_UNSENT,
+    POSTBACK_RECEIVED,
     PUSH_RESULT,
     REPLY_REQUESTED,
+    UNKNOWN_EVENT_RECEIVED,
     WEBHOOK_REJECTED,
 )
 
@@ -48,6 +53,19 @@ def declare_publishers(broker: NatsBroker) -> None:
         description="A message a client sent on LINE, sealed; published before LINE gets 200. "
         "Event id = uuid5(namespace, channel:webhookEventId), also the Nats-Msg-Id.",
     )
+    for subject, description in (
+        (CLIENT_FOLLOWED, "The client added the desk as a friend or unblocked it."),
+        (CLIENT_UNFOLLOWED, "The client blocked the desk; pushes to them fail from now on."),
+        (POSTBACK_RECEIVED, "A quick-reply or button answer; its data sealed ('postback.data')."),
+        (MESSAGE_UNSENT, "The client unsent a message: consumers delete what they kept of it."),
+        (UNKNOWN_EVENT_RECEIVED, "A LINE event type ingress does not know: type name and ids."),
+    ):
+        broker.publisher(
+            subject.name,
+            stream=jstream(subject.stream),
+            schema=subject.event,
+            description=description + " Same id rule and ack-before-200 as messages.",
+        )
     broker.publisher(
         REPLY_REQUESTED.name,
         stream=jstream(REPLY_REQUESTED.stream),

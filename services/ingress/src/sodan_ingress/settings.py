@@ -17,6 +17,16 @@ class IngressSettings(LineChannelSettings):
     ingress_publish_timeout_s: float = Field(
         default=5.0, gt=0, description="Wait for JetStream's ack before answering LINE 503"
     )
+    ingress_late_after_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="Events whose LINE timestamp is older than this are flagged late (kept)",
+    )
+    ingress_mask_personal_data: bool = Field(
+        default=False,
+        description="Replace phone numbers, e-mails, addresses and My Numbers in the stored "
+        "text with ＊＊＊ (they are flagged either way)",
+    )
 
     # Push delivery: the n-th failed attempt waits push_retry_delays_s[n-1] before
     # the next one; after len(delays) + 1 attempts the push is reported failed.

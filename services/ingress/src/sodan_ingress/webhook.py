@@ -9,8 +9,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from datetime import UTC, datetime
-from typing import Any, get_args
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal, get_args
 from uuid import UUID, uuid5
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,8 @@ WEBHOOK_EVENT_NAMESPACE = UUID("5f0d8c52-7a43-4c2e-9d57-2b1f6e0a9c31")
 KNOWN_KINDS: frozenset[str] = frozenset(get_args(MessageKind)) - {"unknown"}
 # What a client sends beyond words is never fetched from LINE (design rule 3).
 REFUSED_KINDS: frozenset[str] = frozenset({"image", "video", "audio", "file", "location"})
+
+EventKind = Literal["message", "follow", "unfollow", "postback", "unsend", "unknown"]
 
 
 class _Tolerant(BaseModel):
@@ -44,6 +46,19 @@ class MessageContent(_Tolerant):
     text: str | None = None
 
 
+class FollowContent(_Tolerant):
+    is_unblocked: bool = Field(default=False, alias="isUnblocked")
+
+
+class PostbackContent(_Tolerant):
+    data: str
+    params: dict[str, Any] | None = None
+
+
+class UnsendContent(_Tolerant):
+    message_id: str = Field(alias="messageId", min_length=1)
+
+
 class WebhookEvent(_Tolerant):
     type: str
     timestamp: int
@@ -55,6 +70,9 @@ class WebhookEvent(_Tolerant):
     mode: str = "active"
     reply_token: str | None = Field(default=None, alias="replyToken")
     message: MessageContent | None = None
+    follow: FollowContent | None = None
+    postback: PostbackContent | None = None
+    unsend: UnsendContent | None = None
 
 
 class WebhookBody(_Tolerant):
@@ -85,13 +103,36 @@ def sent_at(timestamp_ms: int) -> datetime:
     return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
 
 
+def event_kind(event: WebhookEvent) -> EventKind:
+    """Which of our events a LINE event becomes; one missing its content is unknown."""
+    if event.type == "message" and event.message is not None:
+        return "message"
+    if event.type == "follow":
+        return "follow"
+    if event.type == "unfollow":
+        return "unfollow"
+    if event.type == "postback" and event.postback is not None:
+        return "postback"
+    if event.type == "unsend" and event.unsend is not None:
+        return "unsend"
+    return "unknown"
+
+
 def skip_reason(event: WebhookEvent) -> str | None:
-    """Why an event is not turned into a MessageReceived (None: it is)."""
-    if event.type != "message" or event.message is None:
-        return "not_a_message_event"
+    """Why an event is not published at all (None: it is)."""
+    if event.source is not None and event.source.type != "user":
+        # The desk talks 1:1; a group or room must not turn into a client.
+        return "not_one_to_one"
+    if event_kind(event) == "unknown":
+        return None  # kept by type name, whoever sent it
     if event.source is None or not event.source.user_id:
         return "no_user_id"
     return None
+
+
+def is_late(sent: datetime, *, received: datetime, late_after_s: float) -> bool:
+    """LINE redelivered (or we were down) long enough that staff should know."""
+    return received - sent > timedelta(seconds=late_after_s)
 
 
 def error_detail(errors: list[Any]) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from pydantic import AwareDatetime, Field
 from sodan_shared.events.envelope import Envelope, Payload, Sealed
 
 MessageKind = Literal["text", "sticker", "image", "video", "audio", "file", "location", "unknown"]
+PersonalDataKind = Literal["phone", "email", "postal_address", "my_number"]
 
 
 class MessageReceivedV1(Payload):
@@ -25,6 +26,13 @@ class MessageReceivedV1(Payload):
     is_redelivery: bool = False
     refused: bool = Field(
         default=False, description="Media/location not downloaded (sensitive data control)"
+    )
+    late: bool = Field(
+        default=False, description="LINE's timestamp was older than ingress' late threshold"
+    )
+    personal_data: list[PersonalDataKind] = Field(
+        default_factory=list,
+        description="Kinds of personal data the text seems to contain (flag for the counsellor)",
     )
 
 
@@ -72,6 +80,80 @@ class WebhookRejectedV1(Payload):
 
 class WebhookRejected(Envelope[WebhookRejectedV1]):
     TYPE = "audit.webhook_rejected"
+
+
+class LineEventV1(Payload):
+    """What every non-message LINE event from a 1:1 chat carries."""
+
+    client_id: UUID = Field(description="Pseudonymous client id (keyring); never the LINE id")
+    client_no: int = Field(description="Number shown to staff as C-000123")
+    webhook_event_id: str
+    sent_at: AwareDatetime = Field(description="When it happened on LINE (LINE timestamp)")
+    is_redelivery: bool = False
+    late: bool = Field(
+        default=False, description="LINE's timestamp was older than ingress' late threshold"
+    )
+
+
+class ClientFollowedV1(LineEventV1):
+    is_unblocked: bool = Field(default=False, description="The client unblocked the account")
+    reply_token: Sealed | None = None
+
+
+class ClientFollowed(Envelope[ClientFollowedV1]):
+    """The client added the desk as a friend (友だち追加) or unblocked it."""
+
+    TYPE = "line.client_followed"
+
+
+class ClientUnfollowedV1(LineEventV1):
+    pass
+
+
+class ClientUnfollowed(Envelope[ClientUnfollowedV1]):
+    """The client blocked the desk (ブロック): pushes to them will fail."""
+
+    TYPE = "line.client_unfollowed"
+
+
+class PostbackReceivedV1(LineEventV1):
+    data: Sealed = Field(description="Postback data (purpose 'postback.data'): may be personal")
+    params: Sealed | None = Field(
+        default=None, description="JSON of the picker's params (purpose 'postback.params')"
+    )
+    reply_token: Sealed | None = None
+
+
+class PostbackReceived(Envelope[PostbackReceivedV1]):
+    """The client tapped a quick reply or a postback button."""
+
+    TYPE = "line.postback_received"
+
+
+class MessageUnsentV1(LineEventV1):
+    line_message_id: str = Field(description="The LINE message id the client unsent")
+
+
+class MessageUnsent(Envelope[MessageUnsentV1]):
+    """The client unsent (送信取消) a message: it must disappear from every store."""
+
+    TYPE = "line.message_unsent"
+
+
+class UnknownEventReceivedV1(Payload):
+    """An event type ingress does not know; only its name and ids are kept."""
+
+    line_type: str = Field(max_length=64, description="LINE's event type name")
+    webhook_event_id: str
+    client_id: UUID | None = Field(default=None, description="None when no user sent it")
+    client_no: int | None = None
+    sent_at: AwareDatetime
+    is_redelivery: bool = False
+    late: bool = False
+
+
+class UnknownEventReceived(Envelope[UnknownEventReceivedV1]):
+    TYPE = "line.unknown_event_received"
 
 
 class ReplyRequestedV1(Payload):
