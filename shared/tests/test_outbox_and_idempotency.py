@@ -1,6 +1,7 @@
 import json
 
 from nats.js import JetStreamContext
+from nats.js.api import DeliverPolicy
 from sodan_shared.db import create_engine, session_factory, transaction
 from sodan_shared.db.idempotency import (
     add_to_outbox,
@@ -34,7 +35,10 @@ async def test_outbox_relay_publishes_once_in_order_and_event_ids_dedup(
     async with transaction(sessions) as session:
         assert not await first_time(session, processed, event_id=events[0].id, consumer="t")
 
-    sub = await js.subscribe(MESSAGE_RECEIVED.name, ordered_consumer=True)
+    # only what this test publishes: other tests share the session's NATS server
+    sub = await js.subscribe(
+        MESSAGE_RECEIVED.name, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+    )
     relay = OutboxRelay(sessions, outbox, js)
     assert await relay.publish_pending() == 3
     assert await relay.publish_pending() == 0
