@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from sodan_console.seed import DEMO_STAFF
 from sodan_shared.crypto import ClientCipher, ClientIdentity, Keyring
+from sodan_shared.events.line import MessageReceived, MessageUnsent, MessageUnsentV1
 from sodan_shared.events.routing import (
     CaseAssigned,
     CaseAssignedV1,
@@ -92,5 +93,21 @@ def make_case_closed(opened: CaseOpened, *, by: UUID | None = None) -> CaseClose
         caused_by=opened,
         payload=CaseClosedV1(
             case_id=opened.payload.case_id, client_id=opened.payload.client_id, closed_by=by
+        ),
+    )
+
+
+def make_message_unsent(received: MessageReceived, **kw: Any) -> MessageUnsent:
+    """The client unsends ``received`` (送信取消)."""
+    p = received.payload
+    return MessageUnsent.new(
+        channel=received.channel,
+        payload=MessageUnsentV1(
+            client_id=p.client_id,
+            client_no=p.client_no,
+            webhook_event_id=kw.pop("webhook_event_id", uuid4().hex[:26].upper()),
+            sent_at=kw.pop("sent_at", datetime.now(UTC)),
+            line_message_id=p.line_message_id,
+            **kw,
         ),
     )

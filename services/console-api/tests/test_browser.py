@@ -109,6 +109,7 @@ async def test_counsellor_sees_a_case_arrive_live_and_replies(
             client_no=identity.client_no,
             text="友達にカミングアウトするか迷っています。",
             sent_at=datetime.now(UTC) - timedelta(minutes=1),
+            personal_data=["phone"],
         )
         opened = make_case_opened(
             identity=identity,
@@ -140,6 +141,10 @@ async def test_counsellor_sees_a_case_arrive_live_and_replies(
         await row.click()
         await expect(page.locator(".msg.from-client .bubble").first).to_have_text(
             "はじめまして。学校で自分のことを話せる人がいなくて、相談してみました。"
+        )
+        # Ingress flagged the second message: a warning, never the matched text itself.
+        await expect(page.locator(".msg.from-client .msg-warning")).to_have_text(
+            "⚠ 個人情報の可能性: 電話番号"
         )
         await page.fill(
             "#reply-text",

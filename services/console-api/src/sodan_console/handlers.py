@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import first_time
 from sodan_shared.events.envelope import Envelope
-from sodan_shared.events.line import MessageReceived, PushResult
+from sodan_shared.events.line import MessageReceived, MessageUnsent, PushResult
 from sodan_shared.events.routing import (
     CaseAssigned,
     CaseClosed,
@@ -32,6 +32,7 @@ from sodan_shared.subjects import (
     CLOSE_CASE,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
+    MESSAGE_UNSENT,
     PUSH_REQUESTED,
     PUSH_RESULT,
     STAFF_PRESENCE_CHANGED,
@@ -47,6 +48,7 @@ MESSAGES_CONSUMER = "console-messages"
 SCORES_CONSUMER = "console-scores"
 CASES_CONSUMER = "console-cases"
 PUSH_RESULTS_CONSUMER = "console-push-results"
+UNSEND_CONSUMER = "console-unsend"
 
 CASE_SUBJECTS = {s.name: s for s in ALL_SUBJECTS if s.stream is CASES}
 
@@ -57,6 +59,7 @@ def consumer_of_subject() -> dict[str, str]:
         MESSAGE_RECEIVED.name: MESSAGES_CONSUMER,
         MESSAGE_SCORED.name: SCORES_CONSUMER,
         PUSH_RESULT.name: PUSH_RESULTS_CONSUMER,
+        MESSAGE_UNSENT.name: UNSEND_CONSUMER,
         **dict.fromkeys(CASE_SUBJECTS, CASES_CONSUMER),
     }
 
@@ -107,18 +110,25 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
                 seen_at=p.sent_at,
             )
             # The ciphertext is stored as it arrived: same client key, same purpose.
-            await queries.upsert_inbound_message(
+            stored = await queries.upsert_inbound_message(
                 session,
                 message_id=event.id,
                 client_id=p.client_id,
+                line_message_id=p.line_message_id,
                 kind=p.kind,
                 body=p.text,
                 sent_at=p.sent_at,
+                personal_data=list(p.personal_data),
+                late=p.late,
             )
-            await queries.note_client_message(
-                session, client_id=p.client_id, client_no=p.client_no, at=p.sent_at
-            )
-        log.info("console.message_stored", event_id=str(event.id), client_id=str(p.client_id))
+            if stored:
+                await queries.note_client_message(
+                    session, client_id=p.client_id, client_no=p.client_no, at=p.sent_at
+                )
+        if stored:
+            log.info("console.message_stored", event_id=str(event.id), client_id=str(p.client_id))
+        else:
+            log.info("console.message_already_unsent", event_id=str(event.id))
 
     @broker.subscriber(
         MESSAGE_SCORED.name,
@@ -136,14 +146,47 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
                 session, processed_events, event_id=event.id, consumer=SCORES_CONSUMER
             ):
                 return
-            await queries.upsert_message_score(
+            stored = await queries.upsert_message_score(
                 session,
                 message_id=p.message_event_id,
                 client_id=p.client_id,
+                line_message_id=p.line_message_id,
                 urgency=p.level,
                 matched_terms=terms,
             )
-        log.info("console.message_scored", message_id=str(p.message_event_id), level=p.level)
+        log.info(
+            "console.message_scored" if stored else "console.score_of_unsent_message",
+            message_id=str(p.message_event_id),
+            level=p.level,
+        )
+
+    @broker.subscriber(
+        MESSAGE_UNSENT.name,
+        stream=jstream(MESSAGE_UNSENT.stream),
+        durable=UNSEND_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="The client unsent a message (送信取消): delete it, and keep it from coming back",
+    )
+    async def on_message_unsent(event: MessageUnsent) -> None:
+        p = event.payload
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=UNSEND_CONSUMER
+            ):
+                return
+            deleted = await queries.unsend_message(
+                session,
+                client_id=p.client_id,
+                line_message_id=p.line_message_id,
+                unsent_at=p.sent_at,
+            )
+        log.info(
+            "console.message_unsent",
+            event_id=str(event.id),
+            client_id=str(p.client_id),
+            deleted=deleted,
+        )
 
     @broker.subscriber(
         CASES.subjects[0],

@@ -28,6 +28,7 @@ from sodan_shared.subjects import (
     CASES,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
+    MESSAGE_UNSENT,
     PUSH_REQUESTED,
     PUSH_RESULT,
 )
@@ -126,6 +127,7 @@ class LiveFeed:
         for subject in (
             MESSAGE_RECEIVED.name,
             MESSAGE_SCORED.name,
+            MESSAGE_UNSENT.name,
             PUSH_REQUESTED.name,
             PUSH_RESULT.name,
             *CASES.subjects,

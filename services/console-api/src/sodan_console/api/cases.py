@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 from uuid import UUID, uuid4, uuid5
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -11,7 +11,7 @@ from sodan_shared.crypto import ClientCipher, KeyDestroyedError, SealedValueErro
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox
 from sodan_shared.events.console import CloseCase, CloseCaseV1
-from sodan_shared.events.line import PushRequested, PushRequestedV1
+from sodan_shared.events.line import PersonalDataKind, PushRequested, PushRequestedV1
 from sodan_shared.events.triage import UrgencyLevel
 from sodan_shared.logging import get_logger
 
@@ -55,6 +55,12 @@ def _case_public(row: Any, staff: Staff) -> CasePublic:
     )
 
 
+def _personal_data(stored: Any) -> list[PersonalDataKind]:
+    # Only kinds this version knows: a newer ingress' kind must not break the chat.
+    known = set(get_args(PersonalDataKind))
+    return [k for k in (stored or []) if k in known]
+
+
 def _message_public(row: Any, cipher: ClientCipher | None) -> MessagePublic:
     text: str | None = None
     unreadable = False
@@ -76,6 +82,8 @@ def _message_public(row: Any, cipher: ClientCipher | None) -> MessagePublic:
         sent_at=row.sent_at,
         urgency=row.urgency,
         matched_terms=list(row.matched_terms or []),
+        personal_data=_personal_data(row.personal_data),
+        late=bool(row.late),
         delivery=row.delivery,
         staff_name=row.staff_name,
     )

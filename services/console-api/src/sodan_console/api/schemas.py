@@ -8,6 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sodan_shared.events.console import Presence, StaffRole
+from sodan_shared.events.line import PersonalDataKind
 from sodan_shared.events.triage import UrgencyLevel
 
 
@@ -76,6 +77,10 @@ class MessagePublic(BaseModel):
     sent_at: datetime
     urgency: UrgencyLevel | None
     matched_terms: list[str]
+    personal_data: list[PersonalDataKind] = Field(
+        default_factory=list, description="Kinds of personal data the text seems to contain"
+    )
+    late: bool = Field(default=False, description="LINE delivered it later than usual")
     delivery: Literal["pending", "sent", "failed"] | None
     staff_name: str | None
 

@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sodan_console.cursor import CaseCursor
-from sodan_console.db.tables import cases, clients, messages, sessions, staff
+from sodan_console.db.tables import cases, clients, messages, sessions, staff, unsent_messages
 from sodan_console.policy import Viewer, sees_every_case
 
 # --- staff and sessions -----------------------------------------------------
@@ -144,15 +144,49 @@ async def upsert_client(
     )
 
 
+async def _lock_line_message(session: AsyncSession, client_id: UUID, line_message_id: str) -> None:
+    """Serialise the message, its score and its unsend for one LINE message.
+
+    Without it an unsend and its message consumed at the same moment could each
+    miss the other's uncommitted row, and the deleted message would stay.
+    """
+    await session.execute(
+        select(
+            func.pg_advisory_xact_lock(func.hashtextextended(f"{client_id}:{line_message_id}", 0))
+        )
+    )
+
+
+async def _is_unsent(session: AsyncSession, client_id: UUID, line_message_id: str) -> bool:
+    found = (
+        await session.execute(
+            select(unsent_messages.c.client_id).where(
+                unsent_messages.c.client_id == client_id,
+                unsent_messages.c.line_message_id == line_message_id,
+            )
+        )
+    ).first()
+    return found is not None
+
+
 async def upsert_inbound_message(
     session: AsyncSession,
     *,
     message_id: UUID,
     client_id: UUID,
+    line_message_id: str,
     kind: str,
     body: str | None,
     sent_at: datetime,
-) -> None:
+    personal_data: list[str],
+    late: bool,
+) -> bool:
+    """Store a client message; False (and nothing kept) when the client already unsent it."""
+    await _lock_line_message(session, client_id, line_message_id)
+    if await _is_unsent(session, client_id, line_message_id):
+        # A score may have left a placeholder row before the unsend: drop it too.
+        await session.execute(delete(messages).where(messages.c.message_id == message_id))
+        return False
     stmt = pg_insert(messages).values(
         message_id=message_id,
         client_id=client_id,
@@ -160,13 +194,24 @@ async def upsert_inbound_message(
         kind=kind,
         body=body,
         sent_at=sent_at,
+        line_message_id=line_message_id,
+        personal_data=personal_data,
+        late=late,
     )
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[messages.c.message_id],
-            set_={"kind": stmt.excluded.kind, "body": stmt.excluded.body, "sent_at": sent_at},
+            set_={
+                "kind": stmt.excluded.kind,
+                "body": stmt.excluded.body,
+                "sent_at": sent_at,
+                "line_message_id": line_message_id,
+                "personal_data": stmt.excluded.personal_data,
+                "late": late,
+            },
         )
     )
+    return True
 
 
 async def upsert_message_score(
@@ -174,15 +219,22 @@ async def upsert_message_score(
     *,
     message_id: UUID,
     client_id: UUID,
+    line_message_id: str,
     urgency: str,
     matched_terms: list[str],
-) -> None:
+) -> bool:
+    """Attach a score (a placeholder row if the message is not here yet); False if unsent."""
+    await _lock_line_message(session, client_id, line_message_id)
+    if await _is_unsent(session, client_id, line_message_id):
+        return False
     stmt = pg_insert(messages).values(
         message_id=message_id,
         client_id=client_id,
         direction="in",
         urgency=urgency,
         matched_terms=matched_terms,
+        # Set on the placeholder too, so an unsend before the message finds it.
+        line_message_id=line_message_id,
     )
     await session.execute(
         stmt.on_conflict_do_update(
@@ -190,6 +242,29 @@ async def upsert_message_score(
             set_={"urgency": urgency, "matched_terms": stmt.excluded.matched_terms},
         )
     )
+    return True
+
+
+async def unsend_message(
+    session: AsyncSession, *, client_id: UUID, line_message_id: str, unsent_at: datetime
+) -> int:
+    """Remember the unsend and delete the message (ciphertext included); returns rows deleted."""
+    await _lock_line_message(session, client_id, line_message_id)
+    await session.execute(
+        pg_insert(unsent_messages)
+        .values(client_id=client_id, line_message_id=line_message_id, unsent_at=unsent_at)
+        .on_conflict_do_nothing(
+            index_elements=[unsent_messages.c.client_id, unsent_messages.c.line_message_id]
+        )
+    )
+    result = await session.execute(
+        delete(messages).where(
+            messages.c.client_id == client_id,
+            messages.c.line_message_id == line_message_id,
+            messages.c.direction == "in",
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 async def note_client_message(
@@ -561,6 +636,8 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
             messages.c.matched_terms,
             messages.c.delivery,
             messages.c.staff_id,
+            messages.c.personal_data,
+            messages.c.late,
             staff.c.display_name.label("staff_name"),
         )
         .select_from(messages.outerjoin(staff, staff.c.staff_id == messages.c.staff_id))

@@ -112,11 +112,25 @@ messages = Table(
     Column("delivery", String(16), nullable=True),
     Column("staff_id", Uuid, nullable=True),
     Column("created_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
+    # LINE's id of an inbound message: what an unsend (送信取消) names.
+    Column("line_message_id", Text, nullable=True, index=True),
+    Column("personal_data", JSONB, nullable=True, comment="Kinds flagged by ingress, never values"),
+    Column("late", Boolean, nullable=False, server_default=false()),
     CheckConstraint("direction IN ('in', 'out')", name="message_direction"),
     CheckConstraint(
         "delivery IS NULL OR delivery IN ('pending', 'sent', 'failed')", name="message_delivery"
     ),
     Index("messages_by_client", "client_id", "sent_at"),
+)
+
+# Messages the client unsent. Kept so that a message (or its score) arriving after
+# its unsend is never stored again: the ciphertext must not come back.
+unsent_messages = Table(
+    "unsent_messages",
+    metadata,
+    Column("client_id", Uuid, primary_key=True),
+    Column("line_message_id", Text, primary_key=True),
+    Column("unsent_at", DateTime(timezone=True), nullable=False),
 )
 
 processed_events = processed_events_table(metadata)

@@ -1,7 +1,15 @@
 // The chat pane: the client's conversation, the reply box and the close button.
 
 import { api, ApiError } from "./api.js";
-import { DELIVERY, KIND, STATUS, URGENCY, clock, waitingTime } from "./labels.js";
+import {
+  DELIVERY,
+  KIND,
+  PERSONAL_DATA,
+  STATUS,
+  URGENCY,
+  clock,
+  waitingTime,
+} from "./labels.js";
 
 const $ = (id) => document.getElementById(id);
 const MAX = 5000;
@@ -112,12 +120,21 @@ export class Chat {
     if (m.direction === "out") {
       if (m.staff_name) parts.unshift(m.staff_name);
       if (m.delivery) parts.push(DELIVERY[m.delivery]);
-    } else if (m.urgency && m.urgency !== "normal") {
-      parts.push(`緊急度: ${URGENCY[m.urgency]}`);
+    } else {
+      if (m.urgency && m.urgency !== "normal") parts.push(`緊急度: ${URGENCY[m.urgency]}`);
+      if (m.late) parts.push("遅延受信");
     }
     meta.textContent = parts.join(" · ");
     if (m.delivery) meta.classList.add(`delivery-${m.delivery}`);
     li.append(bubble, meta);
+    if (m.direction === "in" && m.personal_data && m.personal_data.length) {
+      // Only kinds are shown (never the matched text): the counsellor decides what to do.
+      const warning = document.createElement("div");
+      warning.className = "msg-warning";
+      const kinds = m.personal_data.map((k) => PERSONAL_DATA[k] || k);
+      warning.textContent = `⚠ 個人情報の可能性: ${kinds.join("、")}`;
+      li.append(warning);
+    }
     return li;
   }
 

@@ -3,6 +3,12 @@
 export const URGENCY = { critical: "緊急", high: "高", medium: "中", normal: "通常" };
 export const STATUS = { queued: "受付待ち", assigned: "対応中", closed: "終了" };
 export const DELIVERY = { pending: "送信中", sent: "送信済み", failed: "送信失敗" };
+export const PERSONAL_DATA = {
+  phone: "電話番号",
+  email: "メールアドレス",
+  postal_address: "住所",
+  my_number: "マイナンバー",
+};
 export const KIND = {
   sticker: "（スタンプ）",
   image: "（画像：受け取っていません）",
