@@ -106,3 +106,16 @@ async def test_poison_message_is_dead_lettered_after_max_deliveries_and_others_f
     assert headers["X-Test"] == "1"
     assert info.num_ack_pending == 0
     assert info.num_pending == 0
+
+
+def test_outages_are_retried_not_dead_lettered() -> None:
+    import psycopg
+    import sqlalchemy.exc
+    from sodan_shared.deadletter import is_transient
+
+    assert is_transient(sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("down")))
+    assert is_transient(psycopg.OperationalError("connection refused"))
+    assert is_transient(ConnectionRefusedError())
+    assert is_transient(TimeoutError())
+    assert not is_transient(ValueError("a bug or a poison message"))
+    assert not is_transient(KeyError("x"))

@@ -6,7 +6,8 @@ JetStream messages whose handler raised an unexpected exception:
 
 - before the ``max_deliveries``-th delivery, the nack carries a growing delay, so
   a failing message (or a short database outage) does not spin;
-- on the ``max_deliveries``-th delivery, the original message (data and headers)
+- on the ``max_deliveries``-th delivery, unless the error is an outage of the
+  database or NATS (:func:`is_transient`: those are retried until it ends), the original message (data and headers)
   is copied to ``deadletter.<original subject>`` on the DEADLETTER stream, with
   why and from where in ``Sodan-Dead-Letter-*`` headers, and then acked, so the
   rest of the consumer keeps flowing.
@@ -24,6 +25,8 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
+import psycopg
+import sqlalchemy.exc
 from faststream._internal.context.repository import ContextRepo
 from faststream.exceptions import HandlerException
 from faststream.middlewares import BaseMiddleware
@@ -55,6 +58,30 @@ def redelivery_delay(num_delivered: int, delays_s: Sequence[float]) -> float | N
     if not delays_s:
         return None
     return delays_s[min(max(num_delivered, 1), len(delays_s)) - 1]
+
+
+class RetriesExhaustedError(Exception):
+    """Raised by a handler whose consumer has its own ``max_deliver``: on the last
+    delivery even an outage must be dead-lettered, or JetStream drops it silently."""
+
+
+# An outage, not a poison message: the same delivery will succeed once the
+# database or NATS is back, however long that takes, so these never dead-letter.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    sqlalchemy.exc.OperationalError,
+    sqlalchemy.exc.InterfaceError,
+    sqlalchemy.exc.TimeoutError,
+    psycopg.OperationalError,
+    ConnectionError,
+    TimeoutError,
+    NatsError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, TRANSIENT_ERRORS)
 
 
 def dead_letter_headers(raw: Msg, *, reason: str, stream: str, consumer: str) -> dict[str, str]:
@@ -113,9 +140,15 @@ class DeadLetterMiddleware(BaseMiddleware):
         except NotJSMessageError:
             return False  # core NATS: nothing to redeliver
         reason = type(exc_val).__name__
+        if exc_val.__cause__ is not None:
+            reason = f"{reason}:{type(exc_val.__cause__).__name__}"
         # A consumer of the dead letters themselves (the archive) never dead-letters
         # again: deadletter.deadletter.… could grow without end.
-        if meta.num_delivered < self._max_deliveries or raw.subject.startswith(DEAD_LETTER_PREFIX):
+        if (
+            meta.num_delivered < self._max_deliveries
+            or is_transient(exc_val)
+            or raw.subject.startswith(DEAD_LETTER_PREFIX)
+        ):
             delay = redelivery_delay(meta.num_delivered, self._delays_s)
             log.warning(
                 "message.handler_failed",
@@ -190,6 +223,7 @@ __all__ = [
     "STREAM_HEADER",
     "SUBJECT_HEADER",
     "DeadLetterMiddleware",
+    "RetriesExhaustedError",
     "dead_letter",
     "dead_letter_subject",
     "redelivery_delay",

@@ -6,6 +6,7 @@ from faststream.exceptions import NackMessage
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
+from sodan_shared.deadletter import RetriesExhaustedError
 from sodan_shared.events.line import MessageReceived, PushRequested, ReplyRequested
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
@@ -32,7 +33,8 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
     settings = ingress.settings
     # LINE's own answers are retried and settled (PushResult sent/failed) within
     # push_max_attempts; our infrastructure failing on the last delivery is
-    # re-raised so the shared middleware dead-letters it instead of JetStream
+    # raised as RetriesExhaustedError so the shared middleware dead-letters it (an
+    # outage alone would be retried, but JetStream stops at max_deliver) instead of JetStream
     # silently giving up (max_deliver is never below SODAN_MAX_DELIVERIES).
     max_deliver = max(settings.push_max_attempts + _INFRA_SLACK, settings.max_deliveries)
 
@@ -62,7 +64,7 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
                 error=type(exc).__name__,
             )
             if attempt >= max_deliver:
-                raise
+                raise RetriesExhaustedError(type(exc).__name__) from exc
             raise NackMessage(delay=_INFRA_RETRY_S) from exc
         if retry_in is not None:
             raise NackMessage(delay=retry_in)
@@ -101,7 +103,7 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
                 error=type(exc).__name__,
             )
             if attempt >= max_deliver:
-                raise
+                raise RetriesExhaustedError(type(exc).__name__) from exc
             raise NackMessage(delay=_INFRA_RETRY_S) from exc
         if retry_in is not None:
             raise NackMessage(delay=retry_in)
