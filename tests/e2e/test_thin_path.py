@@ -78,7 +78,9 @@ async def test_a_client_message_reaches_a_counsellor_and_the_reply_reaches_the_c
     by_type = {e["type"]: e for e in events}
     received = by_type["line.message_received"]
     assert received["trace_id"]
-    for derived in ("triage.message_scored", "case.opened", "case.assigned"):
+    # (case.assigned is not listed: it belongs to whichever event made the
+    # assignment possible, the message or the counsellor becoming available.)
+    for derived in ("triage.message_scored", "case.opened"):
         assert by_type[derived]["trace_id"] == received["trace_id"], derived
     # and nothing on the stream carries the text in clear
     assert all("相談" not in json.dumps(e, ensure_ascii=False) for e in events)

@@ -78,7 +78,8 @@ def test_stopping_kills_a_child_that_ignores_sigterm(tmp_path: Path) -> None:
     supervisor = Supervisor([child], POLICY, console)
     supervisor.start_all()
     deadline = time.monotonic() + 10
-    while "ready" not in (tmp_path / "crashy.log").read_text() and time.monotonic() < deadline:
+    log = tmp_path / "crashy.log"  # created by the pump thread, maybe not yet
+    while not (log.exists() and "ready" in log.read_text()) and time.monotonic() < deadline:
         time.sleep(0.05)
 
     assert supervisor.stop_all(timeout=0.5) == ["crashy"]

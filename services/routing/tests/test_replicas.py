@@ -8,12 +8,22 @@ from contextlib import AsyncExitStack
 from uuid import uuid4
 
 from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened
+from sodan_shared.subjects import MESSAGE_RECEIVED
 from sodan_shared.testing.factories import make_cipher, make_message_received
 
 from .conftest import Rig, make_close, make_presence
 
 CLIENTS = 30
 CAPACITY = 3
+
+
+async def _drained(rig: Rig, durable: str) -> None:
+    async with asyncio.timeout(20):
+        while True:
+            info = await rig.js.consumer_info(MESSAGE_RECEIVED.stream.name, durable)
+            if info.num_pending == 0 and info.num_ack_pending == 0:
+                return
+            await asyncio.sleep(0.05)
 
 
 async def test_three_replicas_assign_every_case_once_within_capacity(rig: Rig) -> None:
@@ -43,6 +53,10 @@ async def test_three_replicas_assign_every_case_once_within_capacity(rig: Rig) -
             if n % 3 == 0:  # some clients write twice: still one case each
                 messages.append(make_message_received(cipher=cipher, client_no=n + 1))
         await asyncio.gather(*(rig.publish(m) for m in messages))
+        # Every message must be handled before cases close: a client's second
+        # message landing after its case closed would rightly open a new case.
+        await rig.cases.wait_for(lambda log: len(log.of(CaseOpened)) >= CLIENTS, timeout=20)
+        await _drained(rig, "routing-messages")
 
         # drain the queue: close what is assigned until every case was served
         closed: set[object] = set()
