@@ -50,7 +50,11 @@ async def request_refused_notice(ingress: Ingress, event: MessageReceived) -> bo
     p = event.payload
     if not needs_refused_notice(p):
         return False
-    cipher = await ingress.keyring.cipher(p.client_id)
+    try:
+        cipher = await ingress.keyring.cipher(p.client_id)
+    except LookupError:  # unknown or erased client: retrying cannot help
+        log.warning("reply.refused_notice_skipped", client_id=str(p.client_id))
+        return False
     reply_id = uuid5(event.id, "refused-notice")
     command = ReplyRequested.new(
         channel=event.channel,
