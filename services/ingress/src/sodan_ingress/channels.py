@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
+from sodan_ingress.quiet_hours import QuietHours, parse_quiet_hours
 from sodan_ingress.settings import IngressSettings
 
 
@@ -18,6 +19,7 @@ class Channel:
     channel_id: str
     secret: SecretStr
     access_token: SecretStr
+    quiet_hours: QuietHours | None = None
 
 
 class ChannelRegistry:
@@ -32,6 +34,7 @@ class ChannelRegistry:
                     channel_id=settings.line_channel_id,
                     secret=settings.line_channel_secret,
                     access_token=settings.line_channel_access_token,
+                    quiet_hours=parse_quiet_hours(settings.ingress_quiet_hours),
                 )
             ]
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Literal
 from uuid import uuid5
 
@@ -15,6 +16,7 @@ from sodan_shared.logging import get_logger
 from sodan_ingress.db.queries import find_client, was_processed
 from sodan_ingress.db.tables import outbox, processed_events
 from sodan_ingress.delivery import decide, error_text, verdict_for_status
+from sodan_ingress.quiet_hours import push_is_silent
 from sodan_ingress.service import Ingress
 
 log = get_logger(__name__)
@@ -51,7 +53,9 @@ async def _attempt(ingress: Ingress, event: PushRequested, *, attempt: int) -> A
         channel=channel,
         to=to,
         texts=texts,
-        notification_disabled=p.notification_disabled,
+        notification_disabled=push_is_silent(
+            requested=p.notification_disabled, quiet=channel.quiet_hours, now=datetime.now(UTC)
+        ),
         retry_key=p.push_id,
     )
     decision = decide(

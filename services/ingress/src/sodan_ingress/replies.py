@@ -9,6 +9,7 @@ replies are counted and shown without a second subject to follow.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from uuid import uuid5
 
 from sodan_shared.crypto import KeyDestroyedError, SealedValueError
@@ -28,6 +29,7 @@ from sodan_ingress.db.queries import find_client, was_processed
 from sodan_ingress.db.tables import outbox, processed_events
 from sodan_ingress.delivery import decide, error_text, reply_token_refused, verdict_for_status
 from sodan_ingress.outbound import Attempt
+from sodan_ingress.quiet_hours import push_is_silent
 from sodan_ingress.service import Ingress
 
 log = get_logger(__name__)
@@ -107,7 +109,9 @@ async def _attempt_reply(ingress: Ingress, event: ReplyRequested, *, attempt: in
             channel=channel,
             reply_token=token,
             texts=texts,
-            notification_disabled=p.notification_disabled,
+            notification_disabled=push_is_silent(
+                requested=p.notification_disabled, quiet=channel.quiet_hours, now=datetime.now(UTC)
+            ),
         )
         if not reply_token_refused(answer.status, answer.body):
             return _settle(ingress, answer.status, answer.body, answer.request_id, attempt)
@@ -119,7 +123,9 @@ async def _attempt_reply(ingress: Ingress, event: ReplyRequested, *, attempt: in
         channel=channel,
         to=to,
         texts=texts,
-        notification_disabled=p.notification_disabled,
+        notification_disabled=push_is_silent(
+            requested=p.notification_disabled, quiet=channel.quiet_hours, now=datetime.now(UTC)
+        ),
         retry_key=p.reply_id,
     )
     return _settle(ingress, answer.status, answer.body, answer.request_id, attempt)

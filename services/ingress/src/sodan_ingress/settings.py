@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from sodan_shared.settings import LineChannelSettings
 
 
 class IngressSettings(LineChannelSettings):
     service_name: str = "ingress"
 
+    ingress_quiet_hours: str = Field(
+        default="21:00-08:00",
+        description="Japan-time window when pushes go out without a notification "
+        "(notificationDisabled); empty: never",
+    )
     ingress_host: str = "127.0.0.1"
     ingress_port: int = 8001
     ingress_max_body_bytes: int = Field(
@@ -50,3 +55,11 @@ class IngressSettings(LineChannelSettings):
     @property
     def push_max_attempts(self) -> int:
         return len(self.push_retry_delays_s) + 1
+
+    @field_validator("ingress_quiet_hours")
+    @classmethod
+    def _quiet_hours_parse(cls, value: str) -> str:
+        from sodan_ingress.quiet_hours import parse_quiet_hours
+
+        parse_quiet_hours(value)  # a clear error at start-up, not at the first push
+        return value
