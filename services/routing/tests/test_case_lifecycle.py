@@ -159,3 +159,31 @@ async def test_a_late_presence_event_does_not_undo_a_newer_one(rig: Rig) -> None
         await rig.cases.wait_for(lambda log: len(log.of(CaseOpened)) == 1)
         await asyncio.sleep(1.0)
     assert rig.cases.of(CaseAssigned) == []
+
+
+async def test_the_clients_end_word_closes_their_case_and_frees_the_counsellor(rig: Rig) -> None:
+    counsellor = uuid4()
+    cipher = make_cipher()
+    first = make_message_received(cipher=cipher, text="相談です")
+    end = make_message_received(cipher=cipher, text="終了", ends_conversation=True)
+    async with rig.app():
+        await rig.publish(make_presence(counsellor), first)
+        await rig.cases.wait_for(lambda log: len(log.of(CaseAssigned)) == 1)
+        await rig.publish(end)
+        await rig.cases.wait_for(lambda log: len(log.of(CaseClosed)) == 1)
+
+    (closed,) = rig.cases.of(CaseClosed)
+    assert closed.payload.closed_by is None
+    assert closed.payload.outcome == "client_ended"
+    assert closed.causation_id == end.id
+    (row,) = await rig.rows("SELECT status FROM routing.cases")
+    assert row.status == "closed"
+
+
+async def test_an_end_word_without_an_open_case_opens_none(rig: Rig) -> None:
+    end = make_message_received(text="終了", ends_conversation=True)
+    async with rig.app():
+        await rig.publish(end)
+        await asyncio.sleep(1.0)
+    assert rig.cases.of(CaseOpened) == []
+    assert await rig.rows("SELECT 1 FROM routing.cases") == []

@@ -33,7 +33,8 @@ from sodan_shared.logging import get_logger
 from sodan_shared.nats import publish_event
 from sqlalchemy.exc import SQLAlchemyError
 
-from sodan_ingress.db.queries import remember_client
+from sodan_ingress.db.queries import note_conversation_state, remember_client
+from sodan_ingress.end_words import is_end_word
 from sodan_ingress.personal_data import detect_personal_data, mask_personal_data
 from sodan_ingress.service import Ingress, NotConnectedError
 from sodan_ingress.webhook import (
@@ -115,7 +116,16 @@ async def message_received_for(
         refused=is_refused(kind),
         late=_late(ingress, when, received),
         personal_data=flags,
+        ends_conversation=text is not None
+        and is_end_word(event.message.text or "", ingress.settings.ingress_end_words),
     )
+    async with transaction(ingress.db.sessions) as session:
+        await note_conversation_state(
+            session,
+            client_id=client.identity.client_id,
+            sent_at=when,
+            ends=payload.ends_conversation,
+        )
     return MessageReceived.new(
         channel=channel,
         payload=payload,

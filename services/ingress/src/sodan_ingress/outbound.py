@@ -38,6 +38,9 @@ async def _attempt(ingress: Ingress, event: PushRequested, *, attempt: int) -> A
         client = await find_client(session, client_id=p.client_id)
     if client is None:
         return Attempt(status="failed", error="client_unknown")
+    if client.ended_at is not None:
+        # The client said the end word: nothing reaches their phone until they write again.
+        return Attempt(status="failed", error="client_ended_conversation")
     channel = ingress.channels.get(client.channel)
     if channel is None:
         return Attempt(status="failed", error="channel_unknown")

@@ -9,6 +9,11 @@ from sodan_shared.settings import LineChannelSettings
 class IngressSettings(LineChannelSettings):
     service_name: str = "ingress"
 
+    ingress_end_words: list[str] = Field(
+        default=["終了", "終わり", "おわり", "相談を終了", "相談終了"],
+        description="A message that is exactly one of these ends the conversation: the case "
+        "closes and nothing more is pushed until the client writes again",
+    )
     ingress_quiet_hours: str = Field(
         default="21:00-08:00",
         description="Japan-time window when pushes go out without a notification "

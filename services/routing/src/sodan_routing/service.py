@@ -53,6 +53,10 @@ STAFF_CONSUMER = "routing-staff"
 CLOSE_CONSUMER = "routing-close"
 
 
+# CaseClosed.outcome when the client ended the conversation with the end word
+CLIENT_ENDED = "client_ended"
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -113,6 +117,49 @@ def _opened(case: queries.CaseRow, *, cause: Envelope[Any], first_message: UUID)
     )
 
 
+async def _close(
+    session: AsyncSession,
+    case: queries.CaseRow,
+    *,
+    cause: Envelope[Any],
+    closed_by: UUID | None,
+    outcome: str | None,
+    now: datetime,
+) -> int:
+    """Close the case, emit CaseClosed, give the freed slot to the next queued case."""
+    await queries.close_case(session, case_id=case.case_id, at=now)
+    await add_to_outbox(
+        session,
+        outbox,
+        CaseClosed.new(
+            channel=case.channel,
+            caused_by=cause,
+            event_id=uuid5(cause.id, "closed"),
+            payload=CaseClosedV1(
+                case_id=case.case_id,
+                client_id=case.client_id,
+                closed_by=closed_by,
+                outcome=outcome,
+            ),
+        ),
+    )
+    log.info("case.closed", case_id=str(case.case_id), staff_id=str(closed_by))
+    return 1 + await _assign_queued(session, cause=cause, now=now)
+
+
+async def _client_ends(session: AsyncSession, event: MessageReceived, now: datetime) -> int:
+    """The client's end word closes their open case; without one it opens nothing."""
+    p = event.payload
+    case = await queries.lock_open_case_of_client(session, client_id=p.client_id)
+    if case is None or not case.announced or case.status == "closed":
+        log.info("routing.end_word_without_case", client_id=str(p.client_id))
+        return 0
+    await queries.record_message(
+        session, case_id=case.case_id, message_event_id=event.id, sent_at=p.sent_at
+    )
+    return await _close(session, case, cause=event, closed_by=None, outcome=CLIENT_ENDED, now=now)
+
+
 async def handle_message_received(sessions: Sessions, event: MessageReceived) -> int:
     """The client's open case gets the message; a client without one gets a queued case."""
     p = event.payload
@@ -123,6 +170,8 @@ async def handle_message_received(sessions: Sessions, event: MessageReceived) ->
         ):
             return 0
         await queries.lock_counsellors(session)  # lock order: counsellors, then cases
+        if p.ends_conversation:
+            return await _client_ends(session, event, now)
         emitted = 0
         await queries.insert_case_if_none_open(
             session,
@@ -278,24 +327,9 @@ async def handle_close_case(sessions: Sessions, command: CloseCase) -> int:
                 reason="unknown" if case is None else case.status,
             )
             return 0
-        await queries.close_case(session, case_id=case.case_id, at=now)
-        await add_to_outbox(
-            session,
-            outbox,
-            CaseClosed.new(
-                channel=case.channel,
-                caused_by=command,
-                event_id=uuid5(command.id, "closed"),
-                payload=CaseClosedV1(
-                    case_id=case.case_id,
-                    client_id=case.client_id,
-                    closed_by=p.staff_id,
-                    outcome=p.outcome,
-                ),
-            ),
+        return await _close(
+            session, case, cause=command, closed_by=p.staff_id, outcome=p.outcome, now=now
         )
-        log.info("case.closed", case_id=str(case.case_id), staff_id=str(p.staff_id))
-        return 1 + await _assign_queued(session, cause=command, now=now)
 
 
 async def sweep(sessions: Sessions) -> int:

@@ -34,6 +34,11 @@ class MessageReceivedV1(Payload):
         default_factory=list,
         description="Kinds of personal data the text seems to contain (flag for the counsellor)",
     )
+    ends_conversation: bool = Field(
+        default=False,
+        description="The text is the client's end word (e.g. 終了): close the case, push nothing "
+        "more until they write again",
+    )
 
 
 class MessageReceived(Envelope[MessageReceivedV1]):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +18,7 @@ class KnownClient:
     client_id: UUID
     channel: str
     sealed_line_user_id: str
+    ended_at: datetime | None = None
 
 
 async def remember_client(
@@ -33,7 +35,7 @@ async def remember_client(
 async def find_client(session: AsyncSession, *, client_id: UUID) -> KnownClient | None:
     row = (
         await session.execute(
-            select(clients.c.channel, clients.c.line_user_id).where(
+            select(clients.c.channel, clients.c.line_user_id, clients.c.ended_at).where(
                 clients.c.client_id == client_id
             )
         )
@@ -41,8 +43,25 @@ async def find_client(session: AsyncSession, *, client_id: UUID) -> KnownClient 
     if row is None:
         return None
     return KnownClient(
-        client_id=client_id, channel=row.channel, sealed_line_user_id=row.line_user_id
+        client_id=client_id,
+        channel=row.channel,
+        sealed_line_user_id=row.line_user_id,
+        ended_at=row.ended_at,
     )
+
+
+async def note_conversation_state(
+    session: AsyncSession, *, client_id: UUID, sent_at: datetime, ends: bool
+) -> None:
+    """The end word marks the client ended; any later message (by LINE time, so a
+    late redelivery of an older one changes nothing) opens them up again."""
+    newer = or_(clients.c.ended_at.is_(None), clients.c.ended_at < sent_at)
+    if ends:
+        stmt = update(clients).where(clients.c.client_id == client_id, newer)
+        await session.execute(stmt.values(ended_at=sent_at))
+    else:
+        stmt = update(clients).where(clients.c.client_id == client_id, clients.c.ended_at < sent_at)
+        await session.execute(stmt.values(ended_at=None))
 
 
 async def was_processed(session: AsyncSession, *, event_id: UUID, consumer: str) -> bool:

@@ -16,6 +16,9 @@ clients = Table(
     # Sealed under the client's data key ("line_user_id"): needed to push, never plain.
     Column("line_user_id", Text, nullable=False),
     Column("first_seen_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
+    # Set by the client's end word (their LINE time), cleared by their next message:
+    # while set, nothing is pushed to them.
+    Column("ended_at", DateTime(timezone=True), nullable=True),
 )
 
 processed_events = processed_events_table(metadata)
