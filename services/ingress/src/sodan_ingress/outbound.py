@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
-from uuid import uuid5
+from typing import Any, Literal
+from uuid import UUID, uuid5
 
 from sodan_shared.crypto import KeyDestroyedError, SealedValueError
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox, first_time
+from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
 from sodan_shared.logging import get_logger
 
@@ -75,35 +77,47 @@ async def _attempt(ingress: Ingress, event: PushRequested, *, attempt: int) -> A
     )
 
 
-async def deliver_push(ingress: Ingress, event: PushRequested, *, attempt: int) -> float | None:
-    """Push once per event id. Returns the delay before JetStream should redeliver,
-    or None when the push is settled (sent or failed, and recorded).
+async def settle_once(
+    ingress: Ingress,
+    event: Envelope[Any],
+    *,
+    consumer: str,
+    kind: str,
+    command_id: UUID,
+    client_id: UUID,
+    case_id: UUID | None,
+    attempt: int,
+    deliver: Callable[[], Awaitable[Attempt]],
+) -> float | None:
+    """Run one delivery attempt of a push or reply command and record its outcome once.
 
-    A repeat after the outcome was recorded is dropped here; a repeat after a
-    crash between LINE's answer and the commit is dropped by LINE (same retry
-    key: 409), which counts as sent."""
+    Returns the delay before JetStream should redeliver, or None when settled (a
+    PushResult with push_id = ``command_id`` is in the outbox). A repeat after the
+    outcome was recorded is dropped here; a repeat after a crash between LINE's
+    answer and the commit is dropped by LINE (same retry key: 409, counted as sent).
+    """
     async with ingress.db.sessions() as session:
-        if await was_processed(session, event_id=event.id, consumer=PUSH_CONSUMER):
+        if await was_processed(session, event_id=event.id, consumer=consumer):
             return None
-    result = await _attempt(ingress, event, attempt=attempt)
-    p = event.payload
+    result = await deliver()
     if result.status is None:
         log.warning(
-            "push.retry",
-            push_id=str(p.push_id),
+            "delivery.retry",
+            kind=kind,
+            command_id=str(command_id),
             attempt=attempt,
             retry_in_s=result.retry_in_s,
             error=result.error,
         )
         return result.retry_in_s
-    push_result = PushResult.new(
+    outcome = PushResult.new(
         channel=event.channel,
         caused_by=event,
-        event_id=uuid5(p.push_id, "result"),
+        event_id=uuid5(command_id, "result"),
         payload=PushResultV1(
-            push_id=p.push_id,
-            client_id=p.client_id,
-            case_id=p.case_id,
+            push_id=command_id,
+            client_id=client_id,
+            case_id=case_id,
             status=result.status,
             attempts=attempt,
             line_request_id=result.line_request_id,
@@ -111,16 +125,33 @@ async def deliver_push(ingress: Ingress, event: PushRequested, *, attempt: int) 
         ),
     )
     async with transaction(ingress.db.sessions) as session:
-        if await first_time(session, processed_events, event_id=event.id, consumer=PUSH_CONSUMER):
-            await add_to_outbox(session, outbox, push_result)
+        if await first_time(session, processed_events, event_id=event.id, consumer=consumer):
+            await add_to_outbox(session, outbox, outcome)
     ingress.wake_relay()
     log.info(
-        "push.done",
-        push_id=str(p.push_id),
-        client_id=str(p.client_id),
+        "delivery.done",
+        kind=kind,
+        command_id=str(command_id),
+        client_id=str(client_id),
         status=result.status,
         attempts=attempt,
         line_request_id=result.line_request_id,
         error=result.error,
     )
     return None
+
+
+async def deliver_push(ingress: Ingress, event: PushRequested, *, attempt: int) -> float | None:
+    """Push once per event id; see :func:`settle_once`."""
+    p = event.payload
+    return await settle_once(
+        ingress,
+        event,
+        consumer=PUSH_CONSUMER,
+        kind="push",
+        command_id=p.push_id,
+        client_id=p.client_id,
+        case_id=p.case_id,
+        attempt=attempt,
+        deliver=lambda: _attempt(ingress, event, attempt=attempt),
+    )

@@ -18,17 +18,15 @@ from sodan_shared.db.idempotency import add_to_outbox, first_time
 from sodan_shared.events.line import (
     MessageReceived,
     MessageReceivedV1,
-    PushResult,
-    PushResultV1,
     ReplyRequested,
     ReplyRequestedV1,
 )
 from sodan_shared.logging import get_logger
 
-from sodan_ingress.db.queries import find_client, was_processed
+from sodan_ingress.db.queries import find_client
 from sodan_ingress.db.tables import outbox, processed_events
 from sodan_ingress.delivery import decide, error_text, reply_token_refused, verdict_for_status
-from sodan_ingress.outbound import Attempt
+from sodan_ingress.outbound import Attempt, settle_once
 from sodan_ingress.quiet_hours import push_is_silent
 from sodan_ingress.service import Ingress
 
@@ -149,45 +147,15 @@ def _settle(
 async def deliver_reply(ingress: Ingress, event: ReplyRequested, *, attempt: int) -> float | None:
     """Deliver once per command id; returns the delay before a retry, or None when
     settled (a PushResult with push_id = reply_id is in the outbox)."""
-    async with ingress.db.sessions() as session:
-        if await was_processed(session, event_id=event.id, consumer=REPLY_CONSUMER):
-            return None
-    result = await _attempt_reply(ingress, event, attempt=attempt)
     p = event.payload
-    if result.status is None:
-        log.warning(
-            "reply.retry",
-            reply_id=str(p.reply_id),
-            attempt=attempt,
-            retry_in_s=result.retry_in_s,
-            error=result.error,
-        )
-        return result.retry_in_s
-    outcome = PushResult.new(
-        channel=event.channel,
-        caused_by=event,
-        event_id=uuid5(p.reply_id, "result"),
-        payload=PushResultV1(
-            push_id=p.reply_id,
-            client_id=p.client_id,
-            case_id=p.case_id,
-            status=result.status,
-            attempts=attempt,
-            line_request_id=result.line_request_id,
-            error=result.error,
-        ),
+    return await settle_once(
+        ingress,
+        event,
+        consumer=REPLY_CONSUMER,
+        kind="reply",
+        command_id=p.reply_id,
+        client_id=p.client_id,
+        case_id=p.case_id,
+        attempt=attempt,
+        deliver=lambda: _attempt_reply(ingress, event, attempt=attempt),
     )
-    async with transaction(ingress.db.sessions) as session:
-        if await first_time(session, processed_events, event_id=event.id, consumer=REPLY_CONSUMER):
-            await add_to_outbox(session, outbox, outcome)
-    ingress.wake_relay()
-    log.info(
-        "reply.done",
-        reply_id=str(p.reply_id),
-        client_id=str(p.client_id),
-        status=result.status,
-        attempts=attempt,
-        line_request_id=result.line_request_id,
-        error=result.error,
-    )
-    return None
