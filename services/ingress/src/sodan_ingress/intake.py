@@ -73,7 +73,16 @@ class _Client:
     sealed_line_user_id: str
 
 
-async def _client_of(ingress: Ingress, *, channel: str, line_user_id: str) -> _Client:
+async def _client_of(
+    ingress: Ingress,
+    *,
+    channel: str,
+    line_user_id: str,
+    message: tuple[datetime, bool] | None = None,
+) -> _Client:
+    """The client's identity and key; remembers them for pushes and, for a message
+    (its LINE time, whether it is the end word), their conversation state, in one
+    transaction: this is the webhook's hot path."""
     identity = await ingress.keyring.ensure_client(channel=channel, line_user_id=line_user_id)
     cipher = await ingress.keyring.cipher(identity.client_id)
     sealed_user = cipher.seal("line_user_id", line_user_id)
@@ -81,6 +90,11 @@ async def _client_of(ingress: Ingress, *, channel: str, line_user_id: str) -> _C
         await remember_client(
             session, client_id=identity.client_id, channel=channel, sealed_line_user_id=sealed_user
         )
+        if message is not None:
+            when, ends = message
+            await note_conversation_state(
+                session, client_id=identity.client_id, sent_at=when, ends=ends
+            )
     return _Client(identity=identity, cipher=cipher, sealed_line_user_id=sealed_user)
 
 
@@ -93,15 +107,18 @@ async def message_received_for(
 ) -> MessageReceived:
     assert event.message is not None and event.source is not None
     assert event.source.user_id is not None
-    client = await _client_of(ingress, channel=channel, line_user_id=event.source.user_id)
-    cipher = client.cipher
     kind = message_kind(event.message.type)
     text = event.message.text if kind == "text" else None
+    when = sent_at(event.timestamp)
+    ends = text is not None and is_end_word(text, ingress.settings.ingress_end_words)
+    client = await _client_of(
+        ingress, channel=channel, line_user_id=event.source.user_id, message=(when, ends)
+    )
+    cipher = client.cipher
     # Flags come from what the client wrote; masking only changes what is kept.
     flags = detect_personal_data(text) if text is not None else []
     if text is not None and flags and ingress.settings.ingress_mask_personal_data:
         text = mask_personal_data(text)
-    when = sent_at(event.timestamp)
     payload = MessageReceivedV1(
         client_id=client.identity.client_id,
         client_no=client.identity.client_no,
@@ -116,16 +133,8 @@ async def message_received_for(
         refused=is_refused(kind),
         late=_late(ingress, when, received),
         personal_data=flags,
-        ends_conversation=text is not None
-        and is_end_word(event.message.text or "", ingress.settings.ingress_end_words),
+        ends_conversation=ends,
     )
-    async with transaction(ingress.db.sessions) as session:
-        await note_conversation_state(
-            session,
-            client_id=client.identity.client_id,
-            sent_at=when,
-            ends=payload.ends_conversation,
-        )
     return MessageReceived.new(
         channel=channel,
         payload=payload,
