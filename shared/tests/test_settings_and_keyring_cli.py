@@ -26,6 +26,71 @@ def test_production_refuses_demo_line_credentials(monkeypatch: pytest.MonkeyPatc
         LineChannelSettings(environment="production")
 
 
+_TWO_CHANNELS = (
+    '[{"id": "tokyo", "secret": "s-tokyo", "access_token": "t-tokyo",'
+    ' "bot_user_id": "U0123456789abcdef0123456789abcdef"},'
+    ' {"id": "youth", "secret": "s-youth", "access_token": "t-youth", "quiet_hours": ""}]'
+)
+
+
+def test_several_channels_come_from_one_json_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SODAN_LINE_CHANNELS", _TWO_CHANNELS)
+    configs = LineChannelSettings().channel_configs
+    assert [c.id for c in configs] == ["tokyo", "youth"]
+    assert configs[0].bot_user_id == "U0123456789abcdef0123456789abcdef"
+    assert configs[1].quiet_hours == ""
+    assert "s-tokyo" not in repr(configs)  # secrets never printed
+
+
+def test_without_a_list_the_single_channel_settings_apply(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SODAN_LINE_CHANNELS", raising=False)
+    monkeypatch.setenv("SODAN_LINE_CHANNEL_ID", "desk")
+    (config,) = LineChannelSettings().channel_configs
+    assert config.id == "desk"
+    assert config.uses_demo_credentials()
+
+
+@pytest.mark.parametrize(
+    ("channels", "message"),
+    [
+        (
+            '[{"id": "a", "secret": "s", "access_token": "t"},'
+            ' {"id": "a", "secret": "s2", "access_token": "t2"}]',
+            "its own id",
+        ),
+        (
+            '[{"id": "a", "secret": "s", "access_token": "t"},'
+            ' {"id": "b", "secret": "s", "access_token": "t2"}]',
+            "its own secret",
+        ),
+        ('[{"id": "a/b", "secret": "s", "access_token": "t"}]', "should match pattern"),
+        ('[{"id": "a", "secret": "", "access_token": "t"}]', "must not be empty"),
+        ('[{"id": "a", "secret": "s"}]', "access_token"),
+        ('[{"id": "a", "secret": "s", "access_token": "t", "colour": "red"}]', "colour"),
+        ('{"id": "a"}', "list"),
+    ],
+)
+def test_bad_channel_lists_are_refused_clearly(
+    monkeypatch: pytest.MonkeyPatch, channels: str, message: str
+) -> None:
+    monkeypatch.setenv("SODAN_LINE_CHANNELS", channels)
+    with pytest.raises(ValidationError, match=message):
+        LineChannelSettings()
+
+
+def test_production_refuses_demo_credentials_in_any_listed_channel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SODAN_MASTER_KEYS", f"k1:{_key()}")
+    monkeypatch.setenv(
+        "SODAN_LINE_CHANNELS",
+        '[{"id": "a", "secret": "real", "access_token": "real-token"},'
+        ' {"id": "b", "secret": "sodan-demo-channel-secret", "access_token": "x"}]',
+    )
+    with pytest.raises(ValidationError, match="SODAN_LINE_CHANNELS"):
+        LineChannelSettings(environment="production")
+
+
 def test_database_url_is_also_read_from_database_url(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SODAN_DATABASE_URL", raising=False)
     monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://u@db.example:5432/x")

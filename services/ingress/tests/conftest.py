@@ -24,9 +24,21 @@ from sodan_ingress.main import create_app
 from sodan_ingress.settings import IngressSettings
 from sodan_shared.crypto import Keyring, MasterKeys
 from sodan_shared.db import create_engine, session_factory
-from sodan_shared.settings import DEMO_CHANNEL_SECRET, DEMO_MASTER_KEYS
+from sodan_shared.settings import (
+    DEMO_CHANNEL_ACCESS_TOKEN,
+    DEMO_CHANNEL_SECRET,
+    DEMO_MASTER_KEYS,
+    LineChannelConfig,
+)
 
 BOT_USER_ID = "Ua2d4d6e51f5372a7c7d0ff3f3187734b"
+# A second official account served by the same ingress, with its own simulator.
+YOUTH = SimulatorSettings(
+    channel_secret="youth-channel-secret",
+    channel_access_token="youth-channel-access-token",
+    bot_user_id="U0000000000000000000000000000f00d",
+    redelivery_attempts=0,
+)
 
 
 @contextlib.asynccontextmanager
@@ -81,10 +93,35 @@ async def simulator_url() -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
+async def youth_simulator_url() -> AsyncIterator[str]:
+    async with serving(create_simulator(YOUTH)) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 async def ingress_url(
-    nats_url: str, migrated_database_url: str, simulator_url: str
+    nats_url: str, migrated_database_url: str, simulator_url: str, youth_simulator_url: str
 ) -> AsyncIterator[str]:
-    settings = ingress_settings(nats_url, migrated_database_url, line_api_base=simulator_url)
+    """One ingress serving two channels: ``demo`` (most tests) and ``youth``."""
+    channels = [
+        LineChannelConfig(
+            id="demo",
+            secret=DEMO_CHANNEL_SECRET,
+            access_token=DEMO_CHANNEL_ACCESS_TOKEN,
+            bot_user_id=BOT_USER_ID,
+        ),
+        LineChannelConfig(
+            id="youth",
+            secret=YOUTH.channel_secret,
+            access_token=YOUTH.channel_access_token,
+            bot_user_id=YOUTH.bot_user_id,
+            api_base=youth_simulator_url,
+            quiet_hours="",
+        ),
+    ]
+    settings = ingress_settings(
+        nats_url, migrated_database_url, line_api_base=simulator_url, line_channels=channels
+    )
     async with serving(create_app(settings)) as url:
         yield url
 

@@ -42,7 +42,8 @@ class LinePusher:
         client = self._clients.get(channel.channel_id)
         if client is None:
             config = Configuration(
-                host=self._api_base, access_token=channel.access_token.get_secret_value()
+                host=channel.api_base or self._api_base,
+                access_token=channel.access_token.get_secret_value(),
             )
             client = AsyncApiClient(config)
             self._clients[channel.channel_id] = client

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from sodan_shared.settings import LineChannelSettings
 
 
@@ -68,3 +68,15 @@ class IngressSettings(LineChannelSettings):
 
         parse_quiet_hours(value)  # a clear error at start-up, not at the first push
         return value
+
+    @model_validator(mode="after")
+    def _channel_quiet_hours_parse(self) -> IngressSettings:
+        from sodan_ingress.quiet_hours import parse_quiet_hours
+
+        for config in self.channel_configs:
+            if config.quiet_hours is not None:
+                try:
+                    parse_quiet_hours(config.quiet_hours)
+                except ValueError as exc:
+                    raise ValueError(f"channel {config.id!r}: {exc}") from exc
+        return self

@@ -1,7 +1,9 @@
-"""``POST /line/webhook/{channel_id}``: verify, then publish, then answer.
+"""``POST /line/webhook[/{channel_id}]``: verify, then publish, then answer.
 
 Order matters: channel, signature header, bounded body, signature, parse. No
-byte of an unverified body is parsed, stored or logged.
+byte of an unverified body is parsed, stored or logged. Without a channel id in
+the path the channel is the one whose secret signed the body, and the parsed
+``destination`` must then be that channel's bot user id.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ SIGNATURE_HEADER = "x-line-signature"
 _AUDIT_TIMEOUT_S = 2.0
 
 RejectReason = Literal["missing_signature", "bad_signature"]
+# The channel named in audit entries for a path-less webhook no secret matched.
+UNMATCHED = "unmatched"
 
 
 class BodyTooLargeError(Exception):
@@ -58,7 +62,7 @@ async def read_body(request: Request, *, limit: int) -> bytes:
 async def reject(
     ingress: Ingress,
     *,
-    channel: Channel,
+    channel_id: str,
     reason: RejectReason,
     source_address: str | None,
     body_size: int | None,
@@ -66,13 +70,13 @@ async def reject(
     """Audit a webhook that failed authentication; the answer is 401 whatever happens."""
     log.warning(
         "webhook.rejected",
-        channel=channel.channel_id,
+        channel=channel_id,
         reason=reason,
         source_address=source_address,
         body_size=body_size,
     )
     event = WebhookRejected.new(
-        channel=channel.channel_id,
+        channel=channel_id,
         payload=WebhookRejectedV1(
             reason=reason,
             source_address=source_address,
@@ -82,7 +86,7 @@ async def reject(
     try:
         await publish_event(ingress.js, event, timeout=_AUDIT_TIMEOUT_S)
     except Exception as exc:  # an outage must not turn a forgery into a retryable 503
-        log.error("webhook.audit_failed", channel=channel.channel_id, error=type(exc).__name__)
+        log.error("webhook.audit_failed", channel=channel_id, error=type(exc).__name__)
     return problem(401, "invalid_signature", "X-Line-Signature is missing or does not match")
 
 
@@ -91,17 +95,27 @@ async def receive_webhook(channel_id: str, request: Request, ingress: IngressDep
     channel = ingress.channels.get(channel_id)
     if channel is None:
         return problem(404, "unknown_channel", "No LINE channel is configured with this id")
+    return await _receive(request, ingress, channel=channel)
+
+
+@router.post("/line/webhook", summary="LINE webhook; the channel is found by its signature")
+async def receive_webhook_any_channel(request: Request, ingress: IngressDep) -> JSONResponse:
+    return await _receive(request, ingress, channel=None)
+
+
+async def _receive(request: Request, ingress: Ingress, *, channel: Channel | None) -> JSONResponse:
     source = request.client.host if request.client else None
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
         return await reject(
             ingress,
-            channel=channel,
+            channel_id=channel.channel_id if channel else UNMATCHED,
             reason="missing_signature",
             source_address=source,
             body_size=None,
         )
     limit = ingress.settings.ingress_max_body_bytes
+    channel_id = channel.channel_id if channel else UNMATCHED
     try:
         body = await read_body(request, limit=limit)
     except BodyTooLargeError:
@@ -109,10 +123,14 @@ async def receive_webhook(channel_id: str, request: Request, ingress: IngressDep
         return problem(413, "body_too_large", f"The body exceeds {limit} bytes")
     except ClientDisconnect:
         return problem(400, "client_disconnected", "The body was not received completely")
-    if not signature_is_valid(body, channel.secret.get_secret_value(), signature):
+    if channel is None:
+        channel = ingress.channels.signed_by(body, signature)
+    elif not signature_is_valid(body, channel.secret.get_secret_value(), signature):
+        channel = None
+    if channel is None:
         return await reject(
             ingress,
-            channel=channel,
+            channel_id=channel_id,
             reason="bad_signature",
             source_address=source,
             body_size=len(body),
@@ -120,15 +138,24 @@ async def receive_webhook(channel_id: str, request: Request, ingress: IngressDep
     try:
         parsed = WebhookBody.model_validate_json(body)
     except ValidationError as exc:
-        log.warning("webhook.malformed", channel=channel_id, errors=exc.error_count())
+        log.warning("webhook.malformed", channel=channel.channel_id, errors=exc.error_count())
         return problem(
             400,
             "malformed_body",
             "The body is not a LINE webhook body",
             detail=error_detail(exc.errors(include_input=False, include_url=False)),
         )
+    if not channel.is_destination(parsed.destination):
+        # Signed with this channel's secret yet addressed to another account: a
+        # configuration mistake (wrong bot_user_id or secret), not something to accept.
+        log.error("webhook.wrong_destination", channel=channel.channel_id)
+        return problem(
+            400,
+            "wrong_destination",
+            "The body's destination is not this channel's bot user id; check SODAN_LINE_CHANNELS",
+        )
     try:
-        accepted = await accept_events(ingress, channel=channel_id, events=parsed.events)
+        accepted = await accept_events(ingress, channel=channel.channel_id, events=parsed.events)
     except IntakeUnavailableError:
         return problem(503, "unavailable", "Temporarily unable to accept events; retry later")
     return JSONResponse({"accepted": accepted}, status_code=200)
