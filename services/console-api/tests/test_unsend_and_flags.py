@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import httpx
 from console_support import (
@@ -18,7 +18,13 @@ from sodan_console.db.tables import messages, processed_events, unsent_messages
 from sodan_console.handlers import SCORES_CONSUMER, UNSEND_CONSUMER
 from sodan_console.state import ConsoleState
 from sodan_shared.crypto import ClientCipher, ClientIdentity, Keyring
-from sodan_shared.events.line import MessageReceived
+from sodan_shared.events.line import (
+    MessageReceived,
+    PushResult,
+    PushResultV1,
+    ReplyRequested,
+    ReplyRequestedV1,
+)
 from sodan_shared.nats import publish_event
 from sodan_shared.subjects import MESSAGE_UNSENT
 from sodan_shared.testing.factories import make_message_received, make_message_scored
@@ -92,11 +98,16 @@ async def test_unsend_after_the_message_removes_it_from_the_chat_and_the_table(
     await eventually(both_shown, what="both messages, the second scored")
     await publish_event(js, make_message_unsent(gone))
 
-    async def only_kept() -> list[str] | None:
-        texts = [m["text"] for m in await _messages(counsellor1, case_id)]
-        return texts if texts == ["残るメッセージ"] else None
+    async def only_kept() -> list[dict[str, Any]] | None:
+        msgs = await _messages(counsellor1, case_id)
+        lines = [(m["kind"], m["text"]) for m in msgs]
+        return msgs if lines == [("text", "残るメッセージ"), ("unsent", None)] else None
 
-    await eventually(only_kept, what="the unsent message gone from the chat")
+    shown = await eventually(only_kept, what="the unsent message replaced by a line saying so")
+    tombstone = shown[1]
+    # The line says only that something was unsent: no score, no flags, no text.
+    assert tombstone["urgency"] is None and tombstone["matched_terms"] == []
+    assert tombstone["personal_data"] == [] and tombstone["direction"] == "in"
     assert await _rows(state, gone.payload.line_message_id) == 0  # ciphertext deleted too
     assert await _rows(state, keep.payload.line_message_id) == 1
 
@@ -122,12 +133,13 @@ async def test_a_message_unsent_before_it_arrives_is_never_shown(
     later = _text(cipher, identity, "そのあと")
     await publish_event(js, later)
 
-    async def later_shown() -> list[str] | None:
-        texts = [m["text"] for m in await _messages(counsellor1, case_id)]
-        return texts if "そのあと" in texts else None
+    async def later_shown() -> list[dict[str, Any]] | None:
+        msgs = await _messages(counsellor1, case_id)
+        return msgs if "そのあと" in [m["text"] for m in msgs] else None
 
-    texts = await eventually(later_shown, what="the later message")
-    assert texts == ["最初", "そのあと"]
+    msgs = await eventually(later_shown, what="the later message")
+    assert [m["text"] for m in msgs if m["kind"] != "unsent"] == ["最初", "そのあと"]
+    assert [m["kind"] for m in msgs].count("unsent") == 1
     assert await _rows(state, early.payload.line_message_id) == 0
     # A score redelivered after all that does not bring a placeholder back.
     late_score = make_message_scored(early, level="critical", score=9.0)
@@ -155,8 +167,8 @@ async def test_a_duplicate_unsend_is_harmless(
     await publish_event(js, again)
     await eventually(lambda: _processed(state, again.id, UNSEND_CONSUMER), what="the redelivery")
 
-    texts = [m["text"] for m in await _messages(counsellor1, case_id)]
-    assert texts == ["一つ目"]
+    lines = [(m["kind"], m["text"]) for m in await _messages(counsellor1, case_id)]
+    assert lines == [("text", "一つ目"), ("unsent", None)]  # one line, however often it came
     async with state.db.sessions() as session:
         kept = (
             await session.execute(
@@ -170,6 +182,46 @@ async def test_a_duplicate_unsend_is_harmless(
 
 async def _two(client: httpx.AsyncClient, case_id: str) -> bool:
     return len(await _messages(client, case_id)) == 2
+
+
+async def test_the_refused_media_notice_shows_as_an_automatic_message_with_its_result(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext
+) -> None:
+    identity, cipher = await new_client(keyring)
+    image = make_message_received(
+        cipher=cipher, client_no=identity.client_no, kind="image", text=None, refused=True
+    )
+    case_id = await _case_with(counsellor1, js, identity, image)
+    notice = ReplyRequested.new(
+        channel=image.channel,
+        payload=ReplyRequestedV1(
+            reply_id=uuid4(),
+            client_id=identity.client_id,
+            texts=[cipher.seal("message.text", "画像は受け取れません")],
+        ),
+    )
+    # The result may be projected before the notice itself: it must still apply.
+    result = PushResult.new(
+        channel=image.channel,
+        payload=PushResultV1(
+            push_id=notice.payload.reply_id,
+            client_id=identity.client_id,
+            status="sent",
+            attempts=1,
+        ),
+    )
+    for event in (image, result, notice, notice):
+        await publish_event(js, event)
+
+    async def notice_shown() -> list[dict[str, Any]] | None:
+        msgs = await _messages(counsellor1, case_id)
+        return msgs if len(msgs) == 2 and msgs[1]["delivery"] == "sent" else None
+
+    refused, automatic = await eventually(notice_shown, what="the notice, delivered")
+    assert refused["kind"] == "image" and refused["text"] is None
+    assert automatic["automatic"] is True and automatic["direction"] == "out"
+    assert automatic["text"] == "画像は受け取れません"
+    assert automatic["staff_name"] is None
 
 
 async def test_personal_data_flags_and_late_delivery_are_shown_with_the_message(

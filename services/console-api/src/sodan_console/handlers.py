@@ -8,6 +8,7 @@ Projections are upserts so events may arrive in any order.
 from __future__ import annotations
 
 from typing import Any, Literal
+from uuid import UUID, uuid5
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import NatsBroker, NatsMessage, PullSub
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import first_time
 from sodan_shared.events.envelope import Envelope
-from sodan_shared.events.line import MessageReceived, MessageUnsent, PushResult
+from sodan_shared.events.line import MessageReceived, MessageUnsent, PushResult, ReplyRequested
 from sodan_shared.events.routing import (
     CaseAssigned,
     CaseClosed,
@@ -35,6 +36,7 @@ from sodan_shared.subjects import (
     MESSAGE_UNSENT,
     PUSH_REQUESTED,
     PUSH_RESULT,
+    REPLY_REQUESTED,
     STAFF_PRESENCE_CHANGED,
 )
 
@@ -49,6 +51,7 @@ SCORES_CONSUMER = "console-scores"
 CASES_CONSUMER = "console-cases"
 PUSH_RESULTS_CONSUMER = "console-push-results"
 UNSEND_CONSUMER = "console-unsend"
+AUTOMATIC_CONSUMER = "console-automatic-messages"
 
 CASE_SUBJECTS = {s.name: s for s in ALL_SUBJECTS if s.stream is CASES}
 
@@ -60,8 +63,14 @@ def consumer_of_subject() -> dict[str, str]:
         MESSAGE_SCORED.name: SCORES_CONSUMER,
         PUSH_RESULT.name: PUSH_RESULTS_CONSUMER,
         MESSAGE_UNSENT.name: UNSEND_CONSUMER,
+        REPLY_REQUESTED.name: AUTOMATIC_CONSUMER,
         **dict.fromkeys(CASE_SUBJECTS, CASES_CONSUMER),
     }
+
+
+def automatic_message_ids(command_id: UUID, count: int) -> list[UUID]:
+    """One chat line per text of a system command, with ids stable across redeliveries."""
+    return [uuid5(command_id, f"text-{i}") for i in range(count)]
 
 
 def _pull() -> PullSub[Literal[False]]:
@@ -187,6 +196,32 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
             client_id=str(p.client_id),
             deleted=deleted,
         )
+
+    @broker.subscriber(
+        REPLY_REQUESTED.name,
+        stream=jstream(REPLY_REQUESTED.stream),
+        durable=AUTOMATIC_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Show what the system answered a client (the refused-media notice) in the chat",
+    )
+    async def on_reply_requested(event: ReplyRequested) -> None:
+        p = event.payload
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=AUTOMATIC_CONSUMER
+            ):
+                return
+            await queries.add_automatic_messages(
+                session,
+                push_id=p.reply_id,
+                message_ids=automatic_message_ids(p.reply_id, len(p.texts)),
+                client_id=p.client_id,
+                case_id=p.case_id,
+                bodies=list(p.texts),
+                sent_at=event.occurred_at,
+            )
+        log.info("console.automatic_message", reply_id=str(p.reply_id), client_id=str(p.client_id))
 
     @broker.subscriber(
         CASES.subjects[0],

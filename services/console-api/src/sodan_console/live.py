@@ -31,6 +31,7 @@ from sodan_shared.subjects import (
     MESSAGE_UNSENT,
     PUSH_REQUESTED,
     PUSH_RESULT,
+    REPLY_REQUESTED,
 )
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -130,6 +131,7 @@ class LiveFeed:
             MESSAGE_UNSENT.name,
             PUSH_REQUESTED.name,
             PUSH_RESULT.name,
+            REPLY_REQUESTED.name,
             *CASES.subjects,
         ):
             self._subs.append(await self._nc.subscribe(subject, cb=self._on_msg))

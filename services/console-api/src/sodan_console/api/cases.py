@@ -86,6 +86,7 @@ def _message_public(row: Any, cipher: ClientCipher | None) -> MessagePublic:
         late=bool(row.late),
         delivery=row.delivery,
         staff_name=row.staff_name,
+        automatic=bool(row.automatic),
     )
 
 

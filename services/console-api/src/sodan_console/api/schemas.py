@@ -71,7 +71,9 @@ class MessagePublic(BaseModel):
     message_id: UUID
     case_id: UUID | None
     direction: Literal["in", "out"]
-    kind: str
+    kind: str = Field(
+        description="text, sticker, image, … or 'unsent': a message the client unsent"
+    )
     text: str | None = Field(description="Decrypted text; None for non-text or unreadable")
     unreadable: bool = False
     sent_at: datetime
@@ -83,6 +85,9 @@ class MessagePublic(BaseModel):
     late: bool = Field(default=False, description="LINE delivered it later than usual")
     delivery: Literal["pending", "sent", "failed"] | None
     staff_name: str | None
+    automatic: bool = Field(
+        default=False, description="Sent by the system (e.g. the refused-media notice)"
+    )
 
 
 class CaseDetail(BaseModel):

@@ -8,12 +8,36 @@ from typing import Any
 from uuid import UUID
 
 from sodan_shared.events.triage import URGENCY_RANK
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import (
+    String,
+    Text,
+    Uuid,
+    and_,
+    case,
+    delete,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sodan_console.cursor import CaseCursor
-from sodan_console.db.tables import cases, clients, messages, sessions, staff, unsent_messages
+from sodan_console.db.tables import (
+    cases,
+    clients,
+    messages,
+    push_results,
+    sessions,
+    staff,
+    unsent_messages,
+)
 from sodan_console.policy import Viewer, sees_every_case
 
 # --- staff and sessions -----------------------------------------------------
@@ -505,17 +529,33 @@ async def case_closed(
     )
 
 
+async def _lock_push(session: AsyncSession, push_id: UUID) -> None:
+    """Serialise a push's result with the projection of its automatic message."""
+    await session.execute(
+        select(func.pg_advisory_xact_lock(func.hashtextextended(f"push:{push_id}", 0)))
+    )
+
+
 async def record_push_result(session: AsyncSession, *, push_id: UUID, status: str) -> UUID | None:
     """Mark an outbound message sent/failed; a late 'failed' never undoes 'sent'.
 
-    Returns the client id of the message, or None when the push was not ours
-    (e.g. a system message from routing).
+    The result is also kept by push id, for an automatic message projected later.
+    Returns the client id of the message, or None when no message is here (yet).
     """
+    await _lock_push(session, push_id)
+    stmt = pg_insert(push_results).values(push_id=push_id, status=status)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[push_results.c.push_id],
+            set_={"status": stmt.excluded.status},
+            where=push_results.c.status != "sent",
+        )
+    )
     row = (
         await session.execute(
             update(messages)
             .where(
-                messages.c.message_id == push_id,
+                or_(messages.c.message_id == push_id, messages.c.push_id == push_id),
                 messages.c.direction == "out",
                 or_(messages.c.delivery.is_(None), messages.c.delivery != "sent"),
             )
@@ -524,6 +564,42 @@ async def record_push_result(session: AsyncSession, *, push_id: UUID, status: st
         )
     ).first()
     return row.client_id if row else None
+
+
+async def add_automatic_messages(
+    session: AsyncSession,
+    *,
+    push_id: UUID,
+    message_ids: Sequence[UUID],
+    client_id: UUID,
+    case_id: UUID | None,
+    bodies: Sequence[str],
+    sent_at: datetime,
+) -> None:
+    """Project what the system sent a client (still sealed), with any result already known."""
+    await _lock_push(session, push_id)
+    known = (
+        await session.execute(
+            select(push_results.c.status).where(push_results.c.push_id == push_id)
+        )
+    ).scalar_one_or_none()
+    for message_id, body in zip(message_ids, bodies, strict=True):
+        await session.execute(
+            pg_insert(messages)
+            .values(
+                message_id=message_id,
+                client_id=client_id,
+                case_id=case_id,
+                direction="out",
+                kind="text",
+                body=body,
+                sent_at=sent_at,
+                delivery=known or "pending",
+                push_id=push_id,
+                automatic=True,
+            )
+            .on_conflict_do_nothing(index_elements=[messages.c.message_id])
+        )
 
 
 async def add_outbound_message(
@@ -623,8 +699,12 @@ async def get_case(session: AsyncSession, *, case_id: UUID) -> Any:
 
 
 async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int) -> Sequence[Any]:
-    """The client's conversation (every case), oldest first, the latest ``limit``."""
-    latest = (
+    """The client's conversation (every case), oldest first, the latest ``limit``.
+
+    An unsent message is gone, but a line says that one was unsent (and when), so
+    a counsellor is not puzzled by a reply to something no longer there.
+    """
+    kept = (
         select(
             messages.c.message_id,
             messages.c.case_id,
@@ -638,14 +718,34 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
             messages.c.staff_id,
             messages.c.personal_data,
             messages.c.late,
+            messages.c.automatic,
             staff.c.display_name.label("staff_name"),
         )
         .select_from(messages.outerjoin(staff, staff.c.staff_id == messages.c.staff_id))
         .where(messages.c.client_id == client_id, messages.c.sent_at.is_not(None))
-        .order_by(messages.c.sent_at.desc(), messages.c.message_id.desc())
-        .limit(limit)
-        .subquery()
     )
+    unsent = select(
+        func.md5(func.concat(unsent_messages.c.client_id, ":", unsent_messages.c.line_message_id))
+        .cast(Uuid)
+        .label("message_id"),
+        null().cast(Uuid).label("case_id"),
+        literal("in").label("direction"),
+        literal("unsent").label("kind"),
+        null().cast(Text).label("body"),
+        unsent_messages.c.unsent_at.label("sent_at"),
+        null().cast(String).label("urgency"),
+        null().cast(JSONB).label("matched_terms"),
+        null().cast(String).label("delivery"),
+        null().cast(Uuid).label("staff_id"),
+        null().cast(JSONB).label("personal_data"),
+        false().label("late"),
+        false().label("automatic"),
+        null().cast(String).label("staff_name"),
+    ).where(unsent_messages.c.client_id == client_id)
+    both = union_all(kept, unsent).subquery()
+    latest = (
+        select(both).order_by(both.c.sent_at.desc(), both.c.message_id.desc()).limit(limit)
+    ).subquery()
     rows = (
         await session.execute(select(latest).order_by(latest.c.sent_at, latest.c.message_id))
     ).all()

@@ -116,6 +116,15 @@ messages = Table(
     Column("line_message_id", Text, nullable=True, index=True),
     Column("personal_data", JSONB, nullable=True, comment="Kinds flagged by ingress, never values"),
     Column("late", Boolean, nullable=False, server_default=false()),
+    Column(
+        "push_id",
+        Uuid,
+        nullable=True,
+        index=True,
+        comment="The push/reply command that carries this outbound text",
+    ),
+    # Sent by the system (e.g. the refused-media notice), not by a counsellor.
+    Column("automatic", Boolean, nullable=False, server_default=false()),
     CheckConstraint("direction IN ('in', 'out')", name="message_direction"),
     CheckConstraint(
         "delivery IS NULL OR delivery IN ('pending', 'sent', 'failed')", name="message_delivery"
@@ -131,6 +140,15 @@ unsent_messages = Table(
     Column("client_id", Uuid, primary_key=True),
     Column("line_message_id", Text, primary_key=True),
     Column("unsent_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every push/reply outcome by command id: an automatic message may be projected
+# after its result arrived (different consumers), and then takes it from here.
+push_results = Table(
+    "push_results",
+    metadata,
+    Column("push_id", Uuid, primary_key=True),
+    Column("status", String(16), nullable=False),
 )
 
 processed_events = processed_events_table(metadata)

@@ -101,6 +101,8 @@ export class Chat {
   bubble(m) {
     const li = document.createElement("li");
     li.className = `msg ${m.direction === "in" ? "from-client" : "from-staff"}`;
+    if (m.automatic) li.classList.add("automatic");
+    if (m.kind === "unsent") li.classList.add("unsent");
     const bubble = document.createElement("div");
     bubble.className = "bubble";
     if (m.urgency && m.urgency !== "normal" && m.direction === "in") {
@@ -118,7 +120,8 @@ export class Chat {
     meta.className = "msg-meta";
     const parts = [clock(m.sent_at)];
     if (m.direction === "out") {
-      if (m.staff_name) parts.unshift(m.staff_name);
+      if (m.automatic) parts.unshift("自動送信");
+      else if (m.staff_name) parts.unshift(m.staff_name);
       if (m.delivery) parts.push(DELIVERY[m.delivery]);
     } else {
       if (m.urgency && m.urgency !== "normal") parts.push(`緊急度: ${URGENCY[m.urgency]}`);

@@ -17,6 +17,7 @@ export const KIND = {
   file: "（ファイル：受け取っていません）",
   location: "（位置情報：受け取っていません）",
   unknown: "（未対応の形式）",
+  unsent: "（相談者が送信を取り消しました）",
 };
 
 export function waitingTime(fromIso, now = new Date()) {
