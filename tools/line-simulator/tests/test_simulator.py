@@ -134,6 +134,26 @@ async def test_failed_webhook_is_redelivered_with_the_same_event_id(
     assert record.outcome == "delivered"
 
 
+async def test_an_event_can_be_redelivered_long_after_it_was_delivered(
+    sim: SimulatorClient, recv: Receiver
+) -> None:
+    user = await sim.create_user()
+    first = await sim.send_text(user.user_id, "届いたはずのメッセージ")
+    assert first.outcome == "delivered"
+
+    again = await sim.redeliver(first.webhook_event_id)
+
+    assert again.outcome == "delivered"
+    assert [a.is_redelivery for a in again.attempts] == [True]
+    original, redelivered = (json.loads(b)["events"][0] for b in recv.bodies)
+    assert redelivered["deliveryContext"] == {"isRedelivery": True}
+    assert redelivered["webhookEventId"] == original["webhookEventId"]
+    assert redelivered["message"] == original["message"]
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await sim.redeliver("01NOSUCHEVENT0000000000000")
+    assert refused.value.response.status_code == 404
+
+
 async def test_webhook_gives_up_after_the_configured_redeliveries(
     sim: SimulatorClient, recv: Receiver
 ) -> None:

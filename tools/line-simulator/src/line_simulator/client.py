@@ -165,6 +165,11 @@ class SimulatorClient:
             await self._call("GET", "/sim/deliveries", params=params)
         )
 
+    async def redeliver(self, webhook_event_id: str) -> DeliveryRecord:
+        """LINE sends an earlier event again (``isRedelivery: true``, same ids)."""
+        data = await self._call("POST", f"/sim/deliveries/{webhook_event_id}/redeliver")
+        return DeliveryRecord.model_validate(data)
+
     # ---- control -----------------------------------------------------------
 
     async def reset(self) -> None:

@@ -102,9 +102,25 @@ class Simulator:
         event = webhook.make_unsend_event(user_id=user_id, message_id=message_id)
         return await self._dispatch(user_id, event, shown={"messageId": message_id})
 
+    async def redeliver(self, webhook_event_id: str) -> DeliveryRecord | None:
+        """LINE sends an event again, however long ago it was delivered (``isRedelivery``).
+
+        This is what happens when our 200 was lost on the way back: LINE cannot
+        tell that we already have it. None when the event is unknown.
+        """
+        event = self.state.event(webhook_event_id)
+        if event is None:
+            return None
+        record = await self._sender.deliver(
+            webhook.as_redelivery(event), self.state.config.model_copy()
+        )
+        self.state.record_delivery(record)
+        return record
+
     async def _dispatch(
         self, user_id: str, event: Event, shown: dict[str, Any] | None = None
     ) -> DeliveryRecord:
+        self.state.remember_event(event)
         if token := event.get("replyToken"):
             self.state.issue_reply_token(token, user_id)
         entry = self.state.record_sent(user_id, event_type=event["type"], message=shown)

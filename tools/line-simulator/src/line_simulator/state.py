@@ -111,6 +111,8 @@ class SimulatorState:
             self._reply_tokens: OrderedDict[str, tuple[str, float]] = OrderedDict()
             self._retry_keys: OrderedDict[str, AcceptedRequest] = OrderedDict()
             self._media: OrderedDict[str, MediaRef] = OrderedDict()
+            # webhookEventId -> the event as first sent, for a redelivery much later
+            self._events: OrderedDict[str, dict[str, Any]] = OrderedDict()
             self._seq = 0
             self._counters = Counters()
 
@@ -197,6 +199,16 @@ class SimulatorState:
     def media(self, message_id: str) -> MediaRef | None:
         with self._lock:
             return self._media.get(message_id)
+
+    def remember_event(self, event: dict[str, Any]) -> None:
+        with self._lock:
+            _bounded_put(
+                self._events, event["webhookEventId"], event, self.settings.delivery_log_limit
+            )
+
+    def event(self, webhook_event_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._events.get(webhook_event_id)
 
     def record_delivery(self, record: DeliveryRecord) -> None:
         with self._lock:

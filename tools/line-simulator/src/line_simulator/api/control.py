@@ -109,6 +109,16 @@ async def deliveries(
     return sim.state.deliveries(user_id=user_id, limit=limit)
 
 
+@router.post("/deliveries/{webhook_event_id}/redeliver")
+async def redeliver(webhook_event_id: str, sim: SimulatorDep) -> DeliveryRecord:
+    """Send an earlier event again with ``isRedelivery: true``, as LINE does when our
+    answer was lost, possibly hours later."""
+    record = await sim.redeliver(webhook_event_id)
+    if record is None:
+        raise HTTPException(404, f"no event {webhook_event_id!r} was sent by this simulator")
+    return record
+
+
 @router.post("/reset", status_code=204)
 async def reset(sim: SimulatorDep) -> Response:
     sim.reset()
