@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import httpx
 from console_support import (
@@ -20,6 +20,8 @@ from console_support import (
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
+from sodan_console.db.tables import processed_events
+from sodan_console.handlers import PUSH_RESULTS_CONSUMER
 from sodan_console.state import ConsoleState
 from sodan_shared.crypto import Keyring
 from sodan_shared.events.console import StaffPresenceChanged
@@ -27,6 +29,7 @@ from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
 from sodan_shared.nats import publish_event
 from sodan_shared.subjects import MESSAGE_RECEIVED, PUSH_REQUESTED, STAFF_PRESENCE_CHANGED
 from sodan_shared.testing.factories import make_message_received, make_message_scored
+from sqlalchemy import select
 
 
 async def _staff_id(client: httpx.AsyncClient) -> str:
@@ -222,6 +225,59 @@ async def test_reply_is_stored_pending_emits_sealed_push_and_push_result_marks_i
         )
 
     await eventually(sent, what="the reply marked sent")
+
+
+async def test_a_failed_push_shows_why_and_a_late_failure_never_undoes_sent(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext, state: ConsoleState
+) -> None:
+    case_id, opened = await _assigned_case(keyring, js, counsellor1)
+    ids = []
+    for text in ("一通目", "二通目"):
+        response = await counsellor1.post(
+            f"/api/cases/{case_id}/replies", json={"text": text}, headers=CSRF
+        )
+        ids.append(response.json()["message"]["message_id"])
+
+    def result(push_id: str, status: str, error: str | None) -> PushResult:
+        return PushResult.new(
+            channel="demo",
+            payload=PushResultV1(
+                push_id=UUID(push_id),
+                client_id=opened.payload.client_id,
+                status=status,  # type: ignore[arg-type]
+                attempts=1,
+                error=error,
+            ),
+        )
+
+    late_failure = result(ids[1], "failed", "400 The request body has 1 error(s)")
+    for event in (
+        result(ids[0], "failed", "client_ended_conversation"),
+        result(ids[1], "sent", None),
+        late_failure,
+    ):
+        await publish_event(js, event)
+
+    async def consumed() -> bool:
+        async with state.db.sessions() as session:
+            found = await session.execute(
+                select(processed_events.c.event_id).where(
+                    processed_events.c.event_id == late_failure.id,
+                    processed_events.c.consumer == PUSH_RESULTS_CONSUMER,
+                )
+            )
+            return found.first() is not None
+
+    await eventually(consumed, what="every result consumed")
+
+    async def settled() -> dict[str, dict[str, object]] | None:
+        detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+        mine = {m["message_id"]: m for m in detail["messages"] if m["message_id"] in ids}
+        return mine if mine[ids[0]]["delivery"] == "failed" else None
+
+    mine = await eventually(settled, what="the failure recorded")
+    assert mine[ids[0]]["delivery_error"] == "client_ended_conversation"
+    assert mine[ids[1]]["delivery"] == "sent" and mine[ids[1]]["delivery_error"] is None
 
 
 async def test_only_the_assigned_counsellor_or_a_supervisor_may_reply_or_close(

@@ -268,7 +268,9 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
                 session, processed_events, event_id=event.id, consumer=PUSH_RESULTS_CONSUMER
             ):
                 return
-            await queries.record_push_result(session, push_id=p.push_id, status=p.status)
+            await queries.record_push_result(
+                session, push_id=p.push_id, status=p.status, error=p.error
+            )
         log.info("console.push_result", push_id=str(p.push_id), status=p.status)
 
 

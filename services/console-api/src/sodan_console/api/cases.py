@@ -85,6 +85,7 @@ def _message_public(row: Any, cipher: ClientCipher | None) -> MessagePublic:
         personal_data=_personal_data(row.personal_data),
         late=bool(row.late),
         delivery=row.delivery,
+        delivery_error=row.delivery_error,
         staff_name=row.staff_name,
         automatic=bool(row.automatic),
     )

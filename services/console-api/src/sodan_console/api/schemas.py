@@ -84,6 +84,11 @@ class MessagePublic(BaseModel):
     )
     late: bool = Field(default=False, description="LINE delivered it later than usual")
     delivery: Literal["pending", "sent", "failed"] | None
+    delivery_error: str | None = Field(
+        default=None,
+        description="Why it failed: LINE's status and message, or a reason code "
+        "(client_ended_conversation, client_erased, client_unknown, channel_unknown)",
+    )
     staff_name: str | None
     automatic: bool = Field(
         default=False, description="Sent by the system (e.g. the refused-media notice)"

@@ -536,18 +536,21 @@ async def _lock_push(session: AsyncSession, push_id: UUID) -> None:
     )
 
 
-async def record_push_result(session: AsyncSession, *, push_id: UUID, status: str) -> UUID | None:
+async def record_push_result(
+    session: AsyncSession, *, push_id: UUID, status: str, error: str | None = None
+) -> UUID | None:
     """Mark an outbound message sent/failed; a late 'failed' never undoes 'sent'.
 
     The result is also kept by push id, for an automatic message projected later.
     Returns the client id of the message, or None when no message is here (yet).
     """
     await _lock_push(session, push_id)
-    stmt = pg_insert(push_results).values(push_id=push_id, status=status)
+    error = error[:200] if error and status == "failed" else None
+    stmt = pg_insert(push_results).values(push_id=push_id, status=status, error=error)
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[push_results.c.push_id],
-            set_={"status": stmt.excluded.status},
+            set_={"status": stmt.excluded.status, "error": stmt.excluded.error},
             where=push_results.c.status != "sent",
         )
     )
@@ -559,7 +562,7 @@ async def record_push_result(session: AsyncSession, *, push_id: UUID, status: st
                 messages.c.direction == "out",
                 or_(messages.c.delivery.is_(None), messages.c.delivery != "sent"),
             )
-            .values(delivery=status)
+            .values(delivery=status, delivery_error=error)
             .returning(messages.c.client_id)
         )
     ).first()
@@ -580,9 +583,11 @@ async def add_automatic_messages(
     await _lock_push(session, push_id)
     known = (
         await session.execute(
-            select(push_results.c.status).where(push_results.c.push_id == push_id)
+            select(push_results.c.status, push_results.c.error).where(
+                push_results.c.push_id == push_id
+            )
         )
-    ).scalar_one_or_none()
+    ).first()
     for message_id, body in zip(message_ids, bodies, strict=True):
         await session.execute(
             pg_insert(messages)
@@ -594,7 +599,8 @@ async def add_automatic_messages(
                 kind="text",
                 body=body,
                 sent_at=sent_at,
-                delivery=known or "pending",
+                delivery=known.status if known else "pending",
+                delivery_error=known.error if known else None,
                 push_id=push_id,
                 automatic=True,
             )
@@ -715,6 +721,7 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
             messages.c.urgency,
             messages.c.matched_terms,
             messages.c.delivery,
+            messages.c.delivery_error,
             messages.c.staff_id,
             messages.c.personal_data,
             messages.c.late,
@@ -736,6 +743,7 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
         null().cast(String).label("urgency"),
         null().cast(JSONB).label("matched_terms"),
         null().cast(String).label("delivery"),
+        null().cast(String).label("delivery_error"),
         null().cast(Uuid).label("staff_id"),
         null().cast(JSONB).label("personal_data"),
         false().label("late"),

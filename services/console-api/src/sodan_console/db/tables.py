@@ -125,6 +125,12 @@ messages = Table(
     ),
     # Sent by the system (e.g. the refused-media notice), not by a counsellor.
     Column("automatic", Boolean, nullable=False, server_default=false()),
+    Column(
+        "delivery_error",
+        String(200),
+        nullable=True,
+        comment="Why a push failed: HTTP status and LINE's message, or our reason code",
+    ),
     CheckConstraint("direction IN ('in', 'out')", name="message_direction"),
     CheckConstraint(
         "delivery IS NULL OR delivery IN ('pending', 'sent', 'failed')", name="message_delivery"
@@ -149,6 +155,7 @@ push_results = Table(
     metadata,
     Column("push_id", Uuid, primary_key=True),
     Column("status", String(16), nullable=False),
+    Column("error", String(200), nullable=True),
 )
 
 processed_events = processed_events_table(metadata)

@@ -8,6 +8,7 @@ import {
   STATUS,
   URGENCY,
   clock,
+  failureReason,
   waitingTime,
 } from "./labels.js";
 
@@ -130,6 +131,12 @@ export class Chat {
     meta.textContent = parts.join(" · ");
     if (m.delivery) meta.classList.add(`delivery-${m.delivery}`);
     li.append(bubble, meta);
+    if (m.delivery === "failed" && m.delivery_error) {
+      const why = document.createElement("div");
+      why.className = "msg-warning delivery-reason";
+      why.textContent = failureReason(m.delivery_error);
+      li.append(why);
+    }
     if (m.direction === "in" && m.personal_data && m.personal_data.length) {
       // Only kinds are shown (never the matched text): the counsellor decides what to do.
       const warning = document.createElement("div");

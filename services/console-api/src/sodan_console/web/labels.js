@@ -20,6 +20,23 @@ export const KIND = {
   unsent: "（相談者が送信を取り消しました）",
 };
 
+// Why a send failed, in words a counsellor can act on; LINE's own text stays visible.
+const FAILURE = {
+  client_ended_conversation: "相談者が「終了」したため送っていません（相談者から連絡があれば再開できます）",
+  client_erased: "相談者のデータが消去されているため送れません",
+  client_unknown: "送信先の相談者が見つかりません",
+  channel_unknown: "この LINE アカウントの設定がありません（管理者に連絡してください）",
+  sealed_value_unreadable: "本文を復号できず送れませんでした（管理者に連絡してください）",
+};
+
+export function failureReason(error) {
+  if (!error) return "";
+  if (FAILURE[error]) return FAILURE[error];
+  if (error.startsWith("no answer")) return "LINE から応答がありませんでした（再試行の上限に達しました）";
+  if (error.startsWith("429")) return `LINE の送信上限に達しています（${error}）`;
+  return `LINE が受け付けませんでした（${error}）`;
+}
+
 export function waitingTime(fromIso, now = new Date()) {
   const minutes = Math.max(0, Math.floor((now - new Date(fromIso)) / 60000));
   if (minutes < 1) return "1分未満";

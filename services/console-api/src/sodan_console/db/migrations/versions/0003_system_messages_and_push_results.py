@@ -1,4 +1,4 @@
-"""automatic messages (the refused-media notice) and push results kept on their own
+"""automatic messages (the refused-media notice), push results kept on their own, why a push failed
 
 Revision ID: 0003
 Revises: 0002
@@ -31,6 +31,16 @@ def upgrade() -> None:
         sa.Column("automatic", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         schema="console",
     )
+    op.add_column(
+        "messages",
+        sa.Column(
+            "delivery_error",
+            sa.String(length=200),
+            nullable=True,
+            comment="Why a push failed: HTTP status and LINE's message, or our reason code",
+        ),
+        schema="console",
+    )
     op.create_index(
         op.f("ix_console_messages_push_id"), "messages", ["push_id"], unique=False, schema="console"
     )
@@ -38,6 +48,7 @@ def upgrade() -> None:
         "push_results",
         sa.Column("push_id", sa.Uuid(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("error", sa.String(length=200), nullable=True),
         sa.PrimaryKeyConstraint("push_id"),
         schema="console",
     )
@@ -46,5 +57,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("push_results", schema="console")
     op.drop_index(op.f("ix_console_messages_push_id"), table_name="messages", schema="console")
+    op.drop_column("messages", "delivery_error", schema="console")
     op.drop_column("messages", "automatic", schema="console")
     op.drop_column("messages", "push_id", schema="console")
