@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
 import httpx
 from console_support import (
+    CSRF,
     eventually,
     make_case_assigned,
     make_case_opened,
@@ -15,10 +17,14 @@ from console_support import (
 )
 from nats.js import JetStreamContext
 from sodan_console.db.tables import messages, processed_events, unsent_messages
-from sodan_console.handlers import SCORES_CONSUMER, UNSEND_CONSUMER
+from sodan_console.handlers import SCORES_CONSUMER, UNFOLLOWS_CONSUMER, UNSEND_CONSUMER
 from sodan_console.state import ConsoleState
 from sodan_shared.crypto import ClientCipher, ClientIdentity, Keyring
 from sodan_shared.events.line import (
+    ClientFollowed,
+    ClientFollowedV1,
+    ClientUnfollowed,
+    ClientUnfollowedV1,
     MessageReceived,
     PushResult,
     PushResultV1,
@@ -245,3 +251,59 @@ async def test_personal_data_flags_and_late_delivery_are_shown_with_the_message(
     assert by_id[str(flagged.id)]["late"] is True
     assert by_id[str(plain.id)]["personal_data"] == []
     assert by_id[str(plain.id)]["late"] is False
+
+
+def _follow(
+    identity: ClientIdentity, *, blocked: bool, at: datetime, unblocked: bool = False
+) -> Any:
+    common = {
+        "client_id": identity.client_id,
+        "client_no": identity.client_no,
+        "webhook_event_id": uuid4().hex[:26].upper(),
+        "sent_at": at,
+    }
+    if blocked:
+        return ClientUnfollowed.new(channel="demo", payload=ClientUnfollowedV1(**common))
+    return ClientFollowed.new(
+        channel="demo", payload=ClientFollowedV1(**common, is_unblocked=unblocked)
+    )
+
+
+async def test_a_block_shows_in_the_chat_and_refuses_replies_until_unblocked(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext, state: ConsoleState
+) -> None:
+    identity, cipher = await new_client(keyring)
+    first = _text(cipher, identity, "こんにちは", sent_at=datetime.now(UTC) - timedelta(minutes=5))
+    case_id = await _case_with(counsellor1, js, identity, first)
+    blocked_at = datetime.now(UTC) - timedelta(minutes=2)
+    block = _follow(identity, blocked=True, at=blocked_at)
+    for event in (first, block):
+        await publish_event(js, event)
+
+    async def blocked() -> dict[str, Any] | None:
+        detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+        return detail if detail["case"]["client_blocked"] else None
+
+    detail = await eventually(blocked, what="the block seen")
+    assert [m["kind"] for m in detail["messages"]] == ["text", "blocked"]
+    refused = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "届きますか"}, headers=CSRF
+    )
+    assert refused.status_code == 409
+    assert "ブロック" in refused.json()["detail"]
+
+    unblock = _follow(identity, blocked=False, unblocked=True, at=datetime.now(UTC))
+    # A redelivered, older block arriving after the unblock must not win.
+    stale = _follow(identity, blocked=True, at=blocked_at - timedelta(minutes=1))
+    for event in (unblock, stale):
+        await publish_event(js, event)
+    await eventually(
+        lambda: _processed(state, stale.id, UNFOLLOWS_CONSUMER), what="the stale block consumed"
+    )
+    detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+    assert detail["case"]["client_blocked"] is False
+    assert [m["kind"] for m in detail["messages"]][-1] == "unblocked"
+    accepted = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "おかえりなさい"}, headers=CSRF
+    )
+    assert accepted.status_code == 202

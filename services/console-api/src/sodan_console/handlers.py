@@ -16,7 +16,14 @@ from pydantic import ValidationError
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import first_time
 from sodan_shared.events.envelope import Envelope
-from sodan_shared.events.line import MessageReceived, MessageUnsent, PushResult, ReplyRequested
+from sodan_shared.events.line import (
+    ClientFollowed,
+    ClientUnfollowed,
+    MessageReceived,
+    MessageUnsent,
+    PushResult,
+    ReplyRequested,
+)
 from sodan_shared.events.routing import (
     CaseAssigned,
     CaseClosed,
@@ -30,6 +37,8 @@ from sodan_shared.nats import jstream
 from sodan_shared.subjects import (
     ALL_SUBJECTS,
     CASES,
+    CLIENT_FOLLOWED,
+    CLIENT_UNFOLLOWED,
     CLOSE_CASE,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
@@ -52,6 +61,8 @@ CASES_CONSUMER = "console-cases"
 PUSH_RESULTS_CONSUMER = "console-push-results"
 UNSEND_CONSUMER = "console-unsend"
 AUTOMATIC_CONSUMER = "console-automatic-messages"
+FOLLOWS_CONSUMER = "console-follows"
+UNFOLLOWS_CONSUMER = "console-unfollows"
 
 CASE_SUBJECTS = {s.name: s for s in ALL_SUBJECTS if s.stream is CASES}
 
@@ -64,6 +75,8 @@ def consumer_of_subject() -> dict[str, str]:
         PUSH_RESULT.name: PUSH_RESULTS_CONSUMER,
         MESSAGE_UNSENT.name: UNSEND_CONSUMER,
         REPLY_REQUESTED.name: AUTOMATIC_CONSUMER,
+        CLIENT_FOLLOWED.name: FOLLOWS_CONSUMER,
+        CLIENT_UNFOLLOWED.name: UNFOLLOWS_CONSUMER,
         **dict.fromkeys(CASE_SUBJECTS, CASES_CONSUMER),
     }
 
@@ -222,6 +235,50 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
                 sent_at=event.occurred_at,
             )
         log.info("console.automatic_message", reply_id=str(p.reply_id), client_id=str(p.client_id))
+
+    async def follow_changed(
+        event: ClientFollowed | ClientUnfollowed, *, consumer: str, blocked: bool, line: str
+    ) -> None:
+        p = event.payload
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=consumer
+            ):
+                return
+            await queries.client_follow_changed(
+                session,
+                event_id=event.id,
+                client_id=p.client_id,
+                client_no=p.client_no,
+                channel=event.channel,
+                blocked=blocked,
+                line=line,
+                at=p.sent_at,
+            )
+        log.info("console.follow_changed", client_id=str(p.client_id), line=line)
+
+    @broker.subscriber(
+        CLIENT_FOLLOWED.name,
+        stream=jstream(CLIENT_FOLLOWED.stream),
+        durable=FOLLOWS_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="The client added or unblocked the account: a line in the chat, replies allowed",
+    )
+    async def on_client_followed(event: ClientFollowed) -> None:
+        line = "unblocked" if event.payload.is_unblocked else "followed"
+        await follow_changed(event, consumer=FOLLOWS_CONSUMER, blocked=False, line=line)
+
+    @broker.subscriber(
+        CLIENT_UNFOLLOWED.name,
+        stream=jstream(CLIENT_UNFOLLOWED.stream),
+        durable=UNFOLLOWS_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="The client blocked the account (ブロック): a line in the chat, replies refused",
+    )
+    async def on_client_unfollowed(event: ClientUnfollowed) -> None:
+        await follow_changed(event, consumer=UNFOLLOWS_CONSUMER, blocked=True, line="blocked")
 
     @broker.subscriber(
         CASES.subjects[0],

@@ -26,6 +26,8 @@ from sodan_shared.logging import get_logger
 from sodan_shared.subjects import (
     ALL_SUBJECTS,
     CASES,
+    CLIENT_FOLLOWED,
+    CLIENT_UNFOLLOWED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
     MESSAGE_UNSENT,
@@ -132,6 +134,8 @@ class LiveFeed:
             PUSH_REQUESTED.name,
             PUSH_RESULT.name,
             REPLY_REQUESTED.name,
+            CLIENT_FOLLOWED.name,
+            CLIENT_UNFOLLOWED.name,
             *CASES.subjects,
         ):
             self._subs.append(await self._nc.subscribe(subject, cb=self._on_msg))

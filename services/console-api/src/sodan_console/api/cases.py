@@ -163,15 +163,21 @@ async def get_case(case_id: UUID, staff: CurrentStaff, state: StateDep) -> CaseD
         rows = await queries.client_messages(
             session, client_id=row.client_id, limit=state.settings.console_chat_history_limit
         )
+        blocked = await queries.client_blocked(session, client_id=row.client_id)
     cipher = await _cipher_or_none(state, row.client_id)
-    return CaseDetail(
-        case=_case_public(row, staff), messages=[_message_public(m, cipher) for m in rows]
-    )
+    case = _case_public(row, staff).model_copy(update={"client_blocked": blocked})
+    return CaseDetail(case=case, messages=[_message_public(m, cipher) for m in rows])
 
 
 @router.post("/{case_id}/replies", status_code=status.HTTP_202_ACCEPTED, dependencies=[Csrf])
 async def reply(case_id: UUID, body: ReplyIn, staff: CurrentStaff, state: StateDep) -> Accepted:
     row = await _actionable_case(state, staff, case_id)
+    async with state.db.sessions() as session:
+        if await queries.client_blocked(session, client_id=row.client_id):
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                "相談者がこのアカウントをブロックしているため送信できません",
+            )
     cipher = await _cipher_or_none(state, row.client_id)
     if cipher is None:
         raise HTTPException(

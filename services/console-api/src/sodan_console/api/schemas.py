@@ -60,6 +60,10 @@ class CasePublic(BaseModel):
     closed_at: datetime | None
     last_message_at: datetime | None
     can_act: bool = Field(description="Whether the viewer may reply to and close it")
+    client_blocked: bool = Field(
+        default=False,
+        description="The client blocked the account: replies cannot reach them (case detail only)",
+    )
 
 
 class CasesPublic(BaseModel):

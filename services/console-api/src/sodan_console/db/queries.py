@@ -168,6 +168,49 @@ async def upsert_client(
     )
 
 
+# Chat lines for follow events: stored with the messages, but not something the
+# client wrote (they never make a case's last message time).
+FOLLOW_LINES = ("followed", "blocked", "unblocked")
+
+
+async def client_follow_changed(
+    session: AsyncSession,
+    *,
+    event_id: UUID,
+    client_id: UUID,
+    client_no: int,
+    channel: str,
+    blocked: bool,
+    line: str,
+    at: datetime,
+) -> None:
+    """The client followed, blocked or unblocked the account: the latest by LINE's
+    time decides ``blocked``, and the chat gets a line (``line`` is its kind)."""
+    await upsert_client(
+        session, client_id=client_id, client_no=client_no, channel=channel, seen_at=at
+    )
+    await session.execute(
+        update(clients)
+        .where(
+            clients.c.client_id == client_id,
+            or_(clients.c.follow_changed_at.is_(None), clients.c.follow_changed_at <= at),
+        )
+        .values(blocked=blocked, follow_changed_at=at)
+    )
+    await session.execute(
+        pg_insert(messages)
+        .values(message_id=event_id, client_id=client_id, direction="in", kind=line, sent_at=at)
+        .on_conflict_do_nothing(index_elements=[messages.c.message_id])
+    )
+
+
+async def client_blocked(session: AsyncSession, *, client_id: UUID) -> bool:
+    found = (
+        await session.execute(select(clients.c.blocked).where(clients.c.client_id == client_id))
+    ).scalar_one_or_none()
+    return bool(found)
+
+
 async def _lock_line_message(session: AsyncSession, client_id: UUID, line_message_id: str) -> None:
     """Serialise the message, its score and its unsend for one LINE message.
 
@@ -312,7 +355,9 @@ async def _latest_message_at(session: AsyncSession, client_id: UUID) -> datetime
     latest: datetime | None = (
         await session.execute(
             select(func.max(messages.c.sent_at)).where(
-                messages.c.client_id == client_id, messages.c.direction == "in"
+                messages.c.client_id == client_id,
+                messages.c.direction == "in",
+                messages.c.kind.not_in(FOLLOW_LINES),
             )
         )
     ).scalar()

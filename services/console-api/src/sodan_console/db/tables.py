@@ -67,6 +67,14 @@ clients = Table(
     Column("client_no", BigInteger, nullable=False),
     Column("channel", String(64), nullable=False),
     Column("first_seen_at", DateTime(timezone=True), nullable=False),
+    # The client blocked the desk's account (LINE unfollow): nothing reaches them.
+    Column("blocked", Boolean, nullable=False, server_default=false()),
+    Column(
+        "follow_changed_at",
+        DateTime(timezone=True),
+        nullable=True,
+        comment="LINE time of the latest follow/unfollow: an older one never wins",
+    ),
 )
 
 # Projection of case.* events. Columns stamped *_at from event times decide which

@@ -14,6 +14,7 @@ import {
 
 const $ = (id) => document.getElementById(id);
 const MAX = 5000;
+const FOLLOW_LINES = ["followed", "blocked", "unblocked"];
 
 export class Chat {
   constructor({ onChanged }) {
@@ -91,7 +92,8 @@ export class Chat {
     $("chat-meta").textContent = meta.join("　");
 
     $("close-case").hidden = !c.can_act;
-    $("reply-form").hidden = !c.can_act;
+    $("chat-blocked").hidden = !c.client_blocked;
+    $("reply-form").hidden = !c.can_act || c.client_blocked;
 
     const list = $("messages");
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
@@ -104,6 +106,7 @@ export class Chat {
     li.className = `msg ${m.direction === "in" ? "from-client" : "from-staff"}`;
     if (m.automatic) li.classList.add("automatic");
     if (m.kind === "unsent") li.classList.add("unsent");
+    if (FOLLOW_LINES.includes(m.kind)) li.classList.add("event-line");
     const bubble = document.createElement("div");
     bubble.className = "bubble";
     if (m.urgency && m.urgency !== "normal" && m.direction === "in") {

@@ -18,6 +18,9 @@ export const KIND = {
   location: "（位置情報：受け取っていません）",
   unknown: "（未対応の形式）",
   unsent: "（相談者が送信を取り消しました）",
+  followed: "（相談者が友だち追加しました）",
+  blocked: "（相談者がこのアカウントをブロックしました）",
+  unblocked: "（相談者がブロックを解除しました）",
 };
 
 // Why a send failed, in words a counsellor can act on; LINE's own text stays visible.
