@@ -27,6 +27,7 @@ from sodan_shared.db import create_engine, session_factory
 from sodan_shared.settings import DEMO_CHANNEL_SECRET, DEMO_MASTER_KEYS
 
 BOT_USER_ID = "Ua2d4d6e51f5372a7c7d0ff3f3187734b"
+MEDIA_MAX_BYTES = 50_000  # emergency-mode downloads above this are refused in tests
 
 
 @contextlib.asynccontextmanager
@@ -84,7 +85,15 @@ async def simulator_url() -> AsyncIterator[str]:
 async def ingress_url(
     nats_url: str, migrated_database_url: str, simulator_url: str
 ) -> AsyncIterator[str]:
-    settings = ingress_settings(nats_url, migrated_database_url, line_api_base=simulator_url)
+    settings = ingress_settings(
+        nats_url,
+        migrated_database_url,
+        line_api_base=simulator_url,
+        line_data_api_base=simulator_url,
+        ingress_media_max_bytes=MEDIA_MAX_BYTES,
+        max_deliveries=3,
+        redelivery_delays_s=[0.2],
+    )
     async with serving(create_app(settings)) as url:
         yield url
 
