@@ -26,6 +26,9 @@ from sodan_shared.logging import get_logger
 from sodan_shared.subjects import (
     ALL_SUBJECTS,
     CASES,
+    EMERGENCY_MODE_SET,
+    MEDIA_FETCH_FAILED,
+    MEDIA_STORED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
     MESSAGE_UNSENT,
@@ -130,6 +133,9 @@ class LiveFeed:
             MESSAGE_UNSENT.name,
             PUSH_REQUESTED.name,
             PUSH_RESULT.name,
+            MEDIA_STORED.name,
+            MEDIA_FETCH_FAILED.name,
+            EMERGENCY_MODE_SET.name,
             *CASES.subjects,
         ):
             self._subs.append(await self._nc.subscribe(subject, cb=self._on_msg))
