@@ -301,3 +301,25 @@ async def test_fetch_failures_are_shown_and_never_served(
     served = await counsellor1.get(f"/api/cases/{case_id}/media/{received.id}")
     assert served.status_code == 404
     assert json.loads(served.text)["detail"] == "メディアが見つかりません"
+
+
+async def test_a_location_kept_in_emergency_mode_is_shown_decrypted(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext
+) -> None:
+    case_id, _, identity, cipher = await _case(keyring, js, counsellor1)
+    place = {"title": "駅前", "address": "大阪市北区", "latitude": 34.7, "longitude": 135.5}
+    received = make_message_received(
+        cipher=cipher,
+        client_no=identity.client_no,
+        text=None,
+        kind="location",
+        location=cipher.seal("message.location", json.dumps(place, ensure_ascii=False)),
+    )
+    await publish_event(js, received)
+
+    async def shown() -> Any:
+        m = await _message(counsellor1, case_id, received.id)
+        return m if m and m["location"] else None
+
+    message = await eventually(shown, what="the location")
+    assert message["location"] == place and message["media"] is None

@@ -14,6 +14,7 @@ from line_simulator.client import SimulatorClient
 from line_simulator.media import content_for
 from line_simulator.state import MediaRef
 from nats.js import JetStreamContext
+from nats.js.errors import NotFoundError
 from sodan_ingress.media import fetch_verdict
 from sodan_ingress.webhook import event_id_for, is_refused, keeps_location, should_fetch_media
 from sodan_shared.crypto import Keyring, SealedValueError
@@ -237,3 +238,28 @@ async def test_off_again_or_after_the_case_closed_media_is_refused_with_the_noti
         assert payload["refused"] is (closed_case == case_id)
     inbox = await sim.wait_for_inbox(user_id, 2)
     assert len(inbox) == 2  # the notice for the refused ones only
+
+
+async def test_an_unsend_while_the_download_runs_leaves_nothing_stored(
+    sim: SimulatorClient, js: JetStreamContext
+) -> None:
+    user_id, client_id = await _client_of_new_user(sim, js)
+    await _switch(js, client_id, uuid4(), on=True)
+    await sim.add_fault("content", delay_ms=2500, count=1)  # a slow download
+
+    record = await sim.send_media(user_id, "image")
+    assert record.message_id is not None
+    await sim.unsend(user_id, record.message_id)  # while LINE is still sending it
+    event_id = (await _received(js, record.webhook_event_id))["id"]
+
+    await asyncio.sleep(5.0)
+    store = await media_store(js)
+    with pytest.raises(NotFoundError):
+        await store.get_info(f"{client_id}/{record.message_id}")
+    stored = await wait_for_messages(
+        js,
+        MEDIA_STORED.name,
+        where=lambda d: d["payload"]["message_event_id"] == event_id,
+        timeout=0.5,
+    )
+    assert stored == []

@@ -162,7 +162,10 @@ def register_media_handlers(broker: NatsBroker, ingress: Ingress) -> None:
         stream=jstream(MESSAGE_RECEIVED.stream),
         durable=MEDIA_CONSUMER,
         # One more than the dead-letter limit: the last delivery records the failure.
-        config=ConsumerConfig(max_deliver=settings.max_deliveries + 1, ack_wait=120.0),
+        config=ConsumerConfig(
+            max_deliver=settings.max_deliveries + 1,
+            ack_wait=settings.ingress_media_timeout_s + 60.0,  # download, seal and put
+        ),
         pull_sub=PullSub(batch_size=2, timeout=1.0),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         description="Emergency mode (media=pending): fetch the content from LINE's content "

@@ -126,7 +126,7 @@ def create_app(
         pusher=LinePusher(api_base=settings.line_api_base, timeout_s=settings.line_timeout_s),
         content=LineContent(
             data_api_base=settings.line_data_api_base,
-            timeout_s=settings.line_timeout_s,
+            timeout_s=settings.ingress_media_timeout_s,
             max_bytes=settings.ingress_media_max_bytes,
         ),
     )

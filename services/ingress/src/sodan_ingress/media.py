@@ -34,8 +34,10 @@ from sodan_shared.media_store import MEDIA_BUCKET, MEDIA_PURPOSE, media_object_n
 from sodan_ingress.db.queries import (
     end_emergency_mode,
     find_client,
+    note_unsent_media,
     start_emergency_mode,
     was_processed,
+    was_unsent,
 )
 from sodan_ingress.db.tables import outbox, processed_events
 from sodan_ingress.service import Ingress
@@ -174,6 +176,16 @@ async def fetch_media(ingress: Ingress, event: MessageReceived, *, attempt: int)
     assert content.data is not None
     name = media_object_name(p.client_id, p.line_message_id)
     await ingress.media.put(name, cipher.seal_bytes(MEDIA_PURPOSE, content.data))
+    # Checked after the put (the unsend notes first, then deletes): whichever of the
+    # two runs second removes the copy, so an unsent item never stays stored.
+    async with ingress.db.sessions() as session:
+        unsent = await was_unsent(session, client_id=p.client_id, line_message_id=p.line_message_id)
+    if unsent:
+        await _delete(ingress, name)
+        async with transaction(ingress.db.sessions) as session:
+            await first_time(session, processed_events, event_id=event.id, consumer=MEDIA_CONSUMER)
+        log.info("media.unsent_before_stored", event_id=str(event.id), client_id=str(p.client_id))
+        return
     stored = MediaStored.new(
         channel=event.channel,
         caused_by=event,
@@ -203,8 +215,15 @@ async def fetch_media(ingress: Ingress, event: MessageReceived, *, attempt: int)
 async def delete_unsent_media(ingress: Ingress, event: MessageUnsent) -> None:
     """The client unsent it: the sealed copy goes too (a no-op when none was stored)."""
     p = event.payload
+    async with transaction(ingress.db.sessions) as session:
+        await note_unsent_media(session, client_id=p.client_id, line_message_id=p.line_message_id)
+    if await _delete(ingress, media_object_name(p.client_id, p.line_message_id)):
+        log.info("media.deleted_on_unsend", client_id=str(p.client_id), event_id=str(event.id))
+
+
+async def _delete(ingress: Ingress, name: str) -> bool:
     try:
-        await ingress.media.delete(media_object_name(p.client_id, p.line_message_id))
+        await ingress.media.delete(name)
     except NotFoundError:
-        return
-    log.info("media.deleted_on_unsend", client_id=str(p.client_id), event_id=str(event.id))
+        return False
+    return True

@@ -43,6 +43,9 @@ class IngressSettings(LineChannelSettings):
         ge=1,
         description="Emergency mode: larger media are not stored (a fetch failure is recorded)",
     )
+    ingress_media_timeout_s: float = Field(
+        default=120.0, gt=0, description="Emergency mode: one whole download from LINE"
+    )
 
     # Push delivery: the n-th failed attempt waits push_retry_delays_s[n-1] before
     # the next one; after len(delays) + 1 attempts the push is reported failed.

@@ -10,7 +10,7 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sodan_ingress.db.tables import clients, emergency_modes, processed_events
+from sodan_ingress.db.tables import clients, emergency_modes, processed_events, unsent_media
 
 
 @dataclass(frozen=True)
@@ -101,3 +101,23 @@ async def end_emergency_mode(
         stmt = stmt.where(emergency_modes.c.case_id == case_id)
     result = await session.execute(stmt)
     return bool(getattr(result, "rowcount", 0))
+
+
+async def note_unsent_media(
+    session: AsyncSession, *, client_id: UUID, line_message_id: str
+) -> None:
+    await session.execute(
+        pg_insert(unsent_media)
+        .values(client_id=client_id, line_message_id=line_message_id[:64])
+        .on_conflict_do_nothing()
+    )
+
+
+async def was_unsent(session: AsyncSession, *, client_id: UUID, line_message_id: str) -> bool:
+    stmt = select(
+        exists().where(
+            unsent_media.c.client_id == client_id,
+            unsent_media.c.line_message_id == line_message_id[:64],
+        )
+    )
+    return bool((await session.execute(stmt)).scalar())

@@ -33,5 +33,15 @@ emergency_modes = Table(
     Column("enabled_at", DateTime(timezone=True), nullable=False),
 )
 
+# LINE messages the client unsent, for emergency-mode media only: a download that
+# finishes after the unsend finds its row here and deletes what it just stored.
+unsent_media = Table(
+    "unsent_media",
+    metadata,
+    Column("client_id", Uuid, primary_key=True),
+    Column("line_message_id", String(64), primary_key=True),
+    Column("unsent_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
+)
+
 processed_events = processed_events_table(metadata)
 outbox = outbox_table(metadata)
