@@ -39,6 +39,7 @@ YOUTH = SimulatorSettings(
     bot_user_id="U0000000000000000000000000000f00d",
     redelivery_attempts=0,
 )
+MEDIA_MAX_BYTES = 50_000  # emergency-mode downloads above this are refused in tests
 
 
 @contextlib.asynccontextmanager
@@ -120,7 +121,14 @@ async def ingress_url(
         ),
     ]
     settings = ingress_settings(
-        nats_url, migrated_database_url, line_api_base=simulator_url, line_channels=channels
+        nats_url,
+        migrated_database_url,
+        line_api_base=simulator_url,
+        line_data_api_base=simulator_url,
+        line_channels=channels,
+        ingress_media_max_bytes=MEDIA_MAX_BYTES,
+        max_deliveries=3,
+        redelivery_delays_s=[0.2],
     )
     async with serving(create_app(settings)) as url:
         yield url

@@ -147,6 +147,19 @@ class ClientCipher:
             raise SealedValueError("sealed value does not open with this client's key") from exc
         return plain.decode()
 
+    def seal_bytes(self, purpose: str, plaintext: bytes) -> bytes:
+        """Raw nonce + ciphertext for blobs (media): no base64, they never go in JSON."""
+        nonce = os.urandom(_NONCE)
+        return nonce + AESGCM(self.data_key).encrypt(nonce, plaintext, self._aad(purpose))
+
+    def open_bytes(self, purpose: str, sealed: bytes) -> bytes:
+        try:
+            return AESGCM(self.data_key).decrypt(
+                sealed[:_NONCE], sealed[_NONCE:], self._aad(purpose)
+            )
+        except Exception as exc:  # InvalidTag: wrong key, purpose or tampered
+            raise SealedValueError("sealed blob does not open with this client's key") from exc
+
 
 @dataclass(frozen=True)
 class ClientIdentity:

@@ -11,11 +11,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from sodan_shared.events.backup import BackupCompleted, BackupFailed
-from sodan_shared.events.console import CloseCase, StaffPresenceChanged
+from sodan_shared.events.console import (
+    CloseCase,
+    EmergencyModeAudited,
+    EmergencyModeSet,
+    MediaViewed,
+    StaffPresenceChanged,
+)
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
     ClientFollowed,
     ClientUnfollowed,
+    MediaFetchFailed,
+    MediaStored,
     MessageReceived,
     MessageUnsent,
     PostbackReceived,
@@ -93,6 +101,11 @@ CLIENT_UNFOLLOWED = Subject("line.in.unfollow.v1", LINE_IN, ClientUnfollowed)
 POSTBACK_RECEIVED = Subject("line.in.postback.v1", LINE_IN, PostbackReceived)
 MESSAGE_UNSENT = Subject("line.in.unsend.v1", LINE_IN, MessageUnsent)
 UNKNOWN_EVENT_RECEIVED = Subject("line.in.unknown.v1", LINE_IN, UnknownEventReceived)
+MEDIA_STORED = Subject("line.in.media_stored.v1", LINE_IN, MediaStored)
+MEDIA_FETCH_FAILED = Subject("line.in.media_failed.v1", LINE_IN, MediaFetchFailed)
+EMERGENCY_MODE_SET = Subject("console.case.emergency_mode.v1", CONSOLE, EmergencyModeSet)
+EMERGENCY_MODE_AUDITED = Subject("audit.emergency_mode.v1", AUDIT, EmergencyModeAudited)
+MEDIA_VIEWED = Subject("audit.media_viewed.v1", AUDIT, MediaViewed)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -115,6 +128,11 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     POSTBACK_RECEIVED,
     MESSAGE_UNSENT,
     UNKNOWN_EVENT_RECEIVED,
+    MEDIA_STORED,
+    MEDIA_FETCH_FAILED,
+    EMERGENCY_MODE_SET,
+    EMERGENCY_MODE_AUDITED,
+    MEDIA_VIEWED,
 )
 
 

@@ -340,6 +340,20 @@ async def test_media_the_user_sent_is_served_as_content(
     assert missing.status_code == 404
 
 
+async def test_expired_content_is_404(simulator_url: str, token: str, sim: SimulatorClient) -> None:
+    user = await sim.create_user()
+    record = await sim.send_media(user.user_id, "file", file_name="a.pdf", file_size=5000)
+    assert record.message_id is not None
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=simulator_url, headers=headers) as http:
+        before = await http.get(f"/v2/bot/message/{record.message_id}/content")
+        await sim.expire_content(record.message_id)
+        after = await http.get(f"/v2/bot/message/{record.message_id}/content")
+    assert before.status_code == 200 and len(before.content) == 5000
+    assert before.headers["content-type"] == "application/pdf"
+    assert after.status_code == 404
+
+
 async def test_loading_animation_and_profile_work_through_the_sdk(
     sim: SimulatorClient, line_api: MessagingApi
 ) -> None:

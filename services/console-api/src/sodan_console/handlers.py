@@ -19,6 +19,8 @@ from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
     ClientFollowed,
     ClientUnfollowed,
+    MediaFetchFailed,
+    MediaStored,
     MessageReceived,
     MessageUnsent,
     PushResult,
@@ -40,6 +42,11 @@ from sodan_shared.subjects import (
     CLIENT_FOLLOWED,
     CLIENT_UNFOLLOWED,
     CLOSE_CASE,
+    EMERGENCY_MODE_AUDITED,
+    EMERGENCY_MODE_SET,
+    MEDIA_FETCH_FAILED,
+    MEDIA_STORED,
+    MEDIA_VIEWED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
     MESSAGE_UNSENT,
@@ -63,6 +70,8 @@ UNSEND_CONSUMER = "console-unsend"
 AUTOMATIC_CONSUMER = "console-automatic-messages"
 FOLLOWS_CONSUMER = "console-follows"
 UNFOLLOWS_CONSUMER = "console-unfollows"
+MEDIA_STORED_CONSUMER = "console-media-stored"
+MEDIA_FAILED_CONSUMER = "console-media-failed"
 
 CASE_SUBJECTS = {s.name: s for s in ALL_SUBJECTS if s.stream is CASES}
 
@@ -77,6 +86,8 @@ def consumer_of_subject() -> dict[str, str]:
         REPLY_REQUESTED.name: AUTOMATIC_CONSUMER,
         CLIENT_FOLLOWED.name: FOLLOWS_CONSUMER,
         CLIENT_UNFOLLOWED.name: UNFOLLOWS_CONSUMER,
+        MEDIA_STORED.name: MEDIA_STORED_CONSUMER,
+        MEDIA_FETCH_FAILED.name: MEDIA_FAILED_CONSUMER,
         **dict.fromkeys(CASE_SUBJECTS, CASES_CONSUMER),
     }
 
@@ -96,6 +107,15 @@ def declare_publishers(broker: NatsBroker) -> None:
         (PUSH_REQUESTED, "A counsellor's reply, sealed; push_id is the console message id"),
         (STAFF_PRESENCE_CHANGED, "A staff member became available, away, on a break or offline"),
         (CLOSE_CASE, "Command to routing: a counsellor closes a case"),
+        (
+            EMERGENCY_MODE_SET,
+            "Command to ingress: a supervisor switched a case's emergency mode on or off",
+        ),
+        (
+            EMERGENCY_MODE_AUDITED,
+            "Audit: who switched emergency mode for which case, on or off, and why (sealed)",
+        ),
+        (MEDIA_VIEWED, "Audit: a staff member opened a client's stored media"),
     ):
         broker.publisher(
             subject.name,
@@ -142,6 +162,8 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
                 sent_at=p.sent_at,
                 personal_data=list(p.personal_data),
                 late=p.late,
+                media_status=p.media,
+                location=p.location,
             )
             if stored:
                 await queries.note_client_message(
@@ -151,6 +173,58 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
             log.info("console.message_stored", event_id=str(event.id), client_id=str(p.client_id))
         else:
             log.info("console.message_already_unsent", event_id=str(event.id))
+
+    @broker.subscriber(
+        MEDIA_STORED.name,
+        stream=jstream(MEDIA_STORED.stream),
+        durable=MEDIA_STORED_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Emergency mode: a client's media is stored (sealed) and can be shown",
+    )
+    async def on_media_stored(event: MediaStored) -> None:
+        p = event.payload
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=MEDIA_STORED_CONSUMER
+            ):
+                return
+            await queries.record_media(
+                session,
+                message_id=p.message_event_id,
+                client_id=p.client_id,
+                line_message_id=p.line_message_id,
+                status="stored",
+                content_type=p.content_type,
+                size=p.size,
+                object_name=p.object_name,
+            )
+        log.info("console.media_stored", message_id=str(p.message_event_id))
+
+    @broker.subscriber(
+        MEDIA_FETCH_FAILED.name,
+        stream=jstream(MEDIA_FETCH_FAILED.stream),
+        durable=MEDIA_FAILED_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Emergency mode: a client's media could not be fetched (取得失敗)",
+    )
+    async def on_media_failed(event: MediaFetchFailed) -> None:
+        p = event.payload
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=MEDIA_FAILED_CONSUMER
+            ):
+                return
+            await queries.record_media(
+                session,
+                message_id=p.message_event_id,
+                client_id=p.client_id,
+                line_message_id=p.line_message_id,
+                status="failed",
+                error=p.reason,
+            )
+        log.info("console.media_failed", message_id=str(p.message_event_id), reason=p.reason)
 
     @broker.subscriber(
         MESSAGE_SCORED.name,

@@ -28,6 +28,9 @@ from sodan_shared.subjects import (
     CASES,
     CLIENT_FOLLOWED,
     CLIENT_UNFOLLOWED,
+    EMERGENCY_MODE_SET,
+    MEDIA_FETCH_FAILED,
+    MEDIA_STORED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
     MESSAGE_UNSENT,
@@ -136,6 +139,9 @@ class LiveFeed:
             REPLY_REQUESTED.name,
             CLIENT_FOLLOWED.name,
             CLIENT_UNFOLLOWED.name,
+            MEDIA_STORED.name,
+            MEDIA_FETCH_FAILED.name,
+            EMERGENCY_MODE_SET.name,
             *CASES.subjects,
         ):
             self._subs.append(await self._nc.subscribe(subject, cb=self._on_msg))

@@ -16,6 +16,7 @@ from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
 from sodan_shared.crypto import migrate_keyring
 from sodan_shared.db.migrations import upgrade
 from sodan_shared.logging import get_logger
+from sodan_shared.media_store import media_store
 from sodan_shared.nats import ensure_streams
 from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
@@ -68,6 +69,7 @@ def create_app(
         nc = await broker.connect()
         js = nc.jetstream()
         await ensure_streams(js)
+        state.media = await media_store(js)
         await broker.start()
         state.relay = OutboxRelay(db.sessions, outbox, js)
         state.relay.start()

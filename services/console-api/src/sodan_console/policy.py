@@ -40,6 +40,11 @@ def can_act_on_case(viewer: Viewer, case: CaseFacts) -> bool:
     return viewer.role == "counsellor" and case.assigned_to == viewer.staff_id
 
 
+def can_switch_emergency_mode(viewer: Viewer) -> bool:
+    """Fetching a client's photos is a supervisor's decision (spec 4(1)), not a counsellor's."""
+    return viewer.role == "supervisor"
+
+
 def client_label(client_no: int | None) -> str:
     """How staff see a client: never the LINE id, only the desk's number."""
     return f"C-{client_no:06d}" if client_no is not None else "C-??????"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from faststream.nats import NatsBroker
+from nats.js.object_store import ObjectStore
 from sodan_shared.crypto import Keyring
 from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database
@@ -22,6 +23,7 @@ class ConsoleState:
     hub: Hub = field(default_factory=Hub)
     relay: OutboxRelay | None = None
     feed: LiveFeed | None = None
+    media: ObjectStore | None = None  # emergency-mode media, sealed (sodan_shared.media_store)
 
     def wake_relay(self) -> None:
         if self.relay is not None:

@@ -7,11 +7,30 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from sodan_shared.deadletter import RetriesExhaustedError
-from sodan_shared.events.line import MessageReceived, PushRequested, ReplyRequested
+from sodan_shared.events.console import EmergencyModeSet
+from sodan_shared.events.line import MessageReceived, MessageUnsent, PushRequested, ReplyRequested
+from sodan_shared.events.routing import CaseClosed
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
-from sodan_shared.subjects import MESSAGE_RECEIVED, PUSH_REQUESTED, REPLY_REQUESTED
+from sodan_shared.subjects import (
+    CASE_CLOSED,
+    EMERGENCY_MODE_SET,
+    MESSAGE_RECEIVED,
+    MESSAGE_UNSENT,
+    PUSH_REQUESTED,
+    REPLY_REQUESTED,
+)
 
+from sodan_ingress.media import (
+    EMERGENCY_CLOSE_CONSUMER,
+    EMERGENCY_CONSUMER,
+    MEDIA_CONSUMER,
+    MEDIA_UNSEND_CONSUMER,
+    delete_unsent_media,
+    end_emergency_mode_on_close,
+    fetch_media,
+    set_emergency_mode,
+)
 from sodan_ingress.outbound import PUSH_CONSUMER, deliver_push
 from sodan_ingress.replies import (
     REFUSED_NOTICE_CONSUMER,
@@ -107,3 +126,63 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
             raise NackMessage(delay=_INFRA_RETRY_S) from exc
         if retry_in is not None:
             raise NackMessage(delay=retry_in)
+
+    register_media_handlers(broker, ingress)
+
+
+def register_media_handlers(broker: NatsBroker, ingress: Ingress) -> None:
+    """Emergency mode: its switch, its end with the case, and the media downloads."""
+    settings = ingress.settings
+
+    @broker.subscriber(
+        EMERGENCY_MODE_SET.name,
+        stream=jstream(EMERGENCY_MODE_SET.stream),
+        durable=EMERGENCY_CONSUMER,
+        pull_sub=PullSub(batch_size=10, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="A supervisor switched a case's emergency mode: from now on the "
+        "client's media are fetched and stored sealed (on) or refused (off)",
+    )
+    async def on_emergency_mode_set(event: EmergencyModeSet) -> None:
+        await set_emergency_mode(ingress, event)
+
+    @broker.subscriber(
+        CASE_CLOSED.name,
+        stream=jstream(CASE_CLOSED.stream),
+        durable=EMERGENCY_CLOSE_CONSUMER,
+        pull_sub=PullSub(batch_size=20, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="A closed case ends the emergency mode it had switched on",
+    )
+    async def on_case_closed(event: CaseClosed) -> None:
+        await end_emergency_mode_on_close(ingress, event)
+
+    @broker.subscriber(
+        MESSAGE_RECEIVED.name,
+        stream=jstream(MESSAGE_RECEIVED.stream),
+        durable=MEDIA_CONSUMER,
+        # One more than the dead-letter limit: the last delivery records the failure.
+        config=ConsumerConfig(
+            max_deliver=settings.max_deliveries + 1,
+            ack_wait=settings.ingress_media_timeout_s + 60.0,  # download, seal and put
+        ),
+        pull_sub=PullSub(batch_size=2, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Emergency mode (media=pending): fetch the content from LINE's content "
+        "API, seal it ('media.content') into the object store, publish MediaStored or "
+        "MediaFetchFailed",
+    )
+    async def on_media_pending(event: MessageReceived, msg: NatsMessage) -> None:
+        attempt = int(msg.raw_message.metadata.num_delivered or 1)
+        await fetch_media(ingress, event, attempt=attempt)
+
+    @broker.subscriber(
+        MESSAGE_UNSENT.name,
+        stream=jstream(MESSAGE_UNSENT.stream),
+        durable=MEDIA_UNSEND_CONSUMER,
+        pull_sub=PullSub(batch_size=20, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="The client unsent a message: delete its stored media, if any",
+    )
+    async def on_message_unsent(event: MessageUnsent) -> None:
+        await delete_unsent_media(ingress, event)

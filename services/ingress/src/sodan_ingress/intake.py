@@ -33,7 +33,7 @@ from sodan_shared.logging import get_logger
 from sodan_shared.nats import publish_event
 from sqlalchemy.exc import SQLAlchemyError
 
-from sodan_ingress.db.queries import note_conversation_state, remember_client
+from sodan_ingress.db.queries import in_emergency_mode, note_conversation_state, remember_client
 from sodan_ingress.end_words import is_end_word
 from sodan_ingress.personal_data import detect_personal_data, mask_personal_data
 from sodan_ingress.service import Ingress, NotConnectedError
@@ -43,8 +43,10 @@ from sodan_ingress.webhook import (
     event_kind,
     is_late,
     is_refused,
+    keeps_location,
     message_kind,
     sent_at,
+    should_fetch_media,
     skip_reason,
 )
 
@@ -71,6 +73,7 @@ class _Client:
     identity: ClientIdentity
     cipher: ClientCipher
     sealed_line_user_id: str
+    emergency: bool = False
 
 
 async def _client_of(
@@ -81,11 +84,13 @@ async def _client_of(
     message: tuple[datetime, bool] | None = None,
 ) -> _Client:
     """The client's identity and key; remembers them for pushes and, for a message
-    (its LINE time, whether it is the end word), their conversation state, in one
-    transaction: this is the webhook's hot path."""
+    (its LINE time, whether it is the end word), their conversation state and
+    whether they are in emergency mode, in one transaction: this is the webhook's
+    hot path."""
     identity = await ingress.keyring.ensure_client(channel=channel, line_user_id=line_user_id)
     cipher = await ingress.keyring.cipher(identity.client_id)
     sealed_user = cipher.seal("line_user_id", line_user_id)
+    emergency = False
     async with transaction(ingress.db.sessions) as session:
         await remember_client(
             session, client_id=identity.client_id, channel=channel, sealed_line_user_id=sealed_user
@@ -95,7 +100,10 @@ async def _client_of(
             await note_conversation_state(
                 session, client_id=identity.client_id, sent_at=when, ends=ends
             )
-    return _Client(identity=identity, cipher=cipher, sealed_line_user_id=sealed_user)
+            emergency = await in_emergency_mode(session, client_id=identity.client_id)
+    return _Client(
+        identity=identity, cipher=cipher, sealed_line_user_id=sealed_user, emergency=emergency
+    )
 
 
 def _sealed_reply_token(client: _Client, event: WebhookEvent) -> str | None:
@@ -130,10 +138,15 @@ async def message_received_for(
         reply_token=_sealed_reply_token(client, event),
         sent_at=when,
         is_redelivery=event.delivery_context.is_redelivery,
-        refused=is_refused(kind),
+        refused=is_refused(kind, emergency=client.emergency),
         late=_late(ingress, when, received),
         personal_data=flags,
         ends_conversation=ends,
+        # Emergency mode: the download happens in a consumer, never before LINE's 200.
+        media="pending" if should_fetch_media(kind, emergency=client.emergency) else None,
+        location=_sealed_location(cipher, event)
+        if keeps_location(kind, emergency=client.emergency)
+        else None,
     )
     return MessageReceived.new(
         channel=channel,
@@ -141,6 +154,18 @@ async def message_received_for(
         event_id=event_id_for(channel, event.webhook_event_id),
         occurred_at=when,
     )
+
+
+def _sealed_location(cipher: ClientCipher, event: WebhookEvent) -> str:
+    assert event.message is not None
+    m = event.message
+    place = {
+        "title": m.title,
+        "address": m.address,
+        "latitude": m.latitude,
+        "longitude": m.longitude,
+    }
+    return cipher.seal("message.location", json.dumps(place, ensure_ascii=False))
 
 
 def _late(ingress: Ingress, when: datetime, received: datetime | None) -> bool:

@@ -11,12 +11,21 @@ from fastapi import FastAPI
 from faststream.nats import NatsBroker
 from opentelemetry.sdk.trace import TracerProvider
 from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
-from sodan_shared.events.line import MessageReceived, PushResult, ReplyRequested, WebhookRejected
+from sodan_shared.events.line import (
+    MediaFetchFailed,
+    MediaStored,
+    MessageReceived,
+    PushResult,
+    ReplyRequested,
+    WebhookRejected,
+)
 from sodan_shared.nats import jstream
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
 from sodan_shared.subjects import (
     CLIENT_FOLLOWED,
     CLIENT_UNFOLLOWED,
+    MEDIA_FETCH_FAILED,
+    MEDIA_STORED,
     MESSAGE_RECEIVED,
     MESSAGE_UNSENT,
     POSTBACK_RECEIVED,
@@ -28,6 +37,7 @@ from sodan_shared.subjects import (
 
 from sodan_ingress.api import health, webhook
 from sodan_ingress.channels import ChannelRegistry
+from sodan_ingress.content_api import LineContent
 from sodan_ingress.db import migrate
 from sodan_ingress.handlers import register_handlers
 from sodan_ingress.line_api import LinePusher
@@ -80,6 +90,20 @@ def declare_publishers(broker: NatsBroker) -> None:
         description="Outcome of a PushRequested: sent (LINE accepted it) or failed.",
     )
     broker.publisher(
+        MEDIA_STORED.name,
+        stream=jstream(MEDIA_STORED.stream),
+        schema=MediaStored,
+        description="Emergency mode: a client's media fetched from LINE and stored sealed "
+        "('media.content') in the object store; size and sha256 only, no content.",
+    )
+    broker.publisher(
+        MEDIA_FETCH_FAILED.name,
+        stream=jstream(MEDIA_FETCH_FAILED.stream),
+        schema=MediaFetchFailed,
+        description="Emergency mode: a client's media could not be fetched (expired, too "
+        "large, LINE unavailable after retries); not retried further.",
+    )
+    broker.publisher(
         WEBHOOK_REJECTED.name,
         stream=jstream(WEBHOOK_REJECTED.stream),
         schema=WebhookRejected,
@@ -100,6 +124,11 @@ def create_app(
         keyring=keyring_for(settings, db),
         broker=broker,
         pusher=LinePusher(api_base=settings.line_api_base, timeout_s=settings.line_timeout_s),
+        content=LineContent(
+            data_api_base=settings.line_data_api_base,
+            timeout_s=settings.ingress_media_timeout_s,
+            max_bytes=settings.ingress_media_max_bytes,
+        ),
     )
     register_handlers(broker, ingress)
     declare_publishers(broker)

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
 from nats.js import JetStreamContext
+from nats.js.object_store import ObjectStore
 from sodan_shared.crypto import Keyring
+from sodan_shared.media_store import media_store
 from sodan_shared.nats import ensure_streams
 from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database
 
 from sodan_ingress.channels import ChannelRegistry
+from sodan_ingress.content_api import LineContent
 from sodan_ingress.db.tables import outbox
 from sodan_ingress.line_api import LinePusher
 from sodan_ingress.settings import IngressSettings
@@ -30,15 +33,24 @@ class Ingress:
     keyring: Keyring
     broker: NatsBroker
     pusher: LinePusher
+    content: LineContent
     nc: Client | None = None
     _js: JetStreamContext | None = None
     _relay: OutboxRelay | None = field(default=None, repr=False)
+    _media: ObjectStore | None = field(default=None, repr=False)
 
     @property
     def js(self) -> JetStreamContext:
         if self._js is None:
             raise NotConnectedError("not connected to NATS")
         return self._js
+
+    @property
+    def media(self) -> ObjectStore:
+        """Emergency-mode media, sealed (see sodan_shared.media_store)."""
+        if self._media is None:
+            raise NotConnectedError("not connected to NATS")
+        return self._media
 
     def wake_relay(self) -> None:
         if self._relay is not None:
@@ -49,6 +61,7 @@ class Ingress:
         self.nc = await self.broker.connect()
         self._js = self.nc.jetstream()
         await ensure_streams(self._js)
+        self._media = await media_store(self._js)
         self._relay = OutboxRelay(self.db.sessions, outbox, self._js)
         self._relay.start()
         await self.broker.start()
@@ -58,4 +71,5 @@ class Ingress:
         if self._relay is not None:
             await self._relay.stop()
         await self.pusher.close()
+        await self.content.close()
         await self.db.dispose()

@@ -38,6 +38,15 @@ class IngressSettings(LineChannelSettings):
         "text with ＊＊＊ (they are flagged either way)",
     )
 
+    ingress_media_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1,
+        description="Emergency mode: larger media are not stored (a fetch failure is recorded)",
+    )
+    ingress_media_timeout_s: float = Field(
+        default=120.0, gt=0, description="Emergency mode: one whole download from LINE"
+    )
+
     # Push delivery: the n-th failed attempt waits push_retry_delays_s[n-1] before
     # the next one; after len(delays) + 1 attempts the push is reported failed.
     push_retry_delays_s: list[float] = Field(default_factory=lambda: [2.0, 10.0, 30.0, 60.0, 120.0])

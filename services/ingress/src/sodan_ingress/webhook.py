@@ -23,6 +23,9 @@ WEBHOOK_EVENT_NAMESPACE = UUID("5f0d8c52-7a43-4c2e-9d57-2b1f6e0a9c31")
 KNOWN_KINDS: frozenset[str] = frozenset(get_args(MessageKind)) - {"unknown"}
 # What a client sends beyond words is never fetched from LINE (design rule 3).
 REFUSED_KINDS: frozenset[str] = frozenset({"image", "video", "audio", "file", "location"})
+# Except in emergency mode (a supervisor's decision per case): these are fetched
+# through LINE's content API, location is kept sealed.
+FETCHED_KINDS: frozenset[str] = frozenset({"image", "video", "audio", "file"})
 
 EventKind = Literal["message", "follow", "unfollow", "postback", "unsend", "unknown"]
 
@@ -44,6 +47,11 @@ class MessageContent(_Tolerant):
     id: str
     type: str
     text: str | None = None
+    # Location messages only (kept in emergency mode).
+    title: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class FollowContent(_Tolerant):
@@ -94,9 +102,21 @@ def message_kind(line_type: str) -> MessageKind:
     return line_type if line_type in KNOWN_KINDS else "unknown"  # type: ignore[return-value]
 
 
-def is_refused(kind: MessageKind) -> bool:
-    """Media, location and anything we do not know are recorded but never downloaded."""
+def is_refused(kind: MessageKind, *, emergency: bool = False) -> bool:
+    """Media, location and anything we do not know are recorded but never downloaded,
+    unless the client's case is in emergency mode (then only unknown kinds are)."""
+    if emergency and (kind in FETCHED_KINDS or kind == "location"):
+        return False
     return kind in REFUSED_KINDS or kind == "unknown"
+
+
+def should_fetch_media(kind: MessageKind, *, emergency: bool) -> bool:
+    """Whether ingress downloads this message's content from LINE (off the webhook path)."""
+    return emergency and kind in FETCHED_KINDS
+
+
+def keeps_location(kind: MessageKind, *, emergency: bool) -> bool:
+    return emergency and kind == "location"
 
 
 def sent_at(timestamp_ms: int) -> datetime:

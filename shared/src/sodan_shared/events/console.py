@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from sodan_shared.events.envelope import Envelope, Payload
+from sodan_shared.events.envelope import Envelope, Payload, Sealed
 
 Presence = Literal["available", "away", "break", "offline"]
 StaffRole = Literal["counsellor", "supervisor", "admin"]
@@ -34,3 +34,48 @@ class CloseCase(Envelope[CloseCaseV1]):
     """Command to routing: a counsellor closes a case."""
 
     TYPE = "console.close_case"
+
+
+class EmergencyModeSetV1(Payload):
+    case_id: UUID
+    client_id: UUID
+    enabled: bool
+    staff_id: UUID
+
+
+class EmergencyModeSet(Envelope[EmergencyModeSetV1]):
+    """Command to ingress: fetch (on) or refuse (off) this client's media from now on."""
+
+    TYPE = "console.emergency_mode_set"
+
+
+class EmergencyModeAuditedV1(Payload):
+    staff_id: UUID
+    staff_role: StaffRole
+    case_id: UUID
+    client_id: UUID
+    enabled: bool
+    reason: Sealed | None = Field(
+        default=None, description="Why, sealed with the client's key ('emergency.reason')"
+    )
+
+
+class EmergencyModeAudited(Envelope[EmergencyModeAuditedV1]):
+    """Who switched a case's emergency mode on or off, when (occurred_at) and why."""
+
+    TYPE = "audit.emergency_mode_changed"
+
+
+class MediaViewedV1(Payload):
+    staff_id: UUID
+    staff_role: StaffRole
+    case_id: UUID
+    client_id: UUID
+    message_id: UUID = Field(description="The console message (MessageReceived event id)")
+    kind: str = Field(max_length=16)
+
+
+class MediaViewed(Envelope[MediaViewedV1]):
+    """A staff member opened a client's stored media (access accountability)."""
+
+    TYPE = "audit.media_viewed"

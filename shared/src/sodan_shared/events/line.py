@@ -39,6 +39,16 @@ class MessageReceivedV1(Payload):
         description="The text is the client's end word (e.g. 終了): close the case, push nothing "
         "more until they write again",
     )
+    media: Literal["pending"] | None = Field(
+        default=None,
+        description="Emergency mode: ingress fetches the content off the webhook path; "
+        "the outcome is a MediaStored or MediaFetchFailed for this event id",
+    )
+    location: Sealed | None = Field(
+        default=None,
+        description="Emergency mode, kind=location: JSON {title, address, latitude, "
+        "longitude} (purpose 'message.location')",
+    )
 
 
 class MessageReceived(Envelope[MessageReceivedV1]):
@@ -181,3 +191,40 @@ class ReplyRequested(Envelope[ReplyRequestedV1]):
     reply_id)."""
 
     TYPE = "line.reply_requested"
+
+
+class MediaStoredV1(Payload):
+    """Emergency mode: a client's media was fetched from LINE and stored encrypted
+    (purpose 'media.content') in the object store; no content travels here."""
+
+    client_id: UUID
+    message_event_id: UUID = Field(description="Id of the MessageReceived it belongs to")
+    line_message_id: str
+    kind: MessageKind
+    bucket: str = Field(description="JetStream object store bucket")
+    object_name: str
+    content_type: str = Field(max_length=200)
+    size: int = Field(ge=0, description="Plaintext bytes")
+    sha256: str = Field(description="Hex SHA-256 of the plaintext (integrity, dedup)")
+
+
+class MediaStored(Envelope[MediaStoredV1]):
+    TYPE = "line.media_stored"
+
+
+class MediaFetchFailedV1(Payload):
+    client_id: UUID
+    message_event_id: UUID
+    line_message_id: str
+    kind: MessageKind
+    reason: Literal["expired", "too_large", "unavailable", "client_erased"] = Field(
+        description="expired: LINE no longer has it (404/410); unavailable: LINE kept "
+        "failing (429/5xx/timeout) until the attempts ran out"
+    )
+    status: int | None = Field(default=None, description="LINE's last HTTP status, if any")
+
+
+class MediaFetchFailed(Envelope[MediaFetchFailedV1]):
+    """Emergency mode: the content could not be fetched and will not be retried."""
+
+    TYPE = "line.media_fetch_failed"

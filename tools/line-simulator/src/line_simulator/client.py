@@ -92,9 +92,18 @@ class SimulatorClient:
         )
 
     async def send_media(
-        self, user_id: str, media_type: Literal["image", "video", "audio", "file"] = "image"
+        self,
+        user_id: str,
+        media_type: Literal["image", "video", "audio", "file"] = "image",
+        **details: Any,
     ) -> DeliveryRecord:
-        return await self.send_message(user_id, type=media_type)
+        """``details``: e.g. ``file_name``/``file_size`` for a file. The content API
+        serves ``line_simulator.media.content_for`` bytes for it until it expires."""
+        return await self.send_message(user_id, type=media_type, **details)
+
+    async def expire_content(self, message_id: str) -> None:
+        """LINE no longer keeps this message's content: the content API answers 404."""
+        await self._call("DELETE", f"/sim/media/{message_id}")
 
     async def send_location(
         self, user_id: str, *, latitude: float = 35.681236, longitude: float = 139.767125

@@ -41,6 +41,10 @@ class UserMessage(BaseModel):
     file_name: str = "document.pdf"
     file_size: int = Field(default=2048, ge=1, le=1_000_000)
     duration_ms: int | None = None
+    content_expired: bool = Field(
+        default=False,
+        description="Simulator only: LINE no longer has this media's content (content API 404)",
+    )
 
     @model_validator(mode="after")
     def _text_needs_text(self) -> UserMessage:

@@ -78,7 +78,7 @@ class Simulator:
     async def send_message(self, user_id: str, sent: UserMessage) -> DeliveryRecord:
         event = event_for_message(user_id, sent)
         message = event["message"]
-        if sent.type in MEDIA_TYPES:
+        if sent.type in MEDIA_TYPES and not sent.content_expired:
             ref = MediaRef(sent.type, file_name=sent.file_name, size=sent.file_size)
             self.state.remember_media(message["id"], ref)
         return await self._dispatch(user_id, event, shown=message)

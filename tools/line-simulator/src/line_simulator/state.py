@@ -210,6 +210,11 @@ class SimulatorState:
         with self._lock:
             return self._events.get(webhook_event_id)
 
+    def expire_media(self, message_id: str) -> bool:
+        """LINE keeps content only for a while; afterwards the content API says 404."""
+        with self._lock:
+            return self._media.pop(message_id, None) is not None
+
     def record_delivery(self, record: DeliveryRecord) -> None:
         with self._lock:
             self._deliveries.append(record)

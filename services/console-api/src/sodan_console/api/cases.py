@@ -2,18 +2,30 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Annotated, Any, get_args
 from uuid import UUID, uuid4, uuid5
 
-from fastapi import APIRouter, HTTPException, Query, status
+from fastapi import APIRouter, HTTPException, Query, Response, status
+from nats.js.errors import NotFoundError
 from sodan_shared.crypto import ClientCipher, KeyDestroyedError, SealedValueError
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox
-from sodan_shared.events.console import CloseCase, CloseCaseV1
+from sodan_shared.events.console import (
+    CloseCase,
+    CloseCaseV1,
+    EmergencyModeAudited,
+    EmergencyModeAuditedV1,
+    EmergencyModeSet,
+    EmergencyModeSetV1,
+    MediaViewed,
+    MediaViewedV1,
+)
 from sodan_shared.events.line import PersonalDataKind, PushRequested, PushRequestedV1
 from sodan_shared.events.triage import UrgencyLevel
 from sodan_shared.logging import get_logger
+from sodan_shared.media_store import MEDIA_PURPOSE
 
 from sodan_console.api.deps import Csrf, CurrentStaff, Staff, StateDep
 from sodan_console.api.schemas import (
@@ -22,13 +34,22 @@ from sodan_console.api.schemas import (
     CasePublic,
     CasesPublic,
     CaseStatus,
+    EmergencyModeIn,
+    LocationPublic,
+    MediaPublic,
     MessagePublic,
     ReplyIn,
 )
 from sodan_console.cursor import BadCursorError, CaseCursor
 from sodan_console.db import queries
 from sodan_console.db.tables import outbox
-from sodan_console.policy import CaseFacts, can_act_on_case, can_view_case, client_label
+from sodan_console.policy import (
+    CaseFacts,
+    can_act_on_case,
+    can_switch_emergency_mode,
+    can_view_case,
+    client_label,
+)
 from sodan_console.state import ConsoleState
 
 log = get_logger(__name__)
@@ -52,6 +73,8 @@ def _case_public(row: Any, staff: Staff) -> CasePublic:
         closed_at=row.closed_at,
         last_message_at=row.last_message_at,
         can_act=row.status != "closed" and can_act_on_case(staff.viewer, facts),
+        emergency_mode=bool(getattr(row, "emergency_mode", False)),
+        can_switch_emergency_mode=can_switch_emergency_mode(staff.viewer),
     )
 
 
@@ -61,7 +84,41 @@ def _personal_data(stored: Any) -> list[PersonalDataKind]:
     return [k for k in (stored or []) if k in known]
 
 
-def _message_public(row: Any, cipher: ClientCipher | None) -> MessagePublic:
+# Served inline (shown as <img>); anything else is a download, so a file LINE
+# labelled text/html or image/svg+xml can never run in the console's origin.
+INLINE_IMAGE_TYPES = frozenset({"image/jpeg", "image/png", "image/gif", "image/webp"})
+
+
+def _media_public(row: Any, case_id: UUID | None) -> MediaPublic | None:
+    media_status = getattr(row, "media_status", None)
+    if media_status not in ("pending", "stored", "failed"):
+        return None
+    url = None
+    if media_status == "stored" and case_id is not None:
+        url = f"/api/cases/{case_id}/media/{row.message_id}"
+    return MediaPublic(
+        status=media_status,
+        content_type=row.media_content_type,
+        size=row.media_size,
+        error=row.media_error,
+        url=url,
+    )
+
+
+def _location_public(row: Any, cipher: ClientCipher | None) -> LocationPublic | None:
+    sealed = getattr(row, "location", None)
+    if sealed is None or cipher is None:
+        return None
+    try:
+        place = json.loads(cipher.open("message.location", sealed))
+    except (SealedValueError, ValueError):
+        return None
+    return LocationPublic.model_validate(place)
+
+
+def _message_public(
+    row: Any, cipher: ClientCipher | None, *, viewing_case: UUID | None = None
+) -> MessagePublic:
     text: str | None = None
     unreadable = False
     if row.body is not None:
@@ -88,6 +145,8 @@ def _message_public(row: Any, cipher: ClientCipher | None) -> MessagePublic:
         delivery_error=row.delivery_error,
         staff_name=row.staff_name,
         automatic=bool(row.automatic),
+        media=_media_public(row, viewing_case),
+        location=_location_public(row, cipher),
     )
 
 
@@ -166,7 +225,9 @@ async def get_case(case_id: UUID, staff: CurrentStaff, state: StateDep) -> CaseD
         blocked = await queries.client_blocked(session, client_id=row.client_id)
     cipher = await _cipher_or_none(state, row.client_id)
     case = _case_public(row, staff).model_copy(update={"client_blocked": blocked})
-    return CaseDetail(case=case, messages=[_message_public(m, cipher) for m in rows])
+    return CaseDetail(
+        case=case, messages=[_message_public(m, cipher, viewing_case=row.case_id) for m in rows]
+    )
 
 
 @router.post("/{case_id}/replies", status_code=status.HTTP_202_ACCEPTED, dependencies=[Csrf])
@@ -238,3 +299,111 @@ async def close(case_id: UUID, staff: CurrentStaff, state: StateDep) -> Accepted
     state.wake_relay()
     log.info("console.close_requested", case_id=str(case_id), staff_id=str(staff.staff_id))
     return Accepted()
+
+
+@router.put("/{case_id}/emergency-mode", dependencies=[Csrf])
+async def set_emergency_mode(
+    case_id: UUID, body: EmergencyModeIn, staff: CurrentStaff, state: StateDep
+) -> CasePublic:
+    """緊急対応モード: from now on ingress fetches this client's media and stores them
+    sealed. Supervisors only; every switch is audited with its reason."""
+    if not can_switch_emergency_mode(staff.viewer):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, "緊急対応モードの切り替えはスーパーバイザーのみ行えます"
+        )
+    row = await _visible_case(state, staff, case_id)
+    if body.enabled and row.status == "closed":
+        raise HTTPException(status.HTTP_409_CONFLICT, "終了した相談は緊急対応モードにできません")
+    cipher = await _cipher_or_none(state, row.client_id)
+    if cipher is None:
+        raise HTTPException(
+            status.HTTP_409_CONFLICT, "この相談者のデータは消去されています（鍵がありません）"
+        )
+    now = datetime.now(UTC)
+    command = EmergencyModeSet.new(
+        channel=row.channel,
+        occurred_at=now,
+        payload=EmergencyModeSetV1(
+            case_id=row.case_id,
+            client_id=row.client_id,
+            enabled=body.enabled,
+            staff_id=staff.staff_id,
+        ),
+    )
+    audit = EmergencyModeAudited.new(
+        channel=row.channel,
+        caused_by=command,
+        occurred_at=now,
+        payload=EmergencyModeAuditedV1(
+            staff_id=staff.staff_id,
+            staff_role=staff.role,
+            case_id=row.case_id,
+            client_id=row.client_id,
+            enabled=body.enabled,
+            reason=cipher.seal("emergency.reason", body.reason) if body.reason else None,
+        ),
+    )
+    async with transaction(state.db.sessions) as session:
+        await queries.set_emergency_mode(session, case_id=row.case_id, enabled=body.enabled, at=now)
+        await add_to_outbox(session, outbox, command)
+        await add_to_outbox(session, outbox, audit)
+    state.wake_relay()
+    log.info(
+        "console.emergency_mode_set",
+        case_id=str(case_id),
+        staff_id=str(staff.staff_id),
+        enabled=body.enabled,
+    )
+    return _case_public(await _visible_case(state, staff, case_id), staff)
+
+
+@router.get("/{case_id}/media/{message_id}")
+async def get_media(
+    case_id: UUID, message_id: UUID, staff: CurrentStaff, state: StateDep
+) -> Response:
+    """A stored media item, decrypted for staff who may see the case; every view is
+    audited. Never cached (Cache-Control: no-store)."""
+    row = await _visible_case(state, staff, case_id)
+    async with state.db.sessions() as session:
+        item = await queries.media_message(session, message_id=message_id, client_id=row.client_id)
+    if item is None or item.media_status != "stored" or item.media_object is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "メディアが見つかりません")
+    try:
+        cipher = await state.keyring.cipher(row.client_id)
+    except KeyDestroyedError:
+        raise HTTPException(status.HTTP_410_GONE, "この相談者のデータは消去されています") from None
+    if state.media is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "メディアを読み出せません")
+    try:
+        sealed = (await state.media.get(item.media_object)).data or b""
+    except NotFoundError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "メディアが見つかりません") from None
+    try:
+        content = cipher.open_bytes(MEDIA_PURPOSE, sealed)
+    except SealedValueError:
+        log.error("console.media_unreadable", message_id=str(message_id))
+        raise HTTPException(status.HTTP_409_CONFLICT, "メディアを復号できません") from None
+    viewed = MediaViewed.new(
+        channel=row.channel,
+        payload=MediaViewedV1(
+            staff_id=staff.staff_id,
+            staff_role=staff.role,
+            case_id=row.case_id,
+            client_id=row.client_id,
+            message_id=message_id,
+            kind=(item.kind or "unknown")[:16],
+        ),
+    )
+    # Audited before a byte leaves: no view without its record.
+    async with transaction(state.db.sessions) as session:
+        await add_to_outbox(session, outbox, viewed)
+    state.wake_relay()
+    log.info("console.media_viewed", case_id=str(case_id), message_id=str(message_id))
+    content_type = item.media_content_type or "application/octet-stream"
+    inline = content_type in INLINE_IMAGE_TYPES
+    disposition = "inline" if inline else f'attachment; filename="media-{message_id}"'
+    return Response(
+        content,
+        media_type=content_type if inline else "application/octet-stream",
+        headers={"Cache-Control": "no-store", "Content-Disposition": disposition},
+    )

@@ -19,6 +19,9 @@ _FIELD_LABELS = {
     "cursor": "カーソル",
     "limit": "件数",
     "case_id": "相談ID",
+    "message_id": "メッセージID",
+    "enabled": "緊急対応モード",
+    "reason": "理由",
 }
 
 _DEFAULT_BY_STATUS = {
@@ -42,6 +45,8 @@ def _message_for(error: dict[str, Any]) -> str:
         return f"{ctx.get('max_length')}文字以内で入力してください"
     if kind == "value_error":
         return "入力してください"
+    if kind in ("bool_parsing", "bool_type"):
+        return "true か false で指定してください"
     if kind in ("literal_error", "enum"):
         return "選択肢の中から指定してください"
     if kind.startswith("uuid"):

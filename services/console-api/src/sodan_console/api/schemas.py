@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 from sodan_shared.events.console import Presence, StaffRole
 from sodan_shared.events.line import PersonalDataKind
 from sodan_shared.events.triage import UrgencyLevel
@@ -32,6 +32,19 @@ class ReplyIn(_In):
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
+            raise ValueError("blank")
+        return value
+
+
+class EmergencyModeIn(_In):
+    enabled: bool
+    reason: str | None = Field(default=None, max_length=500, validate_default=True)
+
+    @field_validator("reason")
+    @classmethod
+    def _reason_when_enabling(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # Switching on fetches a client's photos: the audit trail must say why.
+        if info.data.get("enabled") and (value is None or not value.strip()):
             raise ValueError("blank")
         return value
 
@@ -64,11 +77,32 @@ class CasePublic(BaseModel):
         default=False,
         description="The client blocked the account: replies cannot reach them (case detail only)",
     )
+    emergency_mode: bool = Field(
+        default=False, description="緊急対応モード: the client's media are fetched and stored"
+    )
+    can_switch_emergency_mode: bool = Field(
+        default=False, description="Whether the viewer may switch emergency mode (supervisors)"
+    )
 
 
 class CasesPublic(BaseModel):
     items: list[CasePublic]
     next_cursor: str | None
+
+
+class MediaPublic(BaseModel):
+    status: Literal["pending", "stored", "failed"]
+    content_type: str | None = None
+    size: int | None = None
+    error: str | None = Field(default=None, description="expired, too_large, unavailable, …")
+    url: str | None = Field(default=None, description="Where a stored item is served (audited)")
+
+
+class LocationPublic(BaseModel):
+    title: str | None = None
+    address: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class MessagePublic(BaseModel):
@@ -97,6 +131,8 @@ class MessagePublic(BaseModel):
     automatic: bool = Field(
         default=False, description="Sent by the system (e.g. the refused-media notice)"
     )
+    media: MediaPublic | None = Field(default=None, description="Emergency mode only")
+    location: LocationPublic | None = Field(default=None, description="Emergency mode only")
 
 
 class CaseDetail(BaseModel):

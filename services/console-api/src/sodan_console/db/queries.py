@@ -9,6 +9,7 @@ from uuid import UUID
 
 from sodan_shared.events.triage import URGENCY_RANK
 from sqlalchemy import (
+    BigInteger,
     String,
     Text,
     Uuid,
@@ -247,6 +248,8 @@ async def upsert_inbound_message(
     sent_at: datetime,
     personal_data: list[str],
     late: bool,
+    media_status: str | None = None,
+    location: str | None = None,
 ) -> bool:
     """Store a client message; False (and nothing kept) when the client already unsent it."""
     await _lock_line_message(session, client_id, line_message_id)
@@ -264,6 +267,8 @@ async def upsert_inbound_message(
         line_message_id=line_message_id,
         personal_data=personal_data,
         late=late,
+        media_status=media_status,
+        location=location,
     )
     await session.execute(
         stmt.on_conflict_do_update(
@@ -275,6 +280,9 @@ async def upsert_inbound_message(
                 "line_message_id": line_message_id,
                 "personal_data": stmt.excluded.personal_data,
                 "late": late,
+                # The media outcome may have come first: never back to pending.
+                "media_status": func.coalesce(messages.c.media_status, media_status),
+                "location": stmt.excluded.location,
             },
         )
     )
@@ -569,7 +577,13 @@ async def case_closed(
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[cases.c.case_id],
-            set_={"status": "closed", "closed_at": event_at, "updated_at": func.now()},
+            set_={
+                "status": "closed",
+                "closed_at": event_at,
+                # Ingress ends the mode with the case too (it follows case.closed).
+                "emergency_mode": False,
+                "updated_at": func.now(),
+            },
         )
     )
 
@@ -579,6 +593,74 @@ async def _lock_push(session: AsyncSession, push_id: UUID) -> None:
     await session.execute(
         select(func.pg_advisory_xact_lock(func.hashtextextended(f"push:{push_id}", 0)))
     )
+
+
+async def record_media(
+    session: AsyncSession,
+    *,
+    message_id: UUID,
+    client_id: UUID,
+    line_message_id: str,
+    status: str,
+    content_type: str | None = None,
+    size: int | None = None,
+    object_name: str | None = None,
+    error: str | None = None,
+) -> bool:
+    """Ingress stored (or could not fetch) a message's media; a placeholder row if the
+    message is not here yet. A late 'failed' never undoes 'stored'. False if unsent."""
+    await _lock_line_message(session, client_id, line_message_id)
+    if await _is_unsent(session, client_id, line_message_id):
+        return False
+    values = {
+        "media_status": status,
+        "media_content_type": content_type,
+        "media_size": size,
+        "media_object": object_name,
+        "media_error": error,
+    }
+    stmt = pg_insert(messages).values(
+        message_id=message_id,
+        client_id=client_id,
+        direction="in",
+        line_message_id=line_message_id,
+        **values,
+    )
+    stored = messages.c.media_status == "stored"
+    set_: dict[str, Any] = (
+        values
+        if status == "stored"
+        else {k: case((stored, messages.c[k]), else_=v) for k, v in values.items()}
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[messages.c.message_id], set_=set_)
+    )
+    return True
+
+
+async def set_emergency_mode(
+    session: AsyncSession, *, case_id: UUID, enabled: bool, at: datetime
+) -> None:
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(emergency_mode=enabled, emergency_changed_at=at, updated_at=func.now())
+    )
+
+
+async def media_message(session: AsyncSession, *, message_id: UUID, client_id: UUID) -> Any:
+    query = select(
+        messages.c.message_id,
+        messages.c.kind,
+        messages.c.media_status,
+        messages.c.media_content_type,
+        messages.c.media_object,
+    ).where(
+        messages.c.message_id == message_id,
+        messages.c.client_id == client_id,
+        messages.c.direction == "in",
+    )
+    return (await session.execute(query)).first()
 
 
 async def record_push_result(
@@ -696,6 +778,7 @@ _CASE_COLUMNS = (
     cases.c.assigned_at,
     cases.c.closed_at,
     cases.c.last_message_at,
+    cases.c.emergency_mode,
 )
 
 
@@ -771,6 +854,11 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
             messages.c.personal_data,
             messages.c.late,
             messages.c.automatic,
+            messages.c.media_status,
+            messages.c.media_content_type,
+            messages.c.media_size,
+            messages.c.media_error,
+            messages.c.location,
             staff.c.display_name.label("staff_name"),
         )
         .select_from(messages.outerjoin(staff, staff.c.staff_id == messages.c.staff_id))
@@ -793,6 +881,11 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
         null().cast(JSONB).label("personal_data"),
         false().label("late"),
         false().label("automatic"),
+        null().cast(String).label("media_status"),
+        null().cast(Text).label("media_content_type"),
+        null().cast(BigInteger).label("media_size"),
+        null().cast(String).label("media_error"),
+        null().cast(Text).label("location"),
         null().cast(String).label("staff_name"),
     ).where(unsent_messages.c.client_id == client_id)
     both = union_all(kept, unsent).subquery()

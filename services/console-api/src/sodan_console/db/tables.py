@@ -98,6 +98,9 @@ cases = Table(
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("last_message_at", DateTime(timezone=True), nullable=True),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # Set by a supervisor here (the console emits the command); cleared by case.closed.
+    Column("emergency_mode", Boolean, nullable=False, server_default=false()),
+    Column("emergency_changed_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("status IN ('queued', 'assigned', 'closed')", name="case_status"),
     Index("cases_queue_order", "urgency_rank", "opened_at", "case_id"),
 )
@@ -139,6 +142,14 @@ messages = Table(
         nullable=True,
         comment="Why a push failed: HTTP status and LINE's message, or our reason code",
     ),
+    # Emergency mode: pending → stored | failed (from ingress' media events); the
+    # bytes stay sealed in the object store under media_object.
+    Column("media_status", String(16), nullable=True),
+    Column("media_content_type", Text, nullable=True),
+    Column("media_size", BigInteger, nullable=True),
+    Column("media_object", Text, nullable=True),
+    Column("media_error", String(32), nullable=True),
+    Column("location", Text, nullable=True, comment="Sealed 'message.location' (JSON)"),
     CheckConstraint("direction IN ('in', 'out')", name="message_direction"),
     CheckConstraint(
         "delivery IS NULL OR delivery IN ('pending', 'sent', 'failed')", name="message_delivery"

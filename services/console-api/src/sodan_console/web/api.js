@@ -45,4 +45,6 @@ export const api = {
   reply: (caseId, text) =>
     request("POST", `/api/cases/${encodeURIComponent(caseId)}/replies`, { text }),
   close: (caseId) => request("POST", `/api/cases/${encodeURIComponent(caseId)}/close`),
+  setEmergencyMode: (caseId, body) =>
+    request("PUT", `/api/cases/${encodeURIComponent(caseId)}/emergency-mode`, body),
 };

@@ -87,6 +87,12 @@ export class CaseList {
     status.className = `status ${c.status}`;
     status.textContent = STATUS[c.status] || c.status;
     top.append(badge, client, status);
+    if (c.emergency_mode) {
+      const emergency = document.createElement("span");
+      emergency.className = "badge emergency";
+      emergency.textContent = "緊急対応";
+      top.append(emergency);
+    }
 
     const bottom = document.createElement("div");
     bottom.className = "case-bottom muted";

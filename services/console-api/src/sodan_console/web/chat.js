@@ -1,6 +1,7 @@
 // The chat pane: the client's conversation, the reply box and the close button.
 
 import { api, ApiError } from "./api.js";
+import { Emergency } from "./emergency.js";
 import {
   DELIVERY,
   KIND,
@@ -35,6 +36,10 @@ export class Chat {
     });
     $("reply-text").addEventListener("input", () => this.count());
     $("close-case").addEventListener("click", () => this.close());
+    this.emergency = new Emergency({
+      onChanged: () => this.refresh(),
+      onError: (text) => this.error(text),
+    });
   }
 
   reset() {
@@ -91,6 +96,7 @@ export class Chat {
     if (c.status !== "closed") meta.push(`受付から ${waitingTime(c.opened_at)}`);
     $("chat-meta").textContent = meta.join("　");
 
+    this.emergency.render(c);
     $("close-case").hidden = !c.can_act;
     $("chat-blocked").hidden = !c.client_blocked;
     $("reply-form").hidden = !c.can_act || c.client_blocked;
@@ -112,8 +118,11 @@ export class Chat {
     if (m.urgency && m.urgency !== "normal" && m.direction === "in") {
       bubble.classList.add(`flag-${m.urgency}`);
     }
+    const media = m.text === null && !m.unreadable ? this.emergency.body(m) : null;
     if (m.text !== null) {
       bubble.textContent = m.text;
+    } else if (media) {
+      bubble.append(media);
     } else {
       bubble.classList.add("placeholder");
       bubble.textContent = m.unreadable

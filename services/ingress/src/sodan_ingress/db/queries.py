@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sodan_ingress.db.tables import clients, processed_events
+from sodan_ingress.db.tables import clients, emergency_modes, processed_events, unsent_media
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,56 @@ async def was_processed(session: AsyncSession, *, event_id: UUID, consumer: str)
     stmt = select(
         exists().where(
             processed_events.c.event_id == event_id, processed_events.c.consumer == consumer
+        )
+    )
+    return bool((await session.execute(stmt)).scalar())
+
+
+async def in_emergency_mode(session: AsyncSession, *, client_id: UUID) -> bool:
+    stmt = select(exists().where(emergency_modes.c.client_id == client_id))
+    return bool((await session.execute(stmt)).scalar())
+
+
+async def start_emergency_mode(
+    session: AsyncSession, *, client_id: UUID, case_id: UUID, staff_id: UUID, at: datetime
+) -> None:
+    stmt = pg_insert(emergency_modes).values(
+        client_id=client_id, case_id=case_id, enabled_by=staff_id, enabled_at=at
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["client_id"],
+            set_={"case_id": case_id, "enabled_by": staff_id, "enabled_at": at},
+        )
+    )
+
+
+async def end_emergency_mode(
+    session: AsyncSession, *, client_id: UUID, case_id: UUID | None = None
+) -> bool:
+    """Off for the client; with ``case_id`` only if that case switched it on."""
+    stmt = delete(emergency_modes).where(emergency_modes.c.client_id == client_id)
+    if case_id is not None:
+        stmt = stmt.where(emergency_modes.c.case_id == case_id)
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def note_unsent_media(
+    session: AsyncSession, *, client_id: UUID, line_message_id: str
+) -> None:
+    await session.execute(
+        pg_insert(unsent_media)
+        .values(client_id=client_id, line_message_id=line_message_id[:64])
+        .on_conflict_do_nothing()
+    )
+
+
+async def was_unsent(session: AsyncSession, *, client_id: UUID, line_message_id: str) -> bool:
+    stmt = select(
+        exists().where(
+            unsent_media.c.client_id == client_id,
+            unsent_media.c.line_message_id == line_message_id[:64],
         )
     )
     return bool((await session.execute(stmt)).scalar())

@@ -21,5 +21,27 @@ clients = Table(
     Column("ended_at", DateTime(timezone=True), nullable=True),
 )
 
+# Clients whose case a supervisor switched to emergency mode: their media are
+# fetched and stored sealed. A row per client (messages carry no case id); the
+# case id lets its case.closed end the mode without ending a newer case's.
+emergency_modes = Table(
+    "emergency_modes",
+    metadata,
+    Column("client_id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False),
+    Column("enabled_by", Uuid, nullable=False),
+    Column("enabled_at", DateTime(timezone=True), nullable=False),
+)
+
+# LINE messages the client unsent, for emergency-mode media only: a download that
+# finishes after the unsend finds its row here and deletes what it just stored.
+unsent_media = Table(
+    "unsent_media",
+    metadata,
+    Column("client_id", Uuid, primary_key=True),
+    Column("line_message_id", String(64), primary_key=True),
+    Column("unsent_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
+)
+
 processed_events = processed_events_table(metadata)
 outbox = outbox_table(metadata)

@@ -84,6 +84,14 @@ async def unsend(user_id: UserId, body: UnsendCreate, sim: SimulatorDep) -> Deli
     return await sim.unsend(user_id, body.message_id)
 
 
+@router.delete("/media/{message_id}", status_code=204)
+async def expire_media(message_id: str, sim: SimulatorDep) -> Response:
+    """Let a message's content expire: the content API answers 404 from now on."""
+    if not sim.state.expire_media(message_id):
+        raise HTTPException(404, f"no media for message {message_id}")
+    return Response(status_code=204)
+
+
 @router.get("/users/{user_id}/inbox")
 async def inbox(
     user_id: UserId,
