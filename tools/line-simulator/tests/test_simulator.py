@@ -18,8 +18,13 @@ from linebot.v3.messaging import (
     ApiClient,
     ApiException,
     Configuration,
+    MarkMessagesAsReadByTokenRequest,
+    MessageAction,
     MessagingApi,
     PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
+    StickerMessage,
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
     TextMessage,
@@ -327,9 +332,55 @@ async def test_loading_animation_and_profile_work_through_the_sdk(
     line_api.show_loading_animation(
         ShowLoadingAnimationRequest(chat_id=user.user_id, loading_seconds=10)
     )
-    assert (await sim.get_user(user.user_id)).loading_until is not None
+    after = await sim.get_user(user.user_id)
+    assert after.loading_until is not None and after.loading_calls == 1
     profile = line_api.get_profile(user.user_id)
     assert profile.display_name == "佐藤"
+
+
+async def test_mark_as_read_by_token_marks_that_message_and_all_before_it(
+    sim: SimulatorClient, recv: Receiver, line_api: MessagingApi
+) -> None:
+    user = await sim.create_user("既読テスト")
+    await sim.send_text(user.user_id, "一通目")
+    second = await sim.send_text(user.user_id, "二通目")
+    await sim.send_text(user.user_id, "三通目")
+    tokens = [e.message.mark_as_read_token for e in recv.events]
+    assert all(tokens) and len(set(tokens)) == 3  # the SDK reads markAsReadToken
+
+    line_api.mark_messages_as_read_by_token(
+        MarkMessagesAsReadByTokenRequest(mark_as_read_token=tokens[1])
+    )
+
+    after = await sim.get_user(user.user_id)
+    assert after.read_marks == 1 and after.read_up_to_message_id == second.message_id
+    timeline = await sim.timeline(user.user_id)
+    assert [e.read for e in timeline if e.direction == "sent"] == [True, True, False]
+    with pytest.raises(ApiException) as bad:
+        line_api.mark_messages_as_read_by_token(
+            MarkMessagesAsReadByTokenRequest(mark_as_read_token="not-a-token")
+        )
+    assert bad.value.status == 400
+
+
+async def test_sticker_and_quick_replies_arrive_as_sent(
+    sim: SimulatorClient, line_api: MessagingApi
+) -> None:
+    user = await sim.create_user()
+    buttons = QuickReply(items=[QuickReplyItem(action=MessageAction(label="終わる", text="終了"))])
+    line_api.push_message(
+        PushMessageRequest(
+            to=user.user_id,
+            messages=[StickerMessage(packageId="11537", stickerId="52002734", quickReply=buttons)],
+        )
+    )
+    [entry] = await sim.inbox(user.user_id)
+    assert entry.message["packageId"] == "11537" and entry.message["stickerId"] == "52002734"
+    assert entry.message["quickReply"]["items"][0]["action"] == {
+        "type": "message",
+        "label": "終わる",
+        "text": "終了",
+    }
 
 
 # ---- control API and page ------------------------------------------------------
