@@ -16,6 +16,8 @@ from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
     ClientFollowed,
     ClientUnfollowed,
+    LoadingRequested,
+    MarkReadRequested,
     MessageReceived,
     MessageUnsent,
     PostbackReceived,
@@ -93,6 +95,8 @@ CLIENT_UNFOLLOWED = Subject("line.in.unfollow.v1", LINE_IN, ClientUnfollowed)
 POSTBACK_RECEIVED = Subject("line.in.postback.v1", LINE_IN, PostbackReceived)
 MESSAGE_UNSENT = Subject("line.in.unsend.v1", LINE_IN, MessageUnsent)
 UNKNOWN_EVENT_RECEIVED = Subject("line.in.unknown.v1", LINE_IN, UnknownEventReceived)
+LOADING_REQUESTED = Subject("line.out.loading.v1", LINE_OUT, LoadingRequested)
+MARK_READ_REQUESTED = Subject("line.out.mark_read.v1", LINE_OUT, MarkReadRequested)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -115,6 +119,8 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     POSTBACK_RECEIVED,
     MESSAGE_UNSENT,
     UNKNOWN_EVENT_RECEIVED,
+    LOADING_REQUESTED,
+    MARK_READ_REQUESTED,
 )
 
 

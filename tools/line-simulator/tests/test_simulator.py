@@ -24,9 +24,9 @@ from linebot.v3.messaging import (
     PushMessageRequest,
     QuickReply,
     QuickReplyItem,
-    StickerMessage,
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
+    StickerMessage,
     TextMessage,
 )
 from linebot.v3.webhooks import (

@@ -44,6 +44,7 @@ class MessageContent(_Tolerant):
     id: str
     type: str
     text: str | None = None
+    mark_as_read_token: str | None = Field(default=None, alias="markAsReadToken")
 
 
 class FollowContent(_Tolerant):
