@@ -30,6 +30,8 @@ from sodan_shared.subjects import (
     ALL_SUBJECTS,
     CASES,
     CLOSE_CASE,
+    LOADING_REQUESTED,
+    MARK_READ_REQUESTED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
     MESSAGE_UNSENT,
@@ -71,9 +73,18 @@ def _pull() -> PullSub[Literal[False]]:
 def declare_publishers(broker: NatsBroker) -> None:
     """What console-api emits (through its outbox), declared for the AsyncAPI document."""
     for subject, description in (
-        (PUSH_REQUESTED, "A counsellor's reply, sealed; push_id is the console message id"),
+        (
+            PUSH_REQUESTED,
+            "A counsellor's reply (text, sticker, quick replies), sealed; push_id is the console "
+            "message id",
+        ),
         (STAFF_PRESENCE_CHANGED, "A staff member became available, away, on a break or offline"),
         (CLOSE_CASE, "Command to routing: a counsellor closes a case"),
+        (LOADING_REQUESTED, "The counsellor is typing: show LINE's loading animation (throttled)"),
+        (
+            MARK_READ_REQUESTED,
+            "The assigned counsellor opened the case: 既読 up to the newest client message shown",
+        ),
     ):
         broker.publisher(
             subject.name,

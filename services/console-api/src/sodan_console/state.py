@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
 
 from faststream.nats import NatsBroker
 from sodan_shared.crypto import Keyring
@@ -22,6 +24,8 @@ class ConsoleState:
     hub: Hub = field(default_factory=Hub)
     relay: OutboxRelay | None = None
     feed: LiveFeed | None = None
+    # Per process: a lost throttle only means one extra loading animation.
+    typing_signalled: dict[UUID, datetime] = field(default_factory=dict)
 
     def wake_relay(self) -> None:
         if self.relay is not None:

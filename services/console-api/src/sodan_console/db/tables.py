@@ -116,6 +116,13 @@ messages = Table(
     Column("line_message_id", Text, nullable=True, index=True),
     Column("personal_data", JSONB, nullable=True, comment="Kinds flagged by ingress, never values"),
     Column("late", Boolean, nullable=False, server_default=false()),
+    Column("sticker", String(32), nullable=True, comment="packageId/stickerId a counsellor sent"),
+    Column(
+        "quick_replies",
+        Text,
+        nullable=True,
+        comment="Sealed JSON of the quick-reply buttons, 'quick_replies'",
+    ),
     CheckConstraint("direction IN ('in', 'out')", name="message_direction"),
     CheckConstraint(
         "delivery IS NULL OR delivery IN ('pending', 'sent', 'failed')", name="message_delivery"
@@ -131,6 +138,16 @@ unsent_messages = Table(
     Column("client_id", Uuid, primary_key=True),
     Column("line_message_id", Text, primary_key=True),
     Column("unsent_at", DateTime(timezone=True), nullable=False),
+)
+
+# The newest client message each case's counsellor has seen and asked LINE to mark
+# read (既読): one command per new newest message, however often the case is opened.
+case_reads = Table(
+    "case_reads",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("up_to_message_id", Uuid, nullable=False),
+    Column("marked_at", DateTime(timezone=True), nullable=False),
 )
 
 processed_events = processed_events_table(metadata)
