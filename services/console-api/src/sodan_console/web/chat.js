@@ -51,7 +51,7 @@ export class Chat {
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible") this.refreshSoon();
     });
-    this.loadStickers();
+    this.stickers = [];
     $("close-case").addEventListener("click", () => this.close());
   }
 
@@ -71,6 +71,7 @@ export class Chat {
     }
     this.caseId = caseId;
     this.error("");
+    if (!this.stickers.length) this.loadStickers(); // after login: the list needs a session
     await this.refresh({ scroll: true });
     $("reply-text").focus();
   }
