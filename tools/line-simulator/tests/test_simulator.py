@@ -459,3 +459,22 @@ async def test_requests_without_the_access_token_are_refused(
     assert response.status_code == 401
     assert response.json()["message"].startswith(message)
     assert response.headers["x-line-request-id"]
+
+
+def test_quick_reply_buttons_are_checked_like_line_does() -> None:
+    from line_simulator.validation import validate_messages
+
+    def text_with(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": "x", "quickReply": {"items": items}}]
+
+    def button(label: str, text: str) -> dict[str, Any]:
+        return {"type": "action", "action": {"type": "message", "label": label, "text": text}}
+
+    assert validate_messages(text_with([button("はい", "はい")])) == []
+    assert validate_messages(text_with([button("はい", "はい")] * 14)) == [
+        ("messages[0].quickReply.items", "size must be between 1 and 13")
+    ]
+    [(where, _)] = validate_messages(text_with([button("あ" * 21, "x")]))
+    assert where == "messages[0].quickReply.items[0].action.label"
+    [(where, _)] = validate_messages(text_with([button("x", "あ" * 301)]))
+    assert where == "messages[0].quickReply.items[0].action.text"
