@@ -90,6 +90,16 @@ async def test_sticker_quick_replies_and_typing_reach_the_client_and_the_end_but
     labels = [i["action"]["label"] for i in sticker.message["quickReply"]["items"]]
     assert labels == ["はい", "相談を終わる"]
     end_text = sticker.message["quickReply"]["items"][-1]["action"]["text"]
+    message_id = sent.json()["message"]["message_id"]
+
+    async def shown_sent() -> bool:
+        detail: dict[str, Any] = await counsellor.case(case_id)
+        [mine] = [m for m in detail["messages"] if m["message_id"] == message_id]
+        assert mine["sticker_label"] == "［スタンプ］👍 いいね"
+        assert mine["quick_replies"] == ["はい"]
+        return bool(mine["delivery"] == "sent")
+
+    await eventually(shown_sent, what="the console shows the sticker message 送信済み")
 
     refused = await counsellor.http.post(
         f"/api/cases/{case_id}/replies", json={"type": "location", "latitude": 35.0}
