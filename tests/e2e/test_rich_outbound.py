@@ -111,6 +111,6 @@ async def test_sticker_quick_replies_and_typing_reach_the_client_and_the_end_but
 
     async def closed() -> bool:
         detail: dict[str, Any] = await counsellor.case(case_id)
-        return detail["case"]["status"] == "closed"
+        return bool(detail["case"]["status"] == "closed")
 
     await eventually(closed, what="the case closed by the end button")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -91,7 +92,11 @@ def test_a_push_needs_a_text_or_a_sticker_and_at_most_five_messages() -> None:
 
 def test_loading_is_skipped_when_stale_unknown_or_ended() -> None:
     now = datetime.now(UTC)
-    fresh = {"requested_at": now - timedelta(seconds=1), "now": now, "max_age_s": 15.0}
+    fresh: dict[str, Any] = {
+        "requested_at": now - timedelta(seconds=1),
+        "now": now,
+        "max_age_s": 15.0,
+    }
     assert loading_skip_reason(**fresh, known=True, ended=False) is None
     assert loading_skip_reason(**fresh, known=False, ended=False) == "client_unknown"
     assert loading_skip_reason(**fresh, known=True, ended=True) == "client_ended_conversation"
@@ -128,9 +133,9 @@ async def _push(
     return push
 
 
-def _labels(message: dict[str, object]) -> list[tuple[str, str]]:
-    items = message["quickReply"]["items"]  # type: ignore[index]
-    return [(i["action"]["label"], i["action"]["text"]) for i in items]  # type: ignore[index]
+def _labels(message: dict[str, Any]) -> list[tuple[str, str]]:
+    items = message["quickReply"]["items"]
+    return [(i["action"]["label"], i["action"]["text"]) for i in items]
 
 
 async def test_a_sticker_push_arrives_with_the_end_button(
