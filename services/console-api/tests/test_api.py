@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -20,10 +21,12 @@ from console_support import (
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
+from sodan_console.db import queries
 from sodan_console.db.tables import processed_events
 from sodan_console.handlers import PUSH_RESULTS_CONSUMER
 from sodan_console.state import ConsoleState
 from sodan_shared.crypto import Keyring
+from sodan_shared.db import transaction
 from sodan_shared.events.console import StaffPresenceChanged
 from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
 from sodan_shared.nats import publish_event
@@ -231,12 +234,21 @@ async def test_a_failed_push_shows_why_and_a_late_failure_never_undoes_sent(
     counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext, state: ConsoleState
 ) -> None:
     case_id, opened = await _assigned_case(keyring, js, counsellor1)
-    ids = []
-    for text in ("一通目", "二通目"):
-        response = await counsellor1.post(
-            f"/api/cases/{case_id}/replies", json={"text": text}, headers=CSRF
-        )
-        ids.append(response.json()["message"]["message_id"])
+    cipher = await keyring.cipher(opened.payload.client_id)
+    ids = [str(uuid4()), str(uuid4())]
+    # Stored as the reply endpoint stores them, without a PushRequested: only the
+    # results below decide their state (no ingress of another test may answer).
+    async with transaction(state.db.sessions) as session:
+        for message_id, text in zip(ids, ("一通目", "二通目"), strict=True):
+            await queries.add_outbound_message(
+                session,
+                message_id=UUID(message_id),
+                client_id=opened.payload.client_id,
+                case_id=opened.payload.case_id,
+                body=cipher.seal("message.text", text),
+                staff_id=uuid4(),
+                sent_at=datetime.now(UTC),
+            )
 
     def result(push_id: str, status: str, error: str | None) -> PushResult:
         return PushResult.new(

@@ -86,24 +86,27 @@ def migrated_database_url(database_url: str) -> str:
     return database_url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def simulator_url() -> AsyncIterator[str]:
     settings = SimulatorSettings(redelivery_attempts=0, webhook_timeout_s=10.0)
     async with serving(create_simulator(settings)) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def youth_simulator_url() -> AsyncIterator[str]:
     async with serving(create_simulator(YOUTH)) as url:
         yield url
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 async def ingress_url(
     nats_url: str, migrated_database_url: str, simulator_url: str, youth_simulator_url: str
 ) -> AsyncIterator[str]:
-    """One ingress serving two channels: ``demo`` (most tests) and ``youth``."""
+    """One ingress serving two channels: ``demo`` (most tests) and ``youth``.
+
+    Package-scoped: it stops after these tests, so it never consumes commands
+    that other services' tests publish on the same NATS server."""
     channels = [
         LineChannelConfig(
             id="demo",

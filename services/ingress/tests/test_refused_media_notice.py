@@ -16,6 +16,11 @@ from sodan_shared.subjects import LINE_IN, LINE_OUT, PUSH_RESULT
 
 from .conftest import signed_webhook, wait_for_messages
 
+END_BUTTON = {
+    "items": [
+        {"type": "action", "action": {"type": "message", "label": "相談を終わる", "text": "終了"}}
+    ]
+}
 NOTICE = IngressSettings.model_fields["ingress_refused_media_notice"].default
 
 
@@ -43,7 +48,7 @@ async def test_an_image_gets_the_notice_by_reply_once_even_when_the_webhook_is_r
 
     [entry] = await sim.wait_for_inbox(user.user_id, 1)
     assert entry.via == "reply"
-    assert entry.message == {"type": "text", "text": NOTICE}
+    assert entry.message == {"type": "text", "text": NOTICE, "quickReply": END_BUTTON}
     reply_id = uuid5(event_id_for("demo", record.webhook_event_id), "refused-notice")
     [(_, result)] = await wait_for_messages(
         js, PUSH_RESULT.name, where=lambda d: d["payload"]["push_id"] == str(reply_id)

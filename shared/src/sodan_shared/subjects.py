@@ -22,6 +22,8 @@ from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
     ClientFollowed,
     ClientUnfollowed,
+    LoadingRequested,
+    MarkReadRequested,
     MediaFetchFailed,
     MediaStored,
     MessageReceived,
@@ -106,6 +108,8 @@ MEDIA_FETCH_FAILED = Subject("line.in.media_failed.v1", LINE_IN, MediaFetchFaile
 EMERGENCY_MODE_SET = Subject("console.case.emergency_mode.v1", CONSOLE, EmergencyModeSet)
 EMERGENCY_MODE_AUDITED = Subject("audit.emergency_mode.v1", AUDIT, EmergencyModeAudited)
 MEDIA_VIEWED = Subject("audit.media_viewed.v1", AUDIT, MediaViewed)
+LOADING_REQUESTED = Subject("line.out.loading.v1", LINE_OUT, LoadingRequested)
+MARK_READ_REQUESTED = Subject("line.out.mark_read.v1", LINE_OUT, MarkReadRequested)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -133,6 +137,8 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     EMERGENCY_MODE_SET,
     EMERGENCY_MODE_AUDITED,
     MEDIA_VIEWED,
+    LOADING_REQUESTED,
+    MARK_READ_REQUESTED,
 )
 
 

@@ -18,10 +18,15 @@ from linebot.v3.messaging import (
     ApiClient,
     ApiException,
     Configuration,
+    MarkMessagesAsReadByTokenRequest,
+    MessageAction,
     MessagingApi,
     PushMessageRequest,
+    QuickReply,
+    QuickReplyItem,
     ReplyMessageRequest,
     ShowLoadingAnimationRequest,
+    StickerMessage,
     TextMessage,
 )
 from linebot.v3.webhooks import (
@@ -361,9 +366,55 @@ async def test_loading_animation_and_profile_work_through_the_sdk(
     line_api.show_loading_animation(
         ShowLoadingAnimationRequest(chat_id=user.user_id, loading_seconds=10)
     )
-    assert (await sim.get_user(user.user_id)).loading_until is not None
+    after = await sim.get_user(user.user_id)
+    assert after.loading_until is not None and after.loading_calls == 1
     profile = line_api.get_profile(user.user_id)
     assert profile.display_name == "佐藤"
+
+
+async def test_mark_as_read_by_token_marks_that_message_and_all_before_it(
+    sim: SimulatorClient, recv: Receiver, line_api: MessagingApi
+) -> None:
+    user = await sim.create_user("既読テスト")
+    await sim.send_text(user.user_id, "一通目")
+    second = await sim.send_text(user.user_id, "二通目")
+    await sim.send_text(user.user_id, "三通目")
+    tokens = [e.message.mark_as_read_token for e in recv.events]
+    assert all(tokens) and len(set(tokens)) == 3  # the SDK reads markAsReadToken
+
+    line_api.mark_messages_as_read_by_token(
+        MarkMessagesAsReadByTokenRequest(mark_as_read_token=tokens[1])
+    )
+
+    after = await sim.get_user(user.user_id)
+    assert after.read_marks == 1 and after.read_up_to_message_id == second.message_id
+    timeline = await sim.timeline(user.user_id)
+    assert [e.read for e in timeline if e.direction == "sent"] == [True, True, False]
+    with pytest.raises(ApiException) as bad:
+        line_api.mark_messages_as_read_by_token(
+            MarkMessagesAsReadByTokenRequest(mark_as_read_token="not-a-token")
+        )
+    assert bad.value.status == 400
+
+
+async def test_sticker_and_quick_replies_arrive_as_sent(
+    sim: SimulatorClient, line_api: MessagingApi
+) -> None:
+    user = await sim.create_user()
+    buttons = QuickReply(items=[QuickReplyItem(action=MessageAction(label="終わる", text="終了"))])
+    line_api.push_message(
+        PushMessageRequest(
+            to=user.user_id,
+            messages=[StickerMessage(packageId="11537", stickerId="52002734", quickReply=buttons)],
+        )
+    )
+    [entry] = await sim.inbox(user.user_id)
+    assert entry.message["packageId"] == "11537" and entry.message["stickerId"] == "52002734"
+    assert entry.message["quickReply"]["items"][0]["action"] == {
+        "type": "message",
+        "label": "終わる",
+        "text": "終了",
+    }
 
 
 # ---- control API and page ------------------------------------------------------
@@ -442,3 +493,22 @@ async def test_requests_without_the_access_token_are_refused(
     assert response.status_code == 401
     assert response.json()["message"].startswith(message)
     assert response.headers["x-line-request-id"]
+
+
+def test_quick_reply_buttons_are_checked_like_line_does() -> None:
+    from line_simulator.validation import validate_messages
+
+    def text_with(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [{"type": "text", "text": "x", "quickReply": {"items": items}}]
+
+    def button(label: str, text: str) -> dict[str, Any]:
+        return {"type": "action", "action": {"type": "message", "label": label, "text": text}}
+
+    assert validate_messages(text_with([button("はい", "はい")])) == []
+    assert validate_messages(text_with([button("はい", "はい")] * 14)) == [
+        ("messages[0].quickReply.items", "size must be between 1 and 13")
+    ]
+    [(where, _)] = validate_messages(text_with([button("あ" * 21, "x")]))
+    assert where == "messages[0].quickReply.items[0].action.label"
+    [(where, _)] = validate_messages(text_with([button("x", "あ" * 301)]))
+    assert where == "messages[0].quickReply.items[0].action.text"

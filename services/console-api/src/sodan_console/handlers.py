@@ -44,6 +44,8 @@ from sodan_shared.subjects import (
     CLOSE_CASE,
     EMERGENCY_MODE_AUDITED,
     EMERGENCY_MODE_SET,
+    LOADING_REQUESTED,
+    MARK_READ_REQUESTED,
     MEDIA_FETCH_FAILED,
     MEDIA_STORED,
     MEDIA_VIEWED,
@@ -104,7 +106,11 @@ def _pull() -> PullSub[Literal[False]]:
 def declare_publishers(broker: NatsBroker) -> None:
     """What console-api emits (through its outbox), declared for the AsyncAPI document."""
     for subject, description in (
-        (PUSH_REQUESTED, "A counsellor's reply, sealed; push_id is the console message id"),
+        (
+            PUSH_REQUESTED,
+            "A counsellor's reply (text, sticker, quick replies), sealed; push_id is the console "
+            "message id",
+        ),
         (STAFF_PRESENCE_CHANGED, "A staff member became available, away, on a break or offline"),
         (CLOSE_CASE, "Command to routing: a counsellor closes a case"),
         (
@@ -116,6 +122,11 @@ def declare_publishers(broker: NatsBroker) -> None:
             "Audit: who switched emergency mode for which case, on or off, and why (sealed)",
         ),
         (MEDIA_VIEWED, "Audit: a staff member opened a client's stored media"),
+        (LOADING_REQUESTED, "The counsellor is typing: show LINE's loading animation (throttled)"),
+        (
+            MARK_READ_REQUESTED,
+            "The assigned counsellor opened the case: 既読 up to the newest client message shown",
+        ),
     ):
         broker.publisher(
             subject.name,

@@ -137,6 +137,7 @@ def create_app(
 
     app.include_router(me.router)
     app.include_router(cases.router)
+    app.include_router(cases.stickers_router)
     app.include_router(stream.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])

@@ -21,6 +21,17 @@ class ConsoleSettings(SodanSettings):
     console_session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
     console_case_page_size: int = Field(default=50, ge=1, le=200)
     console_chat_history_limit: int = Field(default=500, ge=10, le=5000)
+    console_typing_throttle_s: float = Field(
+        default=20.0, ge=5, description="At most one loading animation per case this often"
+    )
+    console_typing_seconds: int = Field(
+        default=20, ge=5, le=60, multiple_of=5, description="How long LINE shows it"
+    )
+    console_typing_window_s: float = Field(
+        default=3600.0,
+        gt=0,
+        description="No loading animation when the client's last message is older than this",
+    )
 
     @property
     def console_url(self) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
 
 from faststream.nats import NatsBroker
 from nats.js.object_store import ObjectStore
@@ -24,6 +26,8 @@ class ConsoleState:
     relay: OutboxRelay | None = None
     feed: LiveFeed | None = None
     media: ObjectStore | None = None  # emergency-mode media, sealed (sodan_shared.media_store)
+    # Per process: a lost throttle only means one extra loading animation.
+    typing_signalled: dict[UUID, datetime] = field(default_factory=dict)
 
     def wake_relay(self) -> None:
         if self.relay is not None:

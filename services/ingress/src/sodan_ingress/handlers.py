@@ -2,25 +2,42 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from faststream.exceptions import NackMessage
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
 from sodan_shared.deadletter import RetriesExhaustedError
 from sodan_shared.events.console import EmergencyModeSet
-from sodan_shared.events.line import MessageReceived, MessageUnsent, PushRequested, ReplyRequested
+from sodan_shared.events.line import (
+    LoadingRequested,
+    MarkReadRequested,
+    MessageReceived,
+    MessageUnsent,
+    PushRequested,
+    ReplyRequested,
+)
 from sodan_shared.events.routing import CaseClosed
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
 from sodan_shared.subjects import (
     CASE_CLOSED,
     EMERGENCY_MODE_SET,
+    LOADING_REQUESTED,
+    MARK_READ_REQUESTED,
     MESSAGE_RECEIVED,
     MESSAGE_UNSENT,
     PUSH_REQUESTED,
     REPLY_REQUESTED,
 )
 
+from sodan_ingress.chat_actions import (
+    LOADING_CONSUMER,
+    MARK_READ_CONSUMER,
+    mark_read,
+    show_loading,
+)
 from sodan_ingress.media import (
     EMERGENCY_CLOSE_CONSUMER,
     EMERGENCY_CONSUMER,
@@ -46,6 +63,9 @@ log = get_logger(__name__)
 # delay) does not eat the attempts LINE itself is entitled to.
 _INFRA_SLACK = 3
 _INFRA_RETRY_S = 5.0
+# 既読 is a courtesy: a few tries on LINE's 5xx, then given up without a dead letter.
+_MARK_READ_DELIVERIES = 3
+_MARK_READ_RETRY_S = 5.0
 
 
 def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
@@ -126,6 +146,52 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
             raise NackMessage(delay=_INFRA_RETRY_S) from exc
         if retry_in is not None:
             raise NackMessage(delay=retry_in)
+
+    @broker.subscriber(
+        LOADING_REQUESTED.name,
+        stream=jstream(LOADING_REQUESTED.stream),
+        durable=LOADING_CONSUMER,
+        config=ConsumerConfig(max_deliver=1),
+        pull_sub=PullSub(batch_size=10, timeout=1.0),
+        ack_policy=AckPolicy.ACK,
+        description="Show LINE's loading animation while a counsellor types: one attempt, "
+        "dropped when stale or when the client ended the conversation",
+    )
+    async def on_loading_requested(event: LoadingRequested) -> None:
+        try:
+            await show_loading(ingress, event, now=datetime.now(UTC))
+        except Exception as exc:  # best effort: never redelivered, never dead-lettered
+            log.warning(
+                "loading.failed", client_id=str(event.payload.client_id), error=type(exc).__name__
+            )
+
+    @broker.subscriber(
+        MARK_READ_REQUESTED.name,
+        stream=jstream(MARK_READ_REQUESTED.stream),
+        durable=MARK_READ_CONSUMER,
+        config=ConsumerConfig(max_deliver=_MARK_READ_DELIVERIES),
+        pull_sub=PullSub(batch_size=10, timeout=1.0),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Mark the client's messages read on LINE (既読) up to the newest one their "
+        "counsellor saw, with the token kept by ingress; once per token",
+    )
+    async def on_mark_read_requested(event: MarkReadRequested, msg: NatsMessage) -> None:
+        attempt = int(msg.raw_message.metadata.num_delivered or 1)
+        try:
+            outcome = await mark_read(ingress, event, now=datetime.now(UTC))
+        except Exception as exc:
+            outcome_reason = type(exc).__name__
+            done = False
+        else:
+            outcome_reason, done = outcome.reason, outcome.done
+        log.info(
+            "mark_read.done" if done else "mark_read.retry",
+            client_id=str(event.payload.client_id),
+            reason=outcome_reason,
+            attempt=attempt,
+        )
+        if not done and attempt < _MARK_READ_DELIVERIES:
+            raise NackMessage(delay=_MARK_READ_RETRY_S)
 
     register_media_handlers(broker, ingress)
 

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import nats.errors
 import nats.js.errors
@@ -33,7 +34,12 @@ from sodan_shared.logging import get_logger
 from sodan_shared.nats import publish_event
 from sqlalchemy.exc import SQLAlchemyError
 
-from sodan_ingress.db.queries import in_emergency_mode, note_conversation_state, remember_client
+from sodan_ingress.db.queries import (
+    in_emergency_mode,
+    note_conversation_state,
+    remember_client,
+    remember_read_token,
+)
 from sodan_ingress.end_words import is_end_word
 from sodan_ingress.personal_data import detect_personal_data, mask_personal_data
 from sodan_ingress.service import Ingress, NotConnectedError
@@ -82,6 +88,7 @@ async def _client_of(
     channel: str,
     line_user_id: str,
     message: tuple[datetime, bool] | None = None,
+    read_token: tuple[UUID, str] | None = None,
 ) -> _Client:
     """The client's identity and key; remembers them for pushes and, for a message
     (its LINE time, whether it is the end word), their conversation state and
@@ -101,6 +108,15 @@ async def _client_of(
                 session, client_id=identity.client_id, sent_at=when, ends=ends
             )
             emergency = await in_emergency_mode(session, client_id=identity.client_id)
+            if read_token is not None:
+                event_id, token = read_token
+                await remember_read_token(
+                    session,
+                    message_event_id=event_id,
+                    client_id=identity.client_id,
+                    sent_at=when,
+                    sealed_token=cipher.seal("mark_as_read_token", token),
+                )
     return _Client(
         identity=identity, cipher=cipher, sealed_line_user_id=sealed_user, emergency=emergency
     )
@@ -119,8 +135,14 @@ async def message_received_for(
     text = event.message.text if kind == "text" else None
     when = sent_at(event.timestamp)
     ends = text is not None and is_end_word(text, ingress.settings.ingress_end_words)
+    event_id = event_id_for(channel, event.webhook_event_id)
+    token = event.message.mark_as_read_token if ingress.settings.ingress_mark_as_read else None
     client = await _client_of(
-        ingress, channel=channel, line_user_id=event.source.user_id, message=(when, ends)
+        ingress,
+        channel=channel,
+        line_user_id=event.source.user_id,
+        message=(when, ends),
+        read_token=(event_id, token) if token else None,
     )
     cipher = client.cipher
     # Flags come from what the client wrote; masking only changes what is kept.
@@ -151,7 +173,7 @@ async def message_received_for(
     return MessageReceived.new(
         channel=channel,
         payload=payload,
-        event_id=event_id_for(channel, event.webhook_event_id),
+        event_id=event_id,
         occurred_at=when,
     )
 

@@ -18,6 +18,14 @@ from sodan_shared.logging import get_logger
 from sodan_ingress.db.queries import find_client, was_processed
 from sodan_ingress.db.tables import outbox, processed_events
 from sodan_ingress.delivery import decide, error_text, verdict_for_status
+from sodan_ingress.messages import (
+    BadQuickRepliesError,
+    Button,
+    assemble_buttons,
+    build_messages,
+    end_button,
+    parse_buttons,
+)
 from sodan_ingress.quiet_hours import push_is_silent
 from sodan_ingress.service import Ingress
 
@@ -32,6 +40,12 @@ class Attempt:
     retry_in_s: float | None = None
     line_request_id: str | None = None
     error: str | None = None
+
+
+def client_end_button(ingress: Ingress) -> Button | None:
+    """The end-word button every push and reply carries (unless switched off)."""
+    settings = ingress.settings
+    return end_button(settings.ingress_end_quick_reply_label, settings.ingress_end_words)
 
 
 async def _attempt(ingress: Ingress, event: PushRequested, *, attempt: int) -> Attempt:
@@ -50,14 +64,19 @@ async def _attempt(ingress: Ingress, event: PushRequested, *, attempt: int) -> A
         cipher = await ingress.keyring.cipher(p.client_id)
         to = cipher.open("line_user_id", client.sealed_line_user_id)
         texts = [cipher.open("message.text", sealed) for sealed in p.texts]
+        own = (
+            parse_buttons(cipher.open("quick_replies", p.quick_replies)) if p.quick_replies else []
+        )
     except KeyDestroyedError:
         return Attempt(status="failed", error="client_erased")
-    except SealedValueError:
+    except (SealedValueError, BadQuickRepliesError):
         return Attempt(status="failed", error="sealed_value_unreadable")
     answer = await ingress.pusher.push(
         channel=channel,
         to=to,
-        texts=texts,
+        messages=build_messages(
+            texts, sticker=p.sticker, buttons=assemble_buttons(own, client_end_button(ingress))
+        ),
         notification_disabled=push_is_silent(
             requested=p.notification_disabled, quiet=channel.quiet_hours, now=datetime.now(UTC)
         ),

@@ -26,7 +26,8 @@ from sodan_shared.logging import get_logger
 from sodan_ingress.db.queries import find_client
 from sodan_ingress.db.tables import outbox, processed_events
 from sodan_ingress.delivery import decide, error_text, reply_token_refused, verdict_for_status
-from sodan_ingress.outbound import Attempt, settle_once
+from sodan_ingress.messages import assemble_buttons, build_messages
+from sodan_ingress.outbound import Attempt, client_end_button, settle_once
 from sodan_ingress.quiet_hours import push_is_silent
 from sodan_ingress.service import Ingress
 
@@ -102,11 +103,12 @@ async def _attempt_reply(ingress: Ingress, event: ReplyRequested, *, attempt: in
         return Attempt(status="failed", error="client_erased")
     except SealedValueError:
         return Attempt(status="failed", error="sealed_value_unreadable")
+    messages = build_messages(texts, buttons=assemble_buttons([], client_end_button(ingress)))
     if token is not None:
         answer = await ingress.pusher.reply(
             channel=channel,
             reply_token=token,
-            texts=texts,
+            messages=messages,
             notification_disabled=push_is_silent(
                 requested=p.notification_disabled, quiet=channel.quiet_hours, now=datetime.now(UTC)
             ),
@@ -120,7 +122,7 @@ async def _attempt_reply(ingress: Ingress, event: ReplyRequested, *, attempt: in
     answer = await ingress.pusher.push(
         channel=channel,
         to=to,
-        texts=texts,
+        messages=messages,
         notification_disabled=push_is_silent(
             requested=p.notification_disabled, quiet=channel.quiet_hours, now=datetime.now(UTC)
         ),

@@ -14,6 +14,23 @@ class IngressSettings(LineChannelSettings):
         description="A message that is exactly one of these ends the conversation: the case "
         "closes and nothing more is pushed until the client writes again",
     )
+    # Shown under every push and reply; neutral words, as they can show on a lock screen.
+    ingress_end_quick_reply_label: str = Field(
+        default="相談を終わる",
+        max_length=20,
+        description="Label of the quick-reply button that sends the first end word; "
+        "empty: no button",
+    )
+    ingress_mark_as_read: bool = Field(
+        default=True,
+        description="Mark client messages read on LINE (既読) when their counsellor opens "
+        "the case; only matters with Chat on in LINE Official Account Manager",
+    )
+    ingress_loading_max_age_s: float = Field(
+        default=15.0,
+        gt=0,
+        description="A loading-animation command older than this is dropped (the typing is over)",
+    )
     ingress_quiet_hours: str = Field(
         default="21:00-08:00",
         description="Japan-time window when pushes go out without a notification "

@@ -52,6 +52,7 @@ class MessageContent(_Tolerant):
     address: str | None = None
     latitude: float | None = None
     longitude: float | None = None
+    mark_as_read_token: str | None = Field(default=None, alias="markAsReadToken")
 
 
 class FollowContent(_Tolerant):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from sodan_shared.events.envelope import Envelope, Payload, Sealed
 
@@ -55,14 +55,47 @@ class MessageReceived(Envelope[MessageReceivedV1]):
     TYPE = "line.message_received"
 
 
+# LINE's limits: 5 message objects per request, 13 quick-reply buttons, a message
+# action's label ≤ 20 and text ≤ 300 characters.
+MAX_LINE_MESSAGES = 5
+MAX_QUICK_REPLIES = 13
+MAX_QUICK_REPLY_LABEL = 20
+MAX_QUICK_REPLY_TEXT = 300
+
+
+class StickerRef(BaseModel):
+    """One of LINE's sendable stickers (no personal data: ids only)."""
+
+    model_config = ConfigDict(frozen=True)
+    package_id: str = Field(pattern=r"^[0-9]{1,12}$")
+    sticker_id: str = Field(pattern=r"^[0-9]{1,12}$")
+
+
 class PushRequestedV1(Payload):
     push_id: UUID = Field(description="Also the X-Line-Retry-Key: LINE delivers it once")
     client_id: UUID
     case_id: UUID | None = None
-    texts: list[Sealed] = Field(min_length=1, max_length=5)
+    texts: list[Sealed] = Field(
+        default_factory=list, max_length=5, description="Empty only when a sticker is sent"
+    )
     origin: Literal["counsellor", "system"]
     staff_id: UUID | None = None
     notification_disabled: bool = False
+    sticker: StickerRef | None = Field(default=None, description="Sent after the texts")
+    quick_replies: Sealed | None = Field(
+        default=None,
+        description="JSON list of {label, text} message actions (purpose 'quick_replies'), "
+        "on the last message; ingress adds the client's end button after them",
+    )
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> PushRequestedV1:
+        count = len(self.texts) + (self.sticker is not None)
+        if count == 0:
+            raise ValueError("a push needs at least one text or a sticker")
+        if count > MAX_LINE_MESSAGES:
+            raise ValueError(f"LINE takes at most {MAX_LINE_MESSAGES} messages per push")
+        return self
 
 
 class PushRequested(Envelope[PushRequestedV1]):
@@ -228,3 +261,31 @@ class MediaFetchFailed(Envelope[MediaFetchFailedV1]):
     """Emergency mode: the content could not be fetched and will not be retried."""
 
     TYPE = "line.media_fetch_failed"
+
+
+class LoadingRequestedV1(Payload):
+    """Best effort: one attempt, no result event."""
+
+    client_id: UUID
+    case_id: UUID | None = None
+    seconds: int = Field(default=20, ge=5, le=60, multiple_of=5)
+
+
+class LoadingRequested(Envelope[LoadingRequestedV1]):
+    """A command to ingress: show LINE's loading animation (a counsellor is typing)."""
+
+    TYPE = "line.loading_requested"
+
+
+class MarkReadRequestedV1(Payload):
+    client_id: UUID
+    case_id: UUID | None = None
+    up_to_message_event_id: UUID = Field(
+        description="The newest client message the counsellor saw (MessageReceived id)"
+    )
+
+
+class MarkReadRequested(Envelope[MarkReadRequestedV1]):
+    """A command to ingress: mark the client's messages read on LINE (既読) up to this one."""
+
+    TYPE = "line.mark_read_requested"

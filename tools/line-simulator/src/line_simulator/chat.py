@@ -26,6 +26,8 @@ def describe(message: dict[str, Any]) -> str:
         return str(message.get("text", ""))
     if kind in ("template", "flex", "imagemap"):
         return f"[{kind}] {message.get('altText', '')}"
+    if kind == "sticker":
+        return f"[スタンプ {message.get('packageId')}/{message.get('stickerId')}]"
     labels = {"sticker": "スタンプ", "image": "画像", "video": "動画", "audio": "音声"}
     return f"[{labels.get(str(kind), kind)}]"
 
@@ -44,11 +46,24 @@ async def _find_or_create(client: SimulatorClient, name: str) -> str:
 
 async def _print_incoming(client: SimulatorClient, user_id: str) -> None:
     seen = max((e.seq for e in await client.inbox(user_id)), default=0)
+    read = (await client.get_user(user_id)).read_up_to_message_id
     while True:
         for entry in await client.inbox(user_id, since=seen):
             seen = entry.seq
-            print(f"\r相談窓口 > {describe(entry.message)}\nあなた > ", end="", flush=True)
+            print(f"\r相談窓口 > {describe(entry.message)}{_buttons(entry.message)}", end="")
+            print("\nあなた > ", end="", flush=True)
+        now_read = (await client.get_user(user_id)).read_up_to_message_id
+        if now_read != read:
+            read = now_read
+            print("\r  既読\nあなた > ", end="", flush=True)
         await asyncio.sleep(0.5)
+
+
+def _buttons(message: dict[str, Any]) -> str:
+    """Quick-reply labels as the user would see them under the message."""
+    items = (message.get("quickReply") or {}).get("items") or []
+    labels = [str((i.get("action") or {}).get("label", "")) for i in items]
+    return f"\n  ［{' | '.join(labels)}］" if labels else ""
 
 
 async def _run_command(client: SimulatorClient, user_id: str, line: str) -> DeliveryRecord | None:

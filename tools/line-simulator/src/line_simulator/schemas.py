@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, model_validator
 
 UserEventType = Literal["text", "sticker", "image", "video", "audio", "file", "location"]
-FaultEndpoint = Literal["push", "reply", "loading", "content", "profile", "*"]
+FaultEndpoint = Literal["push", "reply", "loading", "mark_read", "content", "profile", "*"]
 
 
 class UserCreate(BaseModel):
@@ -24,6 +24,11 @@ class UserPublic(BaseModel):
     created_at: datetime
     received_count: int = Field(description="Messages received since creation, never capped")
     loading_until: datetime | None = None
+    loading_calls: int = Field(default=0, description="Loading animations the bot started")
+    read_marks: int = Field(default=0, description="Accepted mark-as-read calls (既読)")
+    read_up_to_message_id: str | None = Field(
+        default=None, description="The newest of the user's messages the bot marked read"
+    )
 
 
 class UserMessage(BaseModel):
@@ -110,6 +115,7 @@ class TimelineEntry(BaseModel):
     message: dict[str, Any] | None = None
     via: Literal["push", "reply"] | None = None
     delivery: DeliveryRecord | None = None
+    read: bool = Field(default=False, description="A sent message the bot marked read (既読)")
 
 
 class FaultSpec(BaseModel):

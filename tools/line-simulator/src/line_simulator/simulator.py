@@ -124,6 +124,11 @@ class Simulator:
         if token := event.get("replyToken"):
             self.state.issue_reply_token(token, user_id)
         entry = self.state.record_sent(user_id, event_type=event["type"], message=shown)
+        message = event.get("message") or {}
+        if read_token := message.get("markAsReadToken"):
+            self.state.issue_read_token(
+                read_token, user_id, seq=entry.seq, message_id=str(message.get("id"))
+            )
         record = await self._sender.deliver(event, self.state.config.model_copy())
         self.state.record_delivery(record)
         self.state.attach_delivery(entry, record)

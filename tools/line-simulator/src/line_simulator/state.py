@@ -41,6 +41,10 @@ class SimUser:
     following: bool = True
     received_count: int = 0
     loading_until: datetime | None = None
+    loading_calls: int = 0
+    read_marks: int = 0
+    read_up_to_seq: int = 0
+    read_up_to_message_id: str | None = None
 
     def public(self) -> UserPublic:
         return UserPublic(
@@ -51,6 +55,9 @@ class SimUser:
             created_at=self.created_at,
             received_count=self.received_count,
             loading_until=self.loading_until,
+            loading_calls=self.loading_calls,
+            read_marks=self.read_marks,
+            read_up_to_message_id=self.read_up_to_message_id,
         )
 
 
@@ -109,6 +116,8 @@ class SimulatorState:
             self._deliveries: deque[DeliveryRecord] = deque(maxlen=self.settings.delivery_log_limit)
             # token -> (user id, monotonic issue time)
             self._reply_tokens: OrderedDict[str, tuple[str, float]] = OrderedDict()
+            # markAsReadToken -> (user id, timeline seq, LINE message id)
+            self._read_tokens: OrderedDict[str, tuple[str, int, str]] = OrderedDict()
             self._retry_keys: OrderedDict[str, AcceptedRequest] = OrderedDict()
             self._media: OrderedDict[str, MediaRef] = OrderedDict()
             # webhookEventId -> the event as first sent, for a redelivery much later
@@ -153,7 +162,27 @@ class SimulatorState:
 
     def start_loading(self, user_id: str, seconds: int) -> None:
         with self._lock:
-            self._users[user_id].loading_until = datetime.now(UTC) + timedelta(seconds=seconds)
+            user = self._users[user_id]
+            user.loading_until = datetime.now(UTC) + timedelta(seconds=seconds)
+            user.loading_calls += 1
+
+    def issue_read_token(self, token: str, user_id: str, *, seq: int, message_id: str) -> None:
+        with self._lock:
+            entry = (user_id, seq, message_id)
+            _bounded_put(self._read_tokens, token, entry, self.settings.token_limit)
+
+    def mark_read(self, token: str) -> bool:
+        """Mark the token's message and every earlier one read; a token may be reused."""
+        with self._lock:
+            issued = self._read_tokens.get(token)
+            if issued is None or issued[0] not in self._users:
+                return False
+            user_id, seq, message_id = issued
+            user = self._users[user_id]
+            user.read_marks += 1
+            if seq > user.read_up_to_seq:
+                user.read_up_to_seq, user.read_up_to_message_id = seq, message_id
+            return True
 
     # ---- what users send -------------------------------------------------
 
@@ -320,7 +349,8 @@ class SimulatorState:
                 )
                 for e in user.inbox
             ]
-            sent = [e.model_copy() for e in user.sent]
+            read_up_to = user.read_up_to_seq
+            sent = [e.model_copy(update={"read": e.seq <= read_up_to}) for e in user.sent]
         return sorted(sent + received, key=lambda e: e.seq)[-limit:]
 
     def stats(self) -> Stats:

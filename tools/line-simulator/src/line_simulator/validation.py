@@ -16,6 +16,8 @@ MAX_MESSAGES = 5
 MAX_TEXT = 5000
 MAX_ALT_TEXT = 1500
 MAX_QUICK_REPLY_ITEMS = 13
+MAX_ACTION_LABEL = 20
+MAX_ACTION_TEXT = 300
 USER_ID = re.compile(r"^U[0-9a-f]{32}$")
 UUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 LOADING_SECONDS = range(5, 61, 5)
@@ -92,7 +94,22 @@ def _validate_quick_reply(where: str, quick_reply: Any) -> list[Problem]:
         return [
             (f"{where}.quickReply.items", f"size must be between 1 and {MAX_QUICK_REPLY_ITEMS}")
         ]
-    return []
+    problems: list[Problem] = []
+    for i, item in enumerate(items):
+        action = item.get("action") if isinstance(item, dict) else None
+        at = f"{where}.quickReply.items[{i}].action"
+        if not isinstance(action, dict):
+            problems.append((at, "must be specified"))
+            continue
+        label = action.get("label")
+        if not isinstance(label, str) or not 1 <= len(label) <= MAX_ACTION_LABEL:
+            problems.append((f"{at}.label", f"Length must be between 1 and {MAX_ACTION_LABEL}"))
+        text = action.get("text")
+        if action.get("type") == "message" and (
+            not isinstance(text, str) or not 1 <= len(text) <= MAX_ACTION_TEXT
+        ):
+            problems.append((f"{at}.text", f"Length must be between 1 and {MAX_ACTION_TEXT}"))
+    return problems
 
 
 def invalid_property_message(raw_body: bytes, name: str) -> str:

@@ -51,6 +51,10 @@ def new_quote_token() -> str:
     return secrets.token_urlsafe(48)
 
 
+def new_mark_as_read_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def new_webhook_event_id(timestamp_ms: int | None = None) -> str:
     """A ULID: 48-bit millisecond time then 80 random bits, Crockford base32."""
     ms = now_ms() if timestamp_ms is None else timestamp_ms
@@ -97,6 +101,8 @@ def _message_event(
         is_redelivery=is_redelivery,
     )
     event["replyToken"] = reply_token or new_reply_token()
+    # Every message event carries one (LINE: for marking it and all before it read).
+    message.setdefault("markAsReadToken", new_mark_as_read_token())
     event["message"] = message
     return event
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, get_args
 from uuid import UUID, uuid4, uuid5
 
@@ -22,7 +22,15 @@ from sodan_shared.events.console import (
     MediaViewed,
     MediaViewedV1,
 )
-from sodan_shared.events.line import PersonalDataKind, PushRequested, PushRequestedV1
+from sodan_shared.events.line import (
+    LoadingRequested,
+    LoadingRequestedV1,
+    MarkReadRequested,
+    MarkReadRequestedV1,
+    PersonalDataKind,
+    PushRequested,
+    PushRequestedV1,
+)
 from sodan_shared.events.triage import UrgencyLevel
 from sodan_shared.logging import get_logger
 from sodan_shared.media_store import MEDIA_PURPOSE
@@ -39,6 +47,13 @@ from sodan_console.api.schemas import (
     MediaPublic,
     MessagePublic,
     ReplyIn,
+    StickerPublic,
+    TypingOut,
+)
+from sodan_console.chat_signals import (
+    newest_client_message,
+    reads_for_viewer,
+    should_signal_typing,
 )
 from sodan_console.cursor import BadCursorError, CaseCursor
 from sodan_console.db import queries
@@ -51,11 +66,14 @@ from sodan_console.policy import (
     client_label,
 )
 from sodan_console.state import ConsoleState
+from sodan_console.stickers import catalogue
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 TEXT_PURPOSE = "message.text"
+QUICK_REPLIES_PURPOSE = "quick_replies"
+STICKER_LABEL = "［スタンプ］"
 CASE_NOT_FOUND = "相談が見つかりません"
 
 
@@ -82,6 +100,14 @@ def _personal_data(stored: Any) -> list[PersonalDataKind]:
     # Only kinds this version knows: a newer ingress' kind must not break the chat.
     known = set(get_args(PersonalDataKind))
     return [k for k in (stored or []) if k in known]
+
+
+def _sticker_label(stored: str | None) -> str | None:
+    if not stored:
+        return None
+    package_id, _, sticker_id = stored.partition("/")
+    known = catalogue().by_ref(package_id, sticker_id)
+    return f"{STICKER_LABEL}{known.label}" if known else STICKER_LABEL
 
 
 # Served inline (shown as <img>); anything else is a download, so a file LINE
@@ -120,13 +146,18 @@ def _message_public(
     row: Any, cipher: ClientCipher | None, *, viewing_case: UUID | None = None
 ) -> MessagePublic:
     text: str | None = None
+    buttons: list[str] = []
     unreadable = False
-    if row.body is not None:
+    if row.body is not None or row.quick_replies is not None:
         if cipher is None:
             unreadable = True
         else:
             try:
-                text = cipher.open(TEXT_PURPOSE, row.body)
+                if row.body is not None:
+                    text = cipher.open(TEXT_PURPOSE, row.body)
+                if row.quick_replies is not None:
+                    stored = json.loads(cipher.open(QUICK_REPLIES_PURPOSE, row.quick_replies))
+                    buttons = [str(b["label"]) for b in stored]
             except SealedValueError:
                 unreadable = True
     return MessagePublic(
@@ -147,6 +178,8 @@ def _message_public(
         automatic=bool(row.automatic),
         media=_media_public(row, viewing_case),
         location=_location_public(row, cipher),
+        sticker_label=_sticker_label(row.sticker),
+        quick_replies=buttons,
     )
 
 
@@ -216,7 +249,12 @@ async def list_cases(
 
 
 @router.get("/{case_id}")
-async def get_case(case_id: UUID, staff: CurrentStaff, state: StateDep) -> CaseDetail:
+async def get_case(
+    case_id: UUID,
+    staff: CurrentStaff,
+    state: StateDep,
+    mark_read: Annotated[bool, Query(description="False: the console tab is hidden")] = True,
+) -> CaseDetail:
     row = await _visible_case(state, staff, case_id)
     async with state.db.sessions() as session:
         rows = await queries.client_messages(
@@ -225,9 +263,34 @@ async def get_case(case_id: UUID, staff: CurrentStaff, state: StateDep) -> CaseD
         blocked = await queries.client_blocked(session, client_id=row.client_id)
     cipher = await _cipher_or_none(state, row.client_id)
     case = _case_public(row, staff).model_copy(update={"client_blocked": blocked})
+    if mark_read and reads_for_viewer(
+        viewer_id=staff.staff_id, assigned_to=row.assigned_to, status=row.status
+    ):
+        await _mark_read(state, row, newest_client_message(rows))
     return CaseDetail(
         case=case, messages=[_message_public(m, cipher, viewing_case=row.case_id) for m in rows]
     )
+
+
+async def _mark_read(state: ConsoleState, row: Any, newest: UUID | None) -> None:
+    """Ask ingress for 既読 once per new newest client message the counsellor saw."""
+    if newest is None:
+        return
+    command = MarkReadRequested.new(
+        channel=row.channel,
+        event_id=uuid5(newest, "mark-read"),
+        payload=MarkReadRequestedV1(
+            client_id=row.client_id, case_id=row.case_id, up_to_message_event_id=newest
+        ),
+    )
+    async with transaction(state.db.sessions) as session:
+        if not await queries.note_case_read(
+            session, case_id=row.case_id, up_to_message_id=newest, at=datetime.now(UTC)
+        ):
+            return
+        await add_to_outbox(session, outbox, command)
+    state.wake_relay()
+    log.info("console.mark_read_requested", case_id=str(row.case_id), message_id=str(newest))
 
 
 @router.post("/{case_id}/replies", status_code=status.HTTP_202_ACCEPTED, dependencies=[Csrf])
@@ -244,7 +307,14 @@ async def reply(case_id: UUID, body: ReplyIn, staff: CurrentStaff, state: StateD
         raise HTTPException(
             status.HTTP_409_CONFLICT, "この相談者には送信できません（鍵がありません）"
         )
-    sealed = cipher.seal(TEXT_PURPOSE, body.text)
+    sealed = cipher.seal(TEXT_PURPOSE, body.text) if body.text is not None else None
+    sticker = catalogue().by_key(body.sticker) if body.sticker is not None else None
+    buttons = [{"label": b.label, "text": b.text} for b in body.quick_replies]
+    sealed_buttons = (
+        cipher.seal(QUICK_REPLIES_PURPOSE, json.dumps(buttons, ensure_ascii=False))
+        if buttons
+        else None
+    )
     message_id = uuid4()
     now = datetime.now(UTC)
     push = PushRequested.new(
@@ -254,11 +324,14 @@ async def reply(case_id: UUID, body: ReplyIn, staff: CurrentStaff, state: StateD
             push_id=message_id,
             client_id=row.client_id,
             case_id=row.case_id,
-            texts=[sealed],
+            texts=[sealed] if sealed is not None else [],
+            sticker=sticker.ref if sticker is not None else None,
+            quick_replies=sealed_buttons,
             origin="counsellor",
             staff_id=staff.staff_id,
         ),
     )
+    stored_sticker = f"{sticker.package_id}/{sticker.sticker_id}" if sticker else None
     async with transaction(state.db.sessions) as session:
         await queries.add_outbound_message(
             session,
@@ -268,6 +341,8 @@ async def reply(case_id: UUID, body: ReplyIn, staff: CurrentStaff, state: StateD
             body=sealed,
             staff_id=staff.staff_id,
             sent_at=now,
+            sticker=stored_sticker,
+            quick_replies=sealed_buttons,
         )
         await add_to_outbox(session, outbox, push)
     state.wake_relay()
@@ -277,15 +352,52 @@ async def reply(case_id: UUID, body: ReplyIn, staff: CurrentStaff, state: StateD
             message_id=message_id,
             case_id=row.case_id,
             direction="out",
-            kind="text",
+            kind="text" if body.text is not None else "sticker",
             text=body.text,
             sent_at=now,
             urgency=None,
             matched_terms=[],
             delivery="pending",
             staff_name=staff.display_name,
+            sticker_label=_sticker_label(stored_sticker),
+            quick_replies=[b.label for b in body.quick_replies],
         )
     )
+
+
+@router.post("/{case_id}/typing", dependencies=[Csrf])
+async def typing(case_id: UUID, staff: CurrentStaff, state: StateDep) -> TypingOut:
+    """The counsellor is typing: LINE's loading animation for the client, throttled."""
+    row = await _actionable_case(state, staff, case_id)
+    now = datetime.now(UTC)
+    settings = state.settings
+    if not should_signal_typing(
+        last_signalled=state.typing_signalled.get(row.case_id),
+        now=now,
+        throttle_s=settings.console_typing_throttle_s,
+        # opened_at: the projection may not have the message time yet.
+        last_client_message_at=row.last_message_at or row.opened_at,
+        window_s=settings.console_typing_window_s,
+    ):
+        return TypingOut(signalled=False)
+    _remember_typing(state, row.case_id, now)
+    command = LoadingRequested.new(
+        channel=row.channel,
+        payload=LoadingRequestedV1(
+            client_id=row.client_id, case_id=row.case_id, seconds=settings.console_typing_seconds
+        ),
+    )
+    async with transaction(state.db.sessions) as session:
+        await add_to_outbox(session, outbox, command)
+    state.wake_relay()
+    return TypingOut(signalled=True)
+
+
+def _remember_typing(state: ConsoleState, case_id: UUID, now: datetime) -> None:
+    horizon = now - timedelta(seconds=state.settings.console_typing_throttle_s)
+    for old in [k for k, at in state.typing_signalled.items() if at < horizon]:
+        del state.typing_signalled[old]
+    state.typing_signalled[case_id] = now
 
 
 @router.post("/{case_id}/close", status_code=status.HTTP_202_ACCEPTED, dependencies=[Csrf])
@@ -407,3 +519,12 @@ async def get_media(
         media_type=content_type if inline else "application/octet-stream",
         headers={"Cache-Control": "no-store", "Content-Disposition": disposition},
     )
+
+
+stickers_router = APIRouter(prefix="/api/stickers", tags=["cases"])
+
+
+@stickers_router.get("")
+async def list_stickers(_: CurrentStaff) -> list[StickerPublic]:
+    """What the composer's sticker picker offers (labels only: no images are loaded)."""
+    return [StickerPublic(key=s.key, label=s.label) for s in catalogue().stickers]

@@ -22,6 +22,9 @@ _FIELD_LABELS = {
     "message_id": "メッセージID",
     "enabled": "緊急対応モード",
     "reason": "理由",
+    "sticker": "スタンプ",
+    "quick_replies": "クイックリプライ",
+    "label": "ボタン名",
 }
 
 _DEFAULT_BY_STATUS = {
@@ -44,9 +47,13 @@ def _message_for(error: dict[str, Any]) -> str:
     if kind == "string_too_long":
         return f"{ctx.get('max_length')}文字以内で入力してください"
     if kind == "value_error":
-        return "入力してください"
+        reason = str(ctx.get("error", ""))
+        # Our own validators word their refusal in Japanese; pydantic's stay generic.
+        return reason if reason and not reason.isascii() else "入力してください"
     if kind in ("bool_parsing", "bool_type"):
         return "true か false で指定してください"
+    if kind == "too_long":
+        return f"{ctx.get('max_length')}個以内で指定してください"
     if kind in ("literal_error", "enum"):
         return "選択肢の中から指定してください"
     if kind.startswith("uuid"):
@@ -62,6 +69,8 @@ def _message_for(error: dict[str, Any]) -> str:
 
 def _field_of(error: dict[str, Any]) -> str:
     loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    if "quick_replies" in loc:
+        return "quick_replies"
     return loc[-1] if loc else ""
 
 

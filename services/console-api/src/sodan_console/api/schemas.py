@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from sodan_shared.events.console import Presence, StaffRole
 from sodan_shared.events.line import PersonalDataKind
 from sodan_shared.events.triage import UrgencyLevel
@@ -25,10 +25,25 @@ class PresenceIn(_In):
     presence: Presence
 
 
-class ReplyIn(_In):
-    text: str = Field(min_length=1, max_length=5000)
+# LINE takes 13 quick-reply buttons; ingress adds the client's end button last.
+MAX_COUNSELLOR_QUICK_REPLIES = 12
+# What a counsellor can never send (design rule: no images, no locations), named so
+# the refusal says so instead of "unknown field".
+_MEDIA_KEYS = frozenset(
+    {"type", "image", "images", "video", "audio", "file", "location", "latitude", "longitude"}
+    | {"original_content_url", "originalContentUrl", "preview_image_url", "previewImageUrl"}
+    | {"url", "address", "title", "package_id", "packageId", "sticker_id", "stickerId"}
+)
+MEDIA_REFUSED = "送信できるのは文章と決められたスタンプだけです（画像・位置情報などは送れません）"
 
-    @field_validator("text")
+
+class QuickReplyIn(_In):
+    """A button under the message; tapping it sends ``text`` as the client's message."""
+
+    label: str = Field(min_length=1, max_length=20)
+    text: str = Field(min_length=1, max_length=300)
+
+    @field_validator("label", "text")
     @classmethod
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
@@ -47,6 +62,54 @@ class EmergencyModeIn(_In):
         if info.data.get("enabled") and (value is None or not value.strip()):
             raise ValueError("blank")
         return value
+
+
+class ReplyIn(_In):
+    text: str | None = Field(default=None, min_length=1, max_length=5000)
+    sticker: str | None = Field(
+        default=None, max_length=32, description="Key of a sticker from GET /api/stickers"
+    )
+    quick_replies: list[QuickReplyIn] = Field(
+        default_factory=list, max_length=MAX_COUNSELLOR_QUICK_REPLIES
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _text_or_sticker_only(cls, data: Any) -> Any:
+        if isinstance(data, dict) and _MEDIA_KEYS & set(data):
+            raise ValueError(MEDIA_REFUSED)
+        return data
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("blank")
+        return value
+
+    @field_validator("sticker")
+    @classmethod
+    def _allowed_sticker(cls, value: str | None) -> str | None:
+        from sodan_console.stickers import catalogue
+
+        if value is not None and catalogue().by_key(value) is None:
+            raise ValueError("使えるスタンプの中から選んでください")
+        return value
+
+    @model_validator(mode="after")
+    def _something_to_send(self) -> ReplyIn:
+        if self.text is None and self.sticker is None:
+            raise ValueError("本文またはスタンプを指定してください")
+        return self
+
+
+class StickerPublic(BaseModel):
+    key: str
+    label: str
+
+
+class TypingOut(BaseModel):
+    signalled: bool = Field(description="False when throttled or the client is away")
 
 
 class StaffPublic(BaseModel):
@@ -133,6 +196,12 @@ class MessagePublic(BaseModel):
     )
     media: MediaPublic | None = Field(default=None, description="Emergency mode only")
     location: LocationPublic | None = Field(default=None, description="Emergency mode only")
+    sticker_label: str | None = Field(
+        default=None, description="A sticker the counsellor sent (its label), or ［スタンプ］"
+    )
+    quick_replies: list[str] = Field(
+        default_factory=list, description="Labels of the quick-reply buttons the counsellor added"
+    )
 
 
 class CaseDetail(BaseModel):

@@ -31,6 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from sodan_console.cursor import CaseCursor
 from sodan_console.db.tables import (
+    case_reads,
     cases,
     clients,
     messages,
@@ -741,9 +742,11 @@ async def add_outbound_message(
     message_id: UUID,
     client_id: UUID,
     case_id: UUID,
-    body: str,
+    body: str | None,
     staff_id: UUID,
     sent_at: datetime,
+    sticker: str | None = None,
+    quick_replies: str | None = None,
 ) -> None:
     await session.execute(
         messages.insert().values(
@@ -751,13 +754,31 @@ async def add_outbound_message(
             client_id=client_id,
             case_id=case_id,
             direction="out",
-            kind="text",
+            kind="text" if body is not None else "sticker",
             body=body,
             sent_at=sent_at,
             delivery="pending",
             staff_id=staff_id,
+            sticker=sticker,
+            quick_replies=quick_replies,
         )
     )
+
+
+async def note_case_read(
+    session: AsyncSession, *, case_id: UUID, up_to_message_id: UUID, at: datetime
+) -> bool:
+    """Remember the newest message marked read for a case; True only when it is new
+    (concurrent opens race on the row: exactly one of them gets True)."""
+    stmt = pg_insert(case_reads).values(
+        case_id=case_id, up_to_message_id=up_to_message_id, marked_at=at
+    )
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[case_reads.c.case_id],
+        set_={"up_to_message_id": stmt.excluded.up_to_message_id, "marked_at": at},
+        where=case_reads.c.up_to_message_id != stmt.excluded.up_to_message_id,
+    ).returning(case_reads.c.case_id)
+    return (await session.execute(upsert)).first() is not None
 
 
 # --- reads for the API ------------------------------------------------------------
@@ -859,6 +880,8 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
             messages.c.media_size,
             messages.c.media_error,
             messages.c.location,
+            messages.c.sticker,
+            messages.c.quick_replies,
             staff.c.display_name.label("staff_name"),
         )
         .select_from(messages.outerjoin(staff, staff.c.staff_id == messages.c.staff_id))
@@ -886,6 +909,8 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
         null().cast(BigInteger).label("media_size"),
         null().cast(String).label("media_error"),
         null().cast(Text).label("location"),
+        null().cast(String).label("sticker"),
+        null().cast(Text).label("quick_replies"),
         null().cast(String).label("staff_name"),
     ).where(unsent_messages.c.client_id == client_id)
     both = union_all(kept, unsent).subquery()

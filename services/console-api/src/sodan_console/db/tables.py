@@ -150,6 +150,13 @@ messages = Table(
     Column("media_object", Text, nullable=True),
     Column("media_error", String(32), nullable=True),
     Column("location", Text, nullable=True, comment="Sealed 'message.location' (JSON)"),
+    Column("sticker", String(32), nullable=True, comment="packageId/stickerId a counsellor sent"),
+    Column(
+        "quick_replies",
+        Text,
+        nullable=True,
+        comment="Sealed JSON of the quick-reply buttons, 'quick_replies'",
+    ),
     CheckConstraint("direction IN ('in', 'out')", name="message_direction"),
     CheckConstraint(
         "delivery IS NULL OR delivery IN ('pending', 'sent', 'failed')", name="message_delivery"
@@ -175,6 +182,16 @@ push_results = Table(
     Column("push_id", Uuid, primary_key=True),
     Column("status", String(16), nullable=False),
     Column("error", String(200), nullable=True),
+)
+
+# The newest client message each case's counsellor has seen and asked LINE to mark
+# read (既読): one command per new newest message, however often the case is opened.
+case_reads = Table(
+    "case_reads",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("up_to_message_id", Uuid, nullable=False),
+    Column("marked_at", DateTime(timezone=True), nullable=False),
 )
 
 processed_events = processed_events_table(metadata)

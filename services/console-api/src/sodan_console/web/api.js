@@ -41,9 +41,14 @@ export const api = {
     if (cursor) params.set("cursor", cursor);
     return request("GET", `/api/cases?${params}`);
   },
-  caseDetail: (caseId) => request("GET", `/api/cases/${encodeURIComponent(caseId)}`),
+  caseDetail: (caseId, markRead = true) =>
+    request("GET", `/api/cases/${encodeURIComponent(caseId)}${markRead ? "" : "?mark_read=false"}`),
   reply: (caseId, text) =>
     request("POST", `/api/cases/${encodeURIComponent(caseId)}/replies`, { text }),
+  send: (caseId, body) =>
+    request("POST", `/api/cases/${encodeURIComponent(caseId)}/replies`, body),
+  typing: (caseId) => request("POST", `/api/cases/${encodeURIComponent(caseId)}/typing`),
+  stickers: () => request("GET", "/api/stickers"),
   close: (caseId) => request("POST", `/api/cases/${encodeURIComponent(caseId)}/close`),
   setEmergencyMode: (caseId, body) =>
     request("PUT", `/api/cases/${encodeURIComponent(caseId)}/emergency-mode`, body),

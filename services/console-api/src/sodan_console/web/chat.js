@@ -16,6 +16,8 @@ import {
 const $ = (id) => document.getElementById(id);
 const MAX = 5000;
 const FOLLOW_LINES = ["followed", "blocked", "unblocked"];
+const MAX_QUICK_REPLIES = 12; // LINE's 13, less the client's end button
+const TYPING_EVERY_MS = 20000; // the server throttles too
 
 export class Chat {
   constructor({ onChanged }) {
@@ -34,7 +36,25 @@ export class Chat {
         this.send();
       }
     });
-    $("reply-text").addEventListener("input", () => this.count());
+    $("reply-text").addEventListener("input", () => {
+      this.count();
+      this.typing();
+    });
+    this.sticker = null;
+    this.quickReplies = [];
+    this.typedAt = {};
+    $("qr-add").addEventListener("click", () => this.addQuickReply());
+    $("qr-label").addEventListener("keydown", (e) => {
+      if (e.key === "Enter") {
+        e.preventDefault();
+        this.addQuickReply();
+      }
+    });
+    // 既読 only while a person can see the chat: a hidden tab refreshes without it.
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible") this.refreshSoon();
+    });
+    this.stickers = [];
     $("close-case").addEventListener("click", () => this.close());
     this.emergency = new Emergency({
       onChanged: () => this.refresh(),
@@ -50,9 +70,15 @@ export class Chat {
   }
 
   async open(caseId) {
-    if (caseId !== this.caseId) $("reply-text").value = "";
+    if (caseId !== this.caseId) {
+      $("reply-text").value = "";
+      this.sticker = null;
+      this.quickReplies = [];
+      this.renderAttachments();
+    }
     this.caseId = caseId;
     this.error("");
+    if (!this.stickers.length) this.loadStickers(); // after login: the list needs a session
     await this.refresh({ scroll: true });
     $("reply-text").focus();
   }
@@ -67,7 +93,7 @@ export class Chat {
     if (!this.caseId) return;
     const caseId = this.caseId;
     try {
-      const detail = await api.caseDetail(caseId);
+      const detail = await api.caseDetail(caseId, document.visibilityState === "visible");
       if (caseId !== this.caseId) return;
       this.detail = detail;
       this.render(scroll);
@@ -119,8 +145,8 @@ export class Chat {
       bubble.classList.add(`flag-${m.urgency}`);
     }
     const media = m.text === null && !m.unreadable ? this.emergency.body(m) : null;
-    if (m.text !== null) {
-      bubble.textContent = m.text;
+    if (m.text !== null || m.sticker_label) {
+      bubble.textContent = [m.text, m.sticker_label].filter(Boolean).join("\n");
     } else if (media) {
       bubble.append(media);
     } else {
@@ -143,6 +169,12 @@ export class Chat {
     meta.textContent = parts.join(" · ");
     if (m.delivery) meta.classList.add(`delivery-${m.delivery}`);
     li.append(bubble, meta);
+    if (m.quick_replies && m.quick_replies.length) {
+      const buttons = document.createElement("div");
+      buttons.className = "msg-quick-replies";
+      buttons.textContent = `クイックリプライ: ${m.quick_replies.join(" / ")}`;
+      li.append(buttons);
+    }
     if (m.delivery === "failed" && m.delivery_error) {
       const why = document.createElement("div");
       why.className = "msg-warning delivery-reason";
@@ -171,16 +203,93 @@ export class Chat {
     el.hidden = !text;
   }
 
+  async loadStickers() {
+    try {
+      this.stickers = await api.stickers();
+    } catch {
+      this.stickers = [];
+    }
+    // Labels only: LINE's sticker pictures are not loaded (no outside requests).
+    $("sticker-list").replaceChildren(
+      ...this.stickers.map((s) => {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = s.label;
+        b.dataset.sticker = s.key;
+        b.addEventListener("click", () => {
+          this.sticker = s;
+          this.renderAttachments();
+        });
+        return b;
+      }),
+    );
+  }
+
+  addQuickReply() {
+    const label = $("qr-label").value.trim();
+    if (!label) return;
+    if (this.quickReplies.length >= MAX_QUICK_REPLIES) {
+      return this.error(`クイックリプライは${MAX_QUICK_REPLIES}個までです`);
+    }
+    this.quickReplies.push(label);
+    $("qr-label").value = "";
+    this.renderAttachments();
+  }
+
+  renderAttachments() {
+    const chip = (text, onRemove) => {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.className = "attached";
+      b.title = "外す";
+      b.textContent = `${text} ×`;
+      b.addEventListener("click", onRemove);
+      return b;
+    };
+    const chips = [];
+    if (this.sticker) {
+      chips.push(chip(`［スタンプ］${this.sticker.label}`, () => {
+        this.sticker = null;
+        this.renderAttachments();
+      }));
+    }
+    this.quickReplies.forEach((label, i) => {
+      chips.push(chip(`［ボタン］${label}`, () => {
+        this.quickReplies.splice(i, 1);
+        this.renderAttachments();
+      }));
+    });
+    $("reply-attachments").replaceChildren(...chips);
+  }
+
+  typing() {
+    const caseId = this.caseId;
+    if (!caseId || !this.detail || !this.detail.case.can_act) return;
+    const now = Date.now();
+    if (now - (this.typedAt[caseId] || 0) < TYPING_EVERY_MS) return;
+    this.typedAt[caseId] = now;
+    api.typing(caseId).catch(() => {}); // best effort: a lost signal is harmless
+  }
+
   async send() {
     const text = $("reply-text").value;
     if (this.sending || !this.caseId) return;
-    if (!text.trim()) return this.error("本文を入力してください");
+    if (!text.trim() && !this.sticker) return this.error("本文を入力するかスタンプを選んでください");
+    const body = {};
+    if (text.trim()) body.text = text;
+    if (this.sticker) body.sticker = this.sticker.key;
+    if (this.quickReplies.length) {
+      body.quick_replies = this.quickReplies.map((label) => ({ label, text: label }));
+    }
     this.sending = true;
     $("send").disabled = true;
     this.error("");
     try {
-      await api.reply(this.caseId, text);
+      await api.send(this.caseId, body);
       $("reply-text").value = "";
+      this.sticker = null;
+      this.quickReplies = [];
+      this.renderAttachments();
       this.count();
       await this.refresh({ scroll: true });
     } catch (error) {

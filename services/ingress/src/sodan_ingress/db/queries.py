@@ -10,7 +10,13 @@ from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sodan_ingress.db.tables import clients, emergency_modes, processed_events, unsent_media
+from sodan_ingress.db.tables import (
+    clients,
+    emergency_modes,
+    processed_events,
+    read_tokens,
+    unsent_media,
+)
 
 
 @dataclass(frozen=True)
@@ -121,3 +127,59 @@ async def was_unsent(session: AsyncSession, *, client_id: UUID, line_message_id:
         )
     )
     return bool((await session.execute(stmt)).scalar())
+
+
+async def remember_read_token(
+    session: AsyncSession,
+    *,
+    message_event_id: UUID,
+    client_id: UUID,
+    sent_at: datetime,
+    sealed_token: str,
+) -> None:
+    await session.execute(
+        pg_insert(read_tokens)
+        .values(
+            message_event_id=message_event_id,
+            client_id=client_id,
+            sent_at=sent_at,
+            token=sealed_token,
+        )
+        .on_conflict_do_nothing(index_elements=["message_event_id"])
+    )
+
+
+@dataclass(frozen=True)
+class ReadToken:
+    client_id: UUID
+    sent_at: datetime
+    sealed_token: str | None  # None: already marked (itself or a later message)
+
+
+async def find_read_token(session: AsyncSession, *, message_event_id: UUID) -> ReadToken | None:
+    row = (
+        await session.execute(
+            select(read_tokens.c.client_id, read_tokens.c.sent_at, read_tokens.c.token).where(
+                read_tokens.c.message_event_id == message_event_id
+            )
+        )
+    ).first()
+    if row is None:
+        return None
+    return ReadToken(client_id=row.client_id, sent_at=row.sent_at, sealed_token=row.token)
+
+
+async def note_marked_read(
+    session: AsyncSession, *, client_id: UUID, up_to: datetime, at: datetime
+) -> int:
+    """LINE marked this message and every earlier one: their tokens are spent."""
+    result = await session.execute(
+        update(read_tokens)
+        .where(
+            read_tokens.c.client_id == client_id,
+            read_tokens.c.sent_at <= up_to,
+            read_tokens.c.token.is_not(None),
+        )
+        .values(token=None, marked_at=at)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

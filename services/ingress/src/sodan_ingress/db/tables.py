@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sodan_shared.db.idempotency import outbox_table, processed_events_table
-from sqlalchemy import Column, DateTime, MetaData, String, Table, Text, Uuid, func
+from sqlalchemy import Column, DateTime, Index, MetaData, String, Table, Text, Uuid, func
 
 SCHEMA = "ingress"
 metadata = MetaData(schema=SCHEMA)
@@ -41,6 +41,20 @@ unsent_media = Table(
     Column("client_id", Uuid, primary_key=True),
     Column("line_message_id", String(64), primary_key=True),
     Column("unsent_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
+)
+
+# LINE's markAsReadToken of each client message, sealed ("mark_as_read_token"), kept
+# here so it never travels to other services. Marking one message marks every
+# earlier one too, so a use clears the token of all messages up to it.
+read_tokens = Table(
+    "read_tokens",
+    metadata,
+    Column("message_event_id", Uuid, primary_key=True),
+    Column("client_id", Uuid, nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    Column("token", Text, nullable=True),
+    Column("marked_at", DateTime(timezone=True), nullable=True),
+    Index("read_tokens_by_client", "client_id", "sent_at"),
 )
 
 processed_events = processed_events_table(metadata)

@@ -186,6 +186,19 @@ async def start_loading(request: Request, sim: SimulatorDep) -> dict[str, Any]:
     return {}
 
 
+@router.post("/chat/markAsRead")
+async def mark_as_read(request: Request, sim: SimulatorDep) -> dict[str, Any]:
+    """By token (markAsReadToken from a message event): that message and all before it."""
+    await suffer_fault(sim, "mark_read")
+    raw, body = await json_body(request)
+    token = body.get("markAsReadToken")
+    if not isinstance(token, str) or not token:
+        raise LineError(400, {"message": invalid_property_message(raw, "markAsReadToken")})
+    if not sim.state.mark_read(token):
+        raise LineError(400, {"message": "Invalid markAsReadToken"})
+    return {}
+
+
 @router.get("/message/{message_id}/content")
 async def get_message_content(message_id: str, sim: SimulatorDep) -> Response:
     await suffer_fault(sim, "content")
