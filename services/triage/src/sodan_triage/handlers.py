@@ -45,7 +45,12 @@ def scored_event(received: MessageReceived, scored: Scored) -> MessageScored:
             score=scored.score,
             matches=[
                 UrgencyMatch(
-                    term_id=m.term_id, category=m.category, weight=m.weight, negated=m.negated
+                    term_id=m.term_id,
+                    category=m.category,
+                    weight=m.weight,
+                    negated=m.negated,
+                    subject=m.subject,
+                    hedged=m.hedged,
                 )
                 for m in scored.matches
             ],

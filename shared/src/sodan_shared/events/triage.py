@@ -26,6 +26,10 @@ class UrgencyMatch(BaseModel):
     category: str
     weight: float
     negated: bool = False
+    subject: Literal["self", "other"] = Field(
+        default="self", description="other: the client reports someone else (友達が…って言ってた)"
+    )
+    hedged: bool = Field(default=False, description="Put in the past or at a distance (前は…)")
 
 
 class MessageScoredV1(Payload):
@@ -36,6 +40,11 @@ class MessageScoredV1(Payload):
     score: float
     matches: list[UrgencyMatch] = Field(default_factory=list)
     lexicon_version: str
+    base_level: UrgencyLevel | None = Field(
+        default=None,
+        description="The level of this message alone; level may be higher because of the "
+        "client's previous messages (context)",
+    )
 
 
 class MessageScored(Envelope[MessageScoredV1]):

@@ -1,0 +1,166 @@
+"""The urgency lexicon's schema, shared by triage (which matches with it) and
+console-api (where supervisors edit it): one model, so both refuse the same
+mistakes with the same messages.
+
+A lexicon is data only: terms with their category, weight and level, and the
+cue lists that change a match's weight (negation, hedging, third-party
+reports, benign idioms). Patterns are stored as written; they are compared
+after :func:`sodan_shared.normalise.normalise`, like the messages.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from sodan_shared.normalise import normalise
+
+Level = Literal["critical", "high", "medium", "normal"]
+AlertLevel = Literal["critical", "high", "medium"]
+LEVELS_DESC: tuple[AlertLevel, ...] = ("critical", "high", "medium")
+
+Pattern = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
+Patterns = Annotated[tuple[Pattern, ...], Field(max_length=300)]
+TermId = Annotated[
+    str, StringConstraints(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_.-]*$")
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Term(_Frozen):
+    id: TermId = Field(description="Stable id, shown to staff and stored in scores (a-z0-9._-)")
+    category: str = Field(min_length=1, max_length=40)
+    level: Level = Field(
+        description="The level this term alone gives; must fit its weight (normal: a weak "
+        "signal that only adds to other terms)"
+    )
+    weight: float = Field(ge=0.0, le=1.0)
+    patterns: Patterns = Field(min_length=1, description="Ways of writing it, as written")
+    note: str = Field(default="", max_length=300, description="Why it is here, for the editor")
+
+
+class Negation(_Frozen):
+    window: int = Field(ge=0, le=10, description="Characters between a match and its negation")
+    factor: float = Field(ge=0.0, le=1.0, description="Weight multiplier for a negated match")
+    patterns: Patterns = Field(description="What follows a term to negate it (ない, とは思わない)")
+
+
+class Hedging(_Frozen):
+    window: int = Field(ge=0, le=20, description="Characters before a match a cue may end")
+    factor: float = Field(ge=0.0, le=1.0, description="Weight multiplier for a hedged match")
+    before: Patterns = Field(description="Cues before a term: past or distance (前は, 昔)")
+
+
+class ThirdParty(_Frozen):
+    window: int = Field(ge=0, le=20, description="Characters between a match and the cue")
+    factor: float = Field(ge=0.0, le=1.0, description="Weight multiplier for someone else's")
+    before: Patterns = Field(description="Who it is about, before the term (友達が)")
+    after: Patterns = Field(description="Reported speech after the term (って言ってた)")
+    categories: tuple[str, ...] = Field(
+        description="Categories where a report about someone else is told apart; elsewhere "
+        "(violence, abuse) the client is usually the one it happens to"
+    )
+
+
+class Lexicon(_Frozen):
+    version: str = Field(min_length=1, max_length=64)
+    levels: dict[AlertLevel, float] = Field(description="Lowest score of each level")
+    combine: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="How much each further term adds: s += (1 - s) * weight * combine",
+    )
+    categories: tuple[str, ...] = Field(min_length=1, description="Known categories, in order")
+    negation: Negation
+    hedging: Hedging
+    third_party: ThirdParty
+    benign: Patterns = Field(
+        default=(), description="Idioms that hide matches inside them (死ぬほど笑った)"
+    )
+    terms: tuple[Term, ...] = Field(max_length=3000)
+
+    def level_for(self, score: float) -> Level:
+        for level in LEVELS_DESC:
+            if score >= self.levels[level]:
+                return level
+        return "normal"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Lexicon:
+        problems: list[str] = []
+        levels_ok = False
+        if set(self.levels) != set(LEVELS_DESC):
+            problems.append("levels must give thresholds for critical, high and medium")
+        elif not 0 < self.levels["medium"] < self.levels["high"] < self.levels["critical"] <= 1:
+            problems.append("level thresholds must rise: 0 < medium < high < critical <= 1")
+        else:
+            levels_ok = True
+        seen: set[str] = set()
+        for term in self.terms:
+            if term.id in seen:
+                problems.append(f"term {term.id}: the id is used twice")
+            seen.add(term.id)
+            if term.category not in self.categories:
+                problems.append(f"term {term.id}: unknown category {term.category!r}")
+            if levels_ok and self.level_for(term.weight) != term.level:
+                problems.append(
+                    f"term {term.id}: weight {term.weight} gives level "
+                    f"{self.level_for(term.weight)}, not {term.level} (thresholds: {self.levels})"
+                )
+            for pattern in term.patterns:
+                if not normalise(pattern):
+                    problems.append(
+                        f"term {term.id}: pattern {pattern!r} is only spaces or symbols"
+                    )
+        for name, patterns in (
+            ("negation", self.negation.patterns),
+            ("hedging", self.hedging.before),
+            ("third_party.before", self.third_party.before),
+            ("third_party.after", self.third_party.after),
+            ("benign", self.benign),
+        ):
+            for pattern in patterns:
+                if not normalise(pattern):
+                    problems.append(f"{name}: pattern {pattern!r} is only spaces or symbols")
+        for category in self.third_party.categories:
+            if category not in self.categories:
+                problems.append(f"third_party: unknown category {category!r}")
+        if problems:
+            raise ValueError("; ".join(problems[:20]))
+        return self
+
+
+def parse_lexicon(raw: str | bytes) -> Lexicon:
+    """A lexicon from JSON text; raises pydantic's ValidationError with every problem."""
+    return Lexicon.model_validate(json.loads(raw))
+
+
+class LexiconDiff(BaseModel):
+    """What an edit changed, by term id only (no patterns: safe for the audit log)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+    settings_changed: bool = Field(
+        default=False, description="Thresholds, cue lists or benign idioms changed"
+    )
+
+
+def lexicon_diff(old: Lexicon, new: Lexicon) -> LexiconDiff:
+    before = {t.id: t for t in old.terms}
+    after = {t.id: t for t in new.terms}
+    rest = ("levels", "combine", "categories", "negation", "hedging", "third_party", "benign")
+    return LexiconDiff(
+        added=sorted(after.keys() - before.keys()),
+        removed=sorted(before.keys() - after.keys()),
+        changed=sorted(k for k in before.keys() & after.keys() if before[k] != after[k]),
+        settings_changed=any(getattr(old, f) != getattr(new, f) for f in rest),
+    )
