@@ -13,7 +13,18 @@ from __future__ import annotations
 import json
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from nats.js import JetStreamContext
+from nats.js.api import KeyValueConfig, StorageType
+from nats.js.errors import BucketNotFoundError
+from nats.js.kv import KeyValue
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationError,
+    model_validator,
+)
 
 from sodan_shared.normalise import normalise
 
@@ -164,3 +175,34 @@ def lexicon_diff(old: Lexicon, new: Lexicon) -> LexiconDiff:
         changed=sorted(k for k in before.keys() & after.keys() if before[k] != after[k]),
         settings_changed=any(getattr(old, f) != getattr(new, f) for f in rest),
     )
+
+
+# Where the live lexicon is: every triage replica watches this key, console-api reads it.
+LEXICON_BUCKET = "sodan-lexicon"
+LEXICON_KEY = "current"
+
+
+async def lexicon_bucket(js: JetStreamContext) -> KeyValue:
+    """The key-value bucket of the live lexicon, created on first use (idempotent)."""
+    try:
+        return await js.key_value(LEXICON_BUCKET)
+    except BucketNotFoundError:
+        # history keeps the last versions in NATS too; the audit trail is triage's table
+        return await js.create_key_value(
+            KeyValueConfig(
+                bucket=LEXICON_BUCKET,
+                history=16,
+                storage=StorageType.FILE,
+                description="The live urgency lexicon (key current)",
+            )
+        )
+
+
+def describe_errors(exc: ValidationError) -> str:
+    """Pydantic's errors as one line a supervisor can act on (where, then what)."""
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "lexicon"
+        message = str(error["msg"]).removeprefix("Value error, ")
+        parts.append(f"{where}: {message}")
+    return "; ".join(parts)

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sodan_shared.events.backup import BackupCompleted, BackupFailed
-from sodan_shared.events.console import CloseCase, StaffPresenceChanged
+from sodan_shared.events.console import CloseCase, StaffPresenceChanged, UpdateLexicon
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
     ClientFollowed,
@@ -32,7 +32,7 @@ from sodan_shared.events.routing import (
     CaseReturnedToQueue,
     CaseUrgencyChanged,
 )
-from sodan_shared.events.triage import MessageScored
+from sodan_shared.events.triage import LexiconChanged, LexiconRejected, MessageScored
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,9 @@ CLIENT_UNFOLLOWED = Subject("line.in.unfollow.v1", LINE_IN, ClientUnfollowed)
 POSTBACK_RECEIVED = Subject("line.in.postback.v1", LINE_IN, PostbackReceived)
 MESSAGE_UNSENT = Subject("line.in.unsend.v1", LINE_IN, MessageUnsent)
 UNKNOWN_EVENT_RECEIVED = Subject("line.in.unknown.v1", LINE_IN, UnknownEventReceived)
+UPDATE_LEXICON = Subject("console.lexicon.update.v1", CONSOLE, UpdateLexicon)
+LEXICON_REJECTED = Subject("triage.lexicon.rejected.v1", TRIAGE, LexiconRejected)
+LEXICON_CHANGED = Subject("audit.lexicon.changed.v1", AUDIT, LexiconChanged)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -115,6 +118,9 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     POSTBACK_RECEIVED,
     MESSAGE_UNSENT,
     UNKNOWN_EVENT_RECEIVED,
+    UPDATE_LEXICON,
+    LEXICON_REJECTED,
+    LEXICON_CHANGED,
 )
 
 

@@ -49,3 +49,31 @@ class MessageScoredV1(Payload):
 
 class MessageScored(Envelope[MessageScoredV1]):
     TYPE = "triage.message_scored"
+
+
+class LexiconRejectedV1(Payload):
+    command_id: UUID
+    staff_id: UUID
+    reason: str = Field(description="Why nothing changed (validation errors, a stale base)")
+
+
+class LexiconRejected(Envelope[LexiconRejectedV1]):
+    TYPE = "triage.lexicon_rejected"
+
+
+class LexiconChangedV1(Payload):
+    command_id: UUID
+    staff_id: UUID
+    version: str
+    previous_version: str
+    comment: str
+    added: list[str] = Field(default_factory=list, description="Term ids added")
+    removed: list[str] = Field(default_factory=list, description="Term ids removed")
+    changed: list[str] = Field(default_factory=list, description="Term ids changed")
+    settings_changed: bool = False
+
+
+class LexiconChanged(Envelope[LexiconChangedV1]):
+    """Audit: a new lexicon version is live (term ids only; no client data)."""
+
+    TYPE = "audit.lexicon_changed"

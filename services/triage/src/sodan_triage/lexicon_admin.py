@@ -1,0 +1,135 @@
+"""Supervisors' lexicon edits: validate, version, record, publish live, audit.
+
+One replica handles each command (a shared durable consumer). The new content
+is put into the bucket with the revision it was checked against, inside the
+history transaction: two edits racing each other cannot both win, and an edit
+that did not reach the bucket leaves no history row.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid5
+
+from nats.js import JetStreamContext
+from pydantic import ValidationError
+from sodan_shared.db import transaction
+from sodan_shared.events.console import UpdateLexicon
+from sodan_shared.events.triage import (
+    LexiconChanged,
+    LexiconChangedV1,
+    LexiconRejected,
+    LexiconRejectedV1,
+)
+from sodan_shared.lexicon import (
+    LEXICON_KEY,
+    Lexicon,
+    describe_errors,
+    lexicon_bucket,
+    lexicon_diff,
+    parse_lexicon,
+)
+from sodan_shared.logging import get_logger
+from sodan_shared.nats import publish_event
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from sodan_triage.db import queries
+
+log = get_logger(__name__)
+
+
+def version_name(number: int, at: datetime) -> str:
+    """``v7-20261126``: a counter people can say aloud, and the day it was made."""
+    return f"v{number}-{at:%Y%m%d}"
+
+
+def validate_edit(
+    content: dict[str, Any], *, version: str, base_version: str | None, current: Lexicon
+) -> Lexicon | str:
+    """The new lexicon, or why it is refused (pure)."""
+    if base_version is not None and base_version != current.version:
+        return (
+            f"the lexicon changed since it was opened (edited {base_version}, now "
+            f"{current.version}): reload it and make the change again"
+        )
+    try:
+        return Lexicon.model_validate({**content, "version": version})
+    except ValidationError as exc:
+        return describe_errors(exc)
+
+
+async def apply_update(
+    command: UpdateLexicon,
+    *,
+    sessions: async_sessionmaker[AsyncSession],
+    js: JetStreamContext,
+) -> None:
+    p = command.payload
+    kv = await lexicon_bucket(js)
+    async with transaction(sessions) as session:
+        done = await queries.history_for_command(session, command.id)
+    if done is not None:
+        # redelivered after it was applied: only the audit event may be missing
+        log.info("triage.lexicon_update_replayed", version=done.version)
+        return
+    entry = await kv.get(LEXICON_KEY)
+    assert entry.value is not None
+    current = parse_lexicon(entry.value)
+    now = datetime.now(UTC)
+    async with transaction(sessions) as session:
+        version = version_name(await queries.next_version_number(session), now)
+        outcome = validate_edit(
+            p.lexicon, version=version, base_version=p.base_version, current=current
+        )
+        if isinstance(outcome, str):
+            await publish_event(
+                js,
+                LexiconRejected.new(
+                    channel=command.channel,
+                    caused_by=command,
+                    event_id=uuid5(command.id, "rejected"),
+                    payload=LexiconRejectedV1(
+                        command_id=command.id, staff_id=p.staff_id, reason=outcome
+                    ),
+                ),
+            )
+            log.info("triage.lexicon_update_rejected", staff_id=str(p.staff_id), reason=outcome)
+            return
+        content = outcome.model_dump(mode="json")
+        await queries.add_history(
+            session,
+            version=version,
+            content=content,
+            staff_id=p.staff_id,
+            comment=p.comment,
+            command_id=command.id,
+        )
+        # fails (and rolls the history back) if another edit landed since we read it
+        await kv.update(LEXICON_KEY, outcome.model_dump_json().encode(), last=entry.revision)
+    diff = lexicon_diff(current, outcome)
+    await publish_event(
+        js,
+        LexiconChanged.new(
+            channel=command.channel,
+            caused_by=command,
+            event_id=uuid5(command.id, "changed"),
+            payload=LexiconChangedV1(
+                command_id=command.id,
+                staff_id=p.staff_id,
+                version=version,
+                previous_version=current.version,
+                comment=p.comment,
+                **diff.model_dump(),
+            ),
+        ),
+    )
+    log.info(
+        "triage.lexicon_updated",
+        version=version,
+        previous_version=current.version,
+        staff_id=str(p.staff_id),
+        added=len(diff.added),
+        removed=len(diff.removed),
+        changed=len(diff.changed),
+    )
