@@ -59,12 +59,19 @@ class Negation(_Frozen):
     window: int = Field(ge=0, le=10, description="Characters between a match and its negation")
     factor: float = Field(ge=0.0, le=1.0, description="Weight multiplier for a negated match")
     patterns: Patterns = Field(description="What follows a term to negate it (ない, とは思わない)")
+    exceptions: Patterns = Field(
+        default=(),
+        description="Words a negation is part of without negating (かもしれない, しかない)",
+    )
 
 
 class Hedging(_Frozen):
     window: int = Field(ge=0, le=20, description="Characters before a match a cue may end")
     factor: float = Field(ge=0.0, le=1.0, description="Weight multiplier for a hedged match")
     before: Patterns = Field(description="Cues before a term: past or distance (前は, 昔)")
+    exceptions: Patterns = Field(
+        default=(), description="Words a cue is part of without being one (お前は, 名前は)"
+    )
 
 
 class ThirdParty(_Frozen):
@@ -131,7 +138,9 @@ class Lexicon(_Frozen):
                     )
         for name, patterns in (
             ("negation", self.negation.patterns),
+            ("negation.exceptions", self.negation.exceptions),
             ("hedging", self.hedging.before),
+            ("hedging.exceptions", self.hedging.exceptions),
             ("third_party.before", self.third_party.before),
             ("third_party.after", self.third_party.after),
             ("benign", self.benign),

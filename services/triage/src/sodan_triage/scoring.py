@@ -6,6 +6,7 @@ categories only, never the client's words.
 How one match is weighed (all cues are lexicon data, all stop at a sentence end):
 
 * overlapping a benign idiom (死ぬほど笑った, 自殺防止の授業): dropped;
+* inside a longer match (家出した in 家出したい, 死ぬ in 死ぬしかない): dropped;
 * followed by a negation (死にたくない, 死にたいとは思わない): ``negation.factor``;
 * about someone else (友達が死にたいって言ってた), in the categories where that
   is told apart: ``third_party.factor`` and ``subject="other"``;
@@ -96,7 +97,9 @@ class Scorer:
         self._terms = _automaton(terms_by_key, terms_by_key.__getitem__)
         self._benign = _automaton(_keys(lexicon.benign))
         self._negations = _automaton(_keys(lexicon.negation.patterns))
+        self._negation_exceptions = _automaton(_keys(lexicon.negation.exceptions))
         self._hedges = _automaton(_keys(lexicon.hedging.before))
+        self._hedge_exceptions = _automaton(_keys(lexicon.hedging.exceptions))
         self._others_before = _automaton(_keys(lexicon.third_party.before))
         self._others_after = _automaton(_keys(lexicon.third_party.after))
         self._other_categories = frozenset(lexicon.third_party.categories)
@@ -111,8 +114,18 @@ class Scorer:
             return not any(a <= x <= b for x in breaks)
 
         benign = [(bs, be) for bs, be, _ in _spans(self._benign, s)]
-        negation_starts = [ns for ns, _, _ in _spans(self._negations, s)]
-        hedge_ends = [he for _, he, _ in _spans(self._hedges, s)]
+        not_negations = [(xs, xe) for xs, xe, _ in _spans(self._negation_exceptions, s)]
+        negation_starts = [
+            ns
+            for ns, ne, _ in _spans(self._negations, s)
+            if not any(xs < ne and ns < xe for xs, xe in not_negations)
+        ]
+        not_hedges = [(xs, xe) for xs, xe, _ in _spans(self._hedge_exceptions, s)]
+        hedge_ends = [
+            he
+            for hs, he, _ in _spans(self._hedges, s)
+            if not any(xs < he and hs < xe for xs, xe in not_hedges)
+        ]
         other_ends = [oe for _, oe, _ in _spans(self._others_before, s)]
         other_starts = [os_ for os_, _, _ in _spans(self._others_after, s)]
 
@@ -122,10 +135,15 @@ class Scorer:
         def before(ends: list[int], start: int, window: int) -> bool:
             return any(start - window <= x <= start and joined(x, start) for x in ends)
 
+        found = [
+            (st, en, terms) for st, en, terms in _spans(self._terms, s) if _whole_word(s, st, en)
+        ]
         best: dict[tuple[str, bool, Subject, bool], Match] = {}
-        for start, end, terms in _spans(self._terms, s):
-            if not _whole_word(s, start, end):
-                continue
+        for start, end, terms in found:
+            if any(
+                os_ <= start and end <= oe and (os_, oe) != (start, end) for os_, oe, _ in found
+            ):
+                continue  # 家出した inside 家出したい: the longer, more precise phrase speaks
             if any(bs < end and start < be for bs, be in benign):
                 continue  # an idiom such as 死ぬほど: not about dying
             negated = after(negation_starts, end, lex.negation.window)
