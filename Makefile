@@ -72,5 +72,8 @@ docs: install
 eval: install
 	$(PY) services/triage/eval/evaluate.py
 
+bench: install
+	$(PY) services/triage/bench/bench.py
+
 clean:
 	rm -rf .run/logs .pytest_cache .mypy_cache .ruff_cache
