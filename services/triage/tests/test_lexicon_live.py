@@ -13,7 +13,7 @@ from sodan_shared.events.console import UpdateLexicon, UpdateLexiconV1
 from sodan_shared.events.triage import LexiconChanged, LexiconRejected, MessageScored
 from sodan_shared.lexicon import LEXICON_KEY, lexicon_bucket, parse_lexicon
 from sodan_shared.nats import publish_event
-from sodan_shared.subjects import LEXICON_CHANGED, LEXICON_REJECTED, MESSAGE_SCORED
+from sodan_shared.subjects import LEXICON_CHANGED, LEXICON_REJECTED, MESSAGE_SCORED, UPDATE_LEXICON
 from sodan_shared.testing.factories import make_message_received
 from sodan_triage.handlers import TriageDeps
 from sodan_triage.main import compose
@@ -147,3 +147,35 @@ async def test_an_edit_of_an_old_version_is_rejected(
     )
     assert "reload it" in rejected.payload.reason
     assert await _current(js) == before
+
+
+async def test_a_redelivered_edit_is_applied_once(
+    replicas: list[TriageDeps], js: JetStreamContext, database_url: str
+) -> None:
+    from sodan_shared.db import create_engine
+    from sodan_triage.db.tables import lexicon_history
+    from sqlalchemy import func, select
+
+    before = await _current(js)
+    content = json.loads(json.dumps(before))
+    content["benign"].append("再配信テスト")
+    audits = await js.subscribe(LEXICON_CHANGED.name, ordered_consumer=True)
+    command = _command(content, base=before["version"])
+    await publish_event(js, command)
+    audit = LexiconChanged.model_validate_json(await _next(audits, uuid5(command.id, "changed")))
+    assert audit.payload.settings_changed and not audit.payload.added
+    # the same command again, past JetStream's dedup (no Nats-Msg-Id)
+    await js.publish(UPDATE_LEXICON.name, command.to_bytes())
+    for replica in replicas:
+        await replica.lexicon.wait_for_version(audit.payload.version)
+    await asyncio.sleep(1.0)
+    engine = create_engine(database_url)
+    async with engine.connect() as conn:
+        rows = await conn.scalar(
+            select(func.count())
+            .select_from(lexicon_history)
+            .where(lexicon_history.c.command_event_id == command.id)
+        )
+    await engine.dispose()
+    assert rows == 1
+    assert (await _current(js))["version"] == audit.payload.version

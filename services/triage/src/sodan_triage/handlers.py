@@ -22,6 +22,7 @@ from sodan_shared.events.triage import (
 )
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream, publish_event
+from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database
 from sodan_shared.subjects import (
     LEXICON_CHANGED,
@@ -54,6 +55,7 @@ class TriageDeps:
     keyring: Keyring | None = None
     js: JetStreamContext | None = None
     db: Database | None = None
+    relay: OutboxRelay | None = None
 
 
 def scored_event(
@@ -97,13 +99,15 @@ def register_handlers(broker: NatsBroker, deps: TriageDeps, *, batch_size: int =
     broker.publisher(
         LEXICON_REJECTED.name,
         stream=jstream(LEXICON_REJECTED.stream),
-        description="A supervisor's lexicon edit was refused, and why; nothing changed",
+        description="A supervisor's lexicon edit was refused, and why; nothing changed "
+        "(through the outbox)",
         schema=LexiconRejected,
     )
     broker.publisher(
         LEXICON_CHANGED.name,
         stream=jstream(LEXICON_CHANGED.stream),
-        description="Audit: a new lexicon version is live (who, why, term ids changed)",
+        description="Audit: a new lexicon version is live (who, why, term ids changed; "
+        "through the outbox)",
         schema=LexiconChanged,
     )
 
@@ -117,7 +121,11 @@ def register_handlers(broker: NatsBroker, deps: TriageDeps, *, batch_size: int =
     )
     async def on_update_lexicon(event: UpdateLexicon) -> None:
         assert deps.db is not None and deps.js is not None, "app not started"
-        await apply_update(event, sessions=deps.db.sessions, js=deps.js)
+        queued = await apply_update(
+            event, sessions=deps.db.sessions, js=deps.js, consumer=LEXICON_DURABLE
+        )
+        if queued and deps.relay is not None:
+            deps.relay.wake()
 
     @broker.subscriber(
         MESSAGE_RECEIVED.name,

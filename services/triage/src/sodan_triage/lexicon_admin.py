@@ -1,9 +1,11 @@
 """Supervisors' lexicon edits: validate, version, record, publish live, audit.
 
-One replica handles each command (a shared durable consumer). The new content
-is put into the bucket with the revision it was checked against, inside the
-history transaction: two edits racing each other cannot both win, and an edit
-that did not reach the bucket leaves no history row.
+One replica handles each command (a shared durable consumer), once (processed
+events). The history row and the audit (or refusal) event are written in one
+transaction, the event through the outbox, so an accepted edit is never left
+unaudited. The new content is put into the bucket with the revision it was
+checked against, last inside that transaction: two edits racing each other
+cannot both win, and an edit that did not reach the bucket leaves no history.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from uuid import uuid5
 from nats.js import JetStreamContext
 from pydantic import ValidationError
 from sodan_shared.db import transaction
+from sodan_shared.db.idempotency import add_to_outbox, first_time
 from sodan_shared.events.console import UpdateLexicon
 from sodan_shared.events.triage import (
     LexiconChanged,
@@ -31,10 +34,10 @@ from sodan_shared.lexicon import (
     parse_lexicon,
 )
 from sodan_shared.logging import get_logger
-from sodan_shared.nats import publish_event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sodan_triage.db import queries
+from sodan_triage.db.tables import outbox, processed_events
 
 log = get_logger(__name__)
 
@@ -64,27 +67,26 @@ async def apply_update(
     *,
     sessions: async_sessionmaker[AsyncSession],
     js: JetStreamContext,
-) -> None:
+    consumer: str,
+) -> bool:
+    """Apply or refuse one edit; True when an event was queued in the outbox."""
     p = command.payload
     kv = await lexicon_bucket(js)
     async with transaction(sessions) as session:
-        done = await queries.history_for_command(session, command.id)
-    if done is not None:
-        # redelivered after it was applied: only the audit event may be missing
-        log.info("triage.lexicon_update_replayed", version=done.version)
-        return
-    entry = await kv.get(LEXICON_KEY)
-    assert entry.value is not None
-    current = parse_lexicon(entry.value)
-    now = datetime.now(UTC)
-    async with transaction(sessions) as session:
-        version = version_name(await queries.next_version_number(session), now)
+        if not await first_time(session, processed_events, event_id=command.id, consumer=consumer):
+            log.info("triage.lexicon_update_replayed", command_id=str(command.id))
+            return False
+        entry = await kv.get(LEXICON_KEY)
+        assert entry.value is not None
+        current = parse_lexicon(entry.value)
+        version = version_name(await queries.next_version_number(session), datetime.now(UTC))
         outcome = validate_edit(
             p.lexicon, version=version, base_version=p.base_version, current=current
         )
         if isinstance(outcome, str):
-            await publish_event(
-                js,
+            await add_to_outbox(
+                session,
+                outbox,
                 LexiconRejected.new(
                     channel=command.channel,
                     caused_by=command,
@@ -95,35 +97,36 @@ async def apply_update(
                 ),
             )
             log.info("triage.lexicon_update_rejected", staff_id=str(p.staff_id), reason=outcome)
-            return
-        content = outcome.model_dump(mode="json")
+            return True
+        diff = lexicon_diff(current, outcome)
         await queries.add_history(
             session,
             version=version,
-            content=content,
+            content=outcome.model_dump(mode="json"),
             staff_id=p.staff_id,
             comment=p.comment,
             command_id=command.id,
         )
-        # fails (and rolls the history back) if another edit landed since we read it
-        await kv.update(LEXICON_KEY, outcome.model_dump_json().encode(), last=entry.revision)
-    diff = lexicon_diff(current, outcome)
-    await publish_event(
-        js,
-        LexiconChanged.new(
-            channel=command.channel,
-            caused_by=command,
-            event_id=uuid5(command.id, "changed"),
-            payload=LexiconChangedV1(
-                command_id=command.id,
-                staff_id=p.staff_id,
-                version=version,
-                previous_version=current.version,
-                comment=p.comment,
-                **diff.model_dump(),
+        await add_to_outbox(
+            session,
+            outbox,
+            LexiconChanged.new(
+                channel=command.channel,
+                caused_by=command,
+                event_id=uuid5(command.id, "changed"),
+                payload=LexiconChangedV1(
+                    command_id=command.id,
+                    staff_id=p.staff_id,
+                    version=version,
+                    previous_version=current.version,
+                    comment=p.comment,
+                    **diff.model_dump(),
+                ),
             ),
-        ),
-    )
+        )
+        # Last, inside the transaction: if another edit landed since we read the bucket
+        # this fails and rolls everything back (the command is redelivered and re-read).
+        await kv.update(LEXICON_KEY, outcome.model_dump_json().encode(), last=entry.revision)
     log.info(
         "triage.lexicon_updated",
         version=version,
@@ -133,3 +136,4 @@ async def apply_update(
         removed=len(diff.removed),
         changed=len(diff.changed),
     )
+    return True

@@ -13,6 +13,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
 from sodan_shared.crypto import migrate_keyring
 from sodan_shared.db.migrations import upgrade
+from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import (
     Database,
     broker_for,
@@ -23,7 +24,7 @@ from sodan_shared.runtime import (
     service_cli,
 )
 
-from sodan_triage.db.tables import SCHEMA
+from sodan_triage.db.tables import SCHEMA, outbox
 from sodan_triage.handlers import TriageDeps, register_handlers
 from sodan_triage.lexicon import default_lexicon_text
 from sodan_triage.live import LiveLexicon
@@ -63,11 +64,16 @@ def compose(
         deps.db = Database.from_settings(settings)
         deps.keyring = keyring_for(settings, deps.db)
         deps.js = await connect_and_declare(broker)
+        deps.relay = OutboxRelay(deps.db.sessions, outbox, deps.js)
+        deps.relay.start()
         # before the subscribers start: the first message is scored with the live version
         await deps.lexicon.start(deps.js)
 
     async def dispose() -> None:
         await deps.lexicon.stop()
+        if deps.relay is not None:
+            await deps.relay.stop()
+            deps.relay = None
         if deps.db is not None:
             await deps.db.dispose()
             deps.db = None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sodan_shared.db.idempotency import outbox_table, processed_events_table
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -46,3 +47,8 @@ lexicon_history = Table(
     Column("command_event_id", Uuid, nullable=False, unique=True),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+# Lexicon commands handled once; their audit and refusal events leave through the outbox,
+# in the same transaction as the history row.
+processed_events = processed_events_table(metadata)
+outbox = outbox_table(metadata)
