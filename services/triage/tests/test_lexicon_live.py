@@ -114,9 +114,9 @@ async def test_an_edit_reaches_both_replicas_without_restart(
 @pytest.mark.parametrize(
     ("mutate", "reason"),
     [
-        (lambda c: c["terms"][0].update(weight=0.1), "gives level normal, not critical"),
-        (lambda c: c["terms"].append(dict(c["terms"][0])), "used twice"),
-        (lambda c: c.pop("negation"), "negation: Field required"),
+        (lambda c: c["terms"][0].update(weight=0.1), "は「通常」の範囲です"),
+        (lambda c: c["terms"].append(dict(c["terms"][0])), "ID が重複しています"),
+        (lambda c: c.pop("negation"), "negation: 必須です"),
     ],
 )
 async def test_an_invalid_edit_is_rejected_and_changes_nothing(
@@ -145,7 +145,7 @@ async def test_an_edit_of_an_old_version_is_rejected(
     rejected = LexiconRejected.model_validate_json(
         await _next(rejections, uuid5(command.id, "rejected"))
     )
-    assert "reload it" in rejected.payload.reason
+    assert "再読み込み" in rejected.payload.reason
     assert await _current(js) == before
 
 

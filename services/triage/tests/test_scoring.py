@@ -153,16 +153,16 @@ def _raw(**changes: object) -> str:
 def test_lexicon_rejects_a_weight_outside_its_level_band() -> None:
     data = json.loads(default_lexicon_text())
     data["terms"][0]["weight"] = 0.5
-    with pytest.raises(ValidationError, match="gives level medium, not critical"):
+    with pytest.raises(ValidationError, match=r"重み 0\.5 は「中」の範囲です"):
         load_lexicon(json.dumps(data))
 
 
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"levels": {"critical": 0.5, "high": 0.6, "medium": 0.3}}, "must rise"),
-        ({"benign": ["！！"]}, "only spaces or symbols"),
-        ({"unknown": 1}, "Extra inputs"),
+        ({"levels": {"critical": 0.5, "high": 0.6, "medium": 0.3}}, "の順にしてください"),
+        ({"benign": ["！！"]}, "空白や記号だけです"),
+        ({"unknown": 1}, "extra_forbidden"),
     ],
 )
 def test_lexicon_mistakes_are_named(changes: dict[str, object], message: str) -> None:
@@ -175,7 +175,7 @@ def test_lexicon_rejects_duplicate_ids_and_unknown_categories() -> None:
     data["terms"].append(dict(data["terms"][0], category="謎"))
     with pytest.raises(ValidationError) as info:
         load_lexicon(json.dumps(data))
-    assert "used twice" in str(info.value) and "unknown category '謎'" in str(info.value)
+    assert "ID が重複しています" in str(info.value) and "未知のカテゴリ「謎」" in str(info.value)
 
 
 def test_diff_names_term_ids_only() -> None:
@@ -193,3 +193,18 @@ def test_diff_names_term_ids_only() -> None:
 
 def test_lexicon_has_a_version(scorer: Scorer) -> None:
     assert scorer.score("x").lexicon_version == scorer.lexicon.version != ""
+
+
+def test_errors_are_described_in_japanese_with_where() -> None:
+    from sodan_shared.lexicon import describe_errors
+
+    data = json.loads(default_lexicon_text())
+    data["terms"][0]["weight"] = 1.5
+    data["terms"][1]["id"] = "Bad Id"
+    data["unknown"] = 1
+    with pytest.raises(ValidationError) as info:
+        load_lexicon(json.dumps(data))
+    described = describe_errors(info.value).split("; ")
+    assert "語1番目・重み: 1.0 以下にしてください" in described
+    assert "語2番目・ID: 英小文字・数字・「.」「_」「-」で書いてください" in described
+    assert "unknown: 不明な項目です" in described

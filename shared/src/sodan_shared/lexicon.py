@@ -25,12 +25,14 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from sodan_shared.normalise import normalise
 
 Level = Literal["critical", "high", "medium", "normal"]
 AlertLevel = Literal["critical", "high", "medium"]
 LEVELS_DESC: tuple[AlertLevel, ...] = ("critical", "high", "medium")
+LEVEL_LABELS: dict[str, str] = {"critical": "緊急", "high": "高", "medium": "中", "normal": "通常"}
 
 Pattern = Annotated[str, StringConstraints(min_length=1, max_length=60, strip_whitespace=True)]
 Patterns = Annotated[tuple[Pattern, ...], Field(max_length=300)]
@@ -109,33 +111,43 @@ class Lexicon(_Frozen):
                 return level
         return "normal"
 
+    def _band(self, level: Level) -> str:
+        lows = {"critical": self.levels["critical"], "high": self.levels["high"]}
+        lows["medium"] = self.levels["medium"]
+        if level == "critical":
+            return f"{lows['critical']} 以上"
+        if level == "normal":
+            return f"{lows['medium']} 未満"
+        upper = {"high": lows["critical"], "medium": lows["high"]}[level]
+        return f"{lows[level]} 以上 {upper} 未満"
+
     @model_validator(mode="after")
     def _consistent(self) -> Lexicon:
+        # Japanese: supervisors read these in the console
         problems: list[str] = []
         levels_ok = False
         if set(self.levels) != set(LEVELS_DESC):
-            problems.append("levels must give thresholds for critical, high and medium")
+            problems.append("levels: critical・high・medium の閾値が必要です")
         elif not 0 < self.levels["medium"] < self.levels["high"] < self.levels["critical"] <= 1:
-            problems.append("level thresholds must rise: 0 < medium < high < critical <= 1")
+            problems.append("levels: 閾値は 0 < 中 < 高 < 緊急 ≤ 1 の順にしてください")
         else:
             levels_ok = True
         seen: set[str] = set()
         for term in self.terms:
             if term.id in seen:
-                problems.append(f"term {term.id}: the id is used twice")
+                problems.append(f"語 {term.id}: ID が重複しています")
             seen.add(term.id)
             if term.category not in self.categories:
-                problems.append(f"term {term.id}: unknown category {term.category!r}")
+                problems.append(f"語 {term.id}: 未知のカテゴリ「{term.category}」です")
             if levels_ok and self.level_for(term.weight) != term.level:
+                actual = LEVEL_LABELS[self.level_for(term.weight)]
                 problems.append(
-                    f"term {term.id}: weight {term.weight} gives level "
-                    f"{self.level_for(term.weight)}, not {term.level} (thresholds: {self.levels})"
+                    f"語 {term.id}: 重み {term.weight} は「{actual}」の範囲です"
+                    f"（「{LEVEL_LABELS[term.level]}」なら重みを {self._band(term.level)} に）"
                 )
             for pattern in term.patterns:
                 if not normalise(pattern):
-                    problems.append(
-                        f"term {term.id}: pattern {pattern!r} is only spaces or symbols"
-                    )
+                    problems.append(f"語 {term.id}: 表現「{pattern}」は空白や記号だけです")
         for name, patterns in (
             ("negation", self.negation.patterns),
             ("negation.exceptions", self.negation.exceptions),
@@ -147,10 +159,10 @@ class Lexicon(_Frozen):
         ):
             for pattern in patterns:
                 if not normalise(pattern):
-                    problems.append(f"{name}: pattern {pattern!r} is only spaces or symbols")
+                    problems.append(f"{name}: 表現「{pattern}」は空白や記号だけです")
         for category in self.third_party.categories:
             if category not in self.categories:
-                problems.append(f"third_party: unknown category {category!r}")
+                problems.append(f"third_party: 未知のカテゴリ「{category}」です")
         if problems:
             raise ValueError("; ".join(problems[:20]))
         return self
@@ -207,11 +219,52 @@ async def lexicon_bucket(js: JetStreamContext) -> KeyValue:
         )
 
 
+_FIELD_NAMES = {
+    "terms": "語",
+    "id": "ID",
+    "category": "カテゴリ",
+    "level": "緊急度",
+    "weight": "重み",
+    "patterns": "表現",
+    "note": "メモ",
+    "benign": "慣用句",
+    "negation": "negation",
+    "categories": "カテゴリ一覧",
+}
+
+
+def _where(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}{part + 1}番目"]
+        else:
+            parts.append(_FIELD_NAMES.get(part, part))
+    return "・".join(parts) or "辞書"
+
+
+def _message(error: ErrorDetails) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    messages = {
+        "missing": "必須です",
+        "extra_forbidden": "不明な項目です",
+        "greater_than_equal": f"{ctx.get('ge')} 以上にしてください",
+        "less_than_equal": f"{ctx.get('le')} 以下にしてください",
+        "string_too_short": "入力してください",
+        "too_short": "1つ以上必要です",
+        "string_too_long": f"{ctx.get('max_length')} 文字以内にしてください",
+        "too_long": f"{ctx.get('max_length')} 個以内にしてください",
+        "string_pattern_mismatch": "英小文字・数字・「.」「_」「-」で書いてください",
+        "literal_error": "選択肢（critical・high・medium・normal）から選んでください",
+        "float_parsing": "数値にしてください",
+        "float_type": "数値にしてください",
+        "string_type": "文字列にしてください",
+    }
+    if kind in messages:
+        return messages[kind]
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def describe_errors(exc: ValidationError) -> str:
-    """Pydantic's errors as one line a supervisor can act on (where, then what)."""
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(part) for part in error["loc"]) or "lexicon"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        parts.append(f"{where}: {message}")
-    return "; ".join(parts)
+    """Pydantic's errors in Japanese a supervisor can act on (where, then what), "; "-joined."""
+    return "; ".join(f"{_where(tuple(e['loc']))}: {_message(e)}" for e in exc.errors())

@@ -53,8 +53,8 @@ def validate_edit(
     """The new lexicon, or why it is refused (pure)."""
     if base_version is not None and base_version != current.version:
         return (
-            f"the lexicon changed since it was opened (edited {base_version}, now "
-            f"{current.version}): reload it and make the change again"
+            f"辞書は開いた後にほかの人が更新しています（編集した版 {base_version}、"
+            f"現在の版 {current.version}）。再読み込みしてから、もう一度変更してください"
         )
     try:
         return Lexicon.model_validate({**content, "version": version})
