@@ -30,6 +30,18 @@ def load(split: str) -> list[dict[str, str]]:
         return [json.loads(line) for line in f if line.strip()]
 
 
+def figures(rows: list[dict[str, str]], scorer: Scorer) -> dict[str, tuple[float, float]]:
+    """(recall, precision) per level."""
+    confusion = Counter((row["level"], scorer.score(row["text"]).level) for row in rows)
+    out = {}
+    for level in LEVELS:
+        actual = sum(n for (a, _), n in confusion.items() if a == level)
+        predicted = sum(n for (_, p), n in confusion.items() if p == level)
+        hit = confusion[(level, level)]
+        out[level] = (hit / actual if actual else 0.0, hit / predicted if predicted else 0.0)
+    return out
+
+
 def report(split: str, rows: list[dict[str, str]], scorer: Scorer, errors: bool) -> float:
     pairs = [(row["level"], scorer.score(row["text"]).level) for row in rows]
     confusion = Counter(pairs)
