@@ -63,9 +63,22 @@ class LiveLexicon:
             await self._changed.wait_for(lambda: self.version == version)
 
     async def _follow(self) -> None:
-        assert self._watcher is not None
-        async for entry in self._watcher:
-            await self._apply(entry)
+        # A watch that ends or fails (NATS gone for long) is started again: a replica
+        # silently stuck on an old version is worse than a log line per retry.
+        while True:
+            try:
+                if self._watcher is None:
+                    assert self.kv is not None
+                    self._watcher = await self.kv.watch(LEXICON_KEY)
+                async for entry in self._watcher:
+                    await self._apply(entry)
+                return  # stop() ended the iteration
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("triage.lexicon_watch_restarting", error=type(exc).__name__)
+                self._watcher = None
+                await asyncio.sleep(1.0)
 
     async def _apply(self, entry: KeyValue.Entry | None) -> None:
         if entry is None or entry.value is None or entry.operation in (KV_DEL, KV_PURGE):
