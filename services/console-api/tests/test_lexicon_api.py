@@ -115,3 +115,25 @@ async def test_saving_needs_the_csrf_header(
         "/api/lexicon", json={"lexicon": {}, "base_version": "x", "comment": "x"}
     )
     assert response.status_code == 403
+
+
+async def test_history_lists_accepted_edits_with_who_and_why(
+    triage: TriageDeps, supervisor: httpx.AsyncClient, counsellor1: httpx.AsyncClient
+) -> None:
+    lexicon = await _current(supervisor)
+    edited = copy.deepcopy(lexicon)
+    edited["benign"] = [*edited["benign"], "履歴テスト"]
+    response = await supervisor.put(
+        "/api/lexicon",
+        json={"lexicon": edited, "base_version": lexicon["version"], "comment": "慣用句を追加"},
+        headers=CSRF,
+    )
+    assert response.status_code == 200, response.text
+    history = (await supervisor.get("/api/lexicon/history")).json()
+    latest = history[0]
+    assert latest["version"] == response.json()["version"]
+    assert latest["previous_version"] == lexicon["version"]
+    assert latest["comment"] == "慣用句を追加"
+    assert latest["staff_name"] == "スーパーバイザー 三咲"
+    assert latest["settings_changed"] and latest["added"] == []
+    assert (await counsellor1.get("/api/lexicon/history")).status_code == 403

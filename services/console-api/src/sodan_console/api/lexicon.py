@@ -17,15 +17,19 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
 from nats.aio.msg import Msg
+from nats.js.api import DeliverPolicy
 from nats.js.errors import KeyNotFoundError
 from pydantic import BaseModel, Field, ValidationError
+from sodan_shared.db import transaction
 from sodan_shared.events.console import UpdateLexicon, UpdateLexiconV1
+from sodan_shared.events.triage import LexiconChanged
 from sodan_shared.lexicon import LEXICON_KEY, Lexicon, describe_errors, lexicon_bucket
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream, publish_event
 from sodan_shared.subjects import LEXICON_CHANGED, LEXICON_REJECTED, UPDATE_LEXICON
 
 from sodan_console.api.deps import Csrf, CurrentStaff, Staff, StateDep
+from sodan_console.db import queries
 from sodan_console.state import ConsoleState
 
 log = get_logger(__name__)
@@ -90,6 +94,62 @@ def _invalid(detail: str, errors: list[str]) -> JSONResponse:
     return JSONResponse(
         status_code=422, content={"detail": detail, "errors": errors[:50]}, headers=None
     )
+
+
+class LexiconChange(BaseModel):
+    version: str
+    previous_version: str
+    at: str
+    staff_name: str
+    comment: str
+    added: list[str]
+    removed: list[str]
+    changed: list[str]
+    settings_changed: bool
+
+
+@router.get("/history")
+async def lexicon_history(
+    staff: CurrentStaff, state: StateDep, limit: int = 50
+) -> list[LexiconChange]:
+    """Accepted edits, newest first, from the audit stream (who, why, which term ids)."""
+    _require_supervisor(staff)
+    limit = max(1, min(limit, 200))
+    js = state.broker.connection.jetstream()
+    sub = await js.subscribe(
+        LEXICON_CHANGED.name, ordered_consumer=True, deliver_policy=DeliverPolicy.ALL
+    )
+    events: list[LexiconChanged] = []
+    try:
+        info = await sub.consumer_info()
+        empty = not info.num_pending and not (info.delivered and info.delivered.consumer_seq)
+        while not empty:
+            msg = await sub.next_msg(timeout=5)
+            events.append(LexiconChanged.model_validate_json(msg.data))
+            if not msg.metadata.num_pending:
+                break
+    finally:
+        await sub.unsubscribe()
+    events = events[::-1][:limit]
+    async with transaction(state.db.sessions) as session:
+        names = {}
+        for staff_id in {e.payload.staff_id for e in events}:
+            row = await queries.staff_by_id(session, staff_id=staff_id)
+            names[staff_id] = row.display_name if row is not None else "（不明な職員）"
+    return [
+        LexiconChange(
+            version=e.payload.version,
+            previous_version=e.payload.previous_version,
+            at=e.occurred_at.isoformat(),
+            staff_name=names[e.payload.staff_id],
+            comment=e.payload.comment,
+            added=e.payload.added,
+            removed=e.payload.removed,
+            changed=e.payload.changed,
+            settings_changed=e.payload.settings_changed,
+        )
+        for e in events
+    ]
 
 
 @router.put("", dependencies=[Csrf], response_model=LexiconSaved)

@@ -17,13 +17,13 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-async function call(method, body) {
+async function call(method, body, path = "/api/lexicon") {
   const headers = { Accept: "application/json" };
   if (method !== "GET") {
     headers["X-Requested-With"] = "sodan";
     headers["Content-Type"] = "application/json";
   }
-  const response = await fetch("/api/lexicon", {
+  const response = await fetch(path, {
     method,
     headers,
     credentials: "same-origin",
@@ -81,6 +81,7 @@ export class LexiconEditor {
       el("span", { class: "muted", id: "lexicon-version" }, `版: ${lex.version}`),
       el("span", { class: "spacer" }),
       el("button", { class: "primary", onclick: () => this.editTerm(null) }, "語を追加"),
+      el("button", { class: "ghost", onclick: () => this.showHistory() }, "変更履歴"),
       el("button", { class: "ghost", onclick: () => this.load() }, "再読み込み"),
     );
     const status = el("div", { class: "lexicon-status", role: "status" });
@@ -230,6 +231,42 @@ export class LexiconEditor {
     });
     this.render([form]);
     id.focus();
+  }
+
+  async showHistory() {
+    let changes;
+    try {
+      changes = await call("GET", undefined, "/api/lexicon/history");
+    } catch (e) {
+      this.renderAll(e.message, [e.message]);
+      return;
+    }
+    const count = (ids) => (ids.length ? ids.join("、") : "なし");
+    const items = changes.map((c) =>
+      el(
+        "li",
+        { class: "lexicon-change" },
+        el("strong", {}, `${c.version}`),
+        el("span", { class: "muted" }, ` ← ${c.previous_version}　${new Date(c.at).toLocaleString("ja-JP")}　${c.staff_name}`),
+        el("div", {}, `理由: ${c.comment}`),
+        el(
+          "div",
+          { class: "muted" },
+          `追加: ${count(c.added)}　削除: ${count(c.removed)}　変更: ${count(c.changed)}` +
+            (c.settings_changed ? "　（閾値・否定・慣用句などの設定も変更）" : ""),
+        ),
+      ),
+    );
+    this.render([
+      el(
+        "div",
+        { class: "lexicon-head" },
+        el("h2", {}, "辞書の変更履歴"),
+        el("span", { class: "spacer" }),
+        el("button", { class: "ghost", onclick: () => this.renderAll() }, "辞書に戻る"),
+      ),
+      items.length ? el("ol", { class: "lexicon-history" }, ...items) : el("p", { class: "muted" }, "まだ変更はありません"),
+    ]);
   }
 
   removeTerm(term) {
