@@ -64,7 +64,7 @@ asyncapi: install
 
 screenshots: install
 	SODAN_SCREENSHOTS_DIR=$(ROOT)/docs/screenshots $(VENV)/bin/pytest -q \
-	  services/console-api/tests/test_browser.py
+	  services/console-api/tests/test_browser.py services/console-api/tests/test_lexicon_browser.py
 
 docs: install
 	$(VENV)/bin/sodan-dev docs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,6 +19,7 @@ from sodan_triage.main import migrate as migrate_triage
 from sodan_triage.settings import TriageSettings
 
 CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"  # `make screenshots` refreshes docs/screenshots/
 
 
 def _free_port() -> int:
@@ -56,7 +58,9 @@ async def served(seeded: ConsoleSettings, triage: TriageDeps) -> AsyncIterator[s
     await task
 
 
-async def test_supervisor_adds_a_term_and_saves_it(served: str, triage: TriageDeps) -> None:
+async def test_supervisor_adds_a_term_and_saves_it(
+    served: str, triage: TriageDeps, tmp_path: Path
+) -> None:
     from playwright.async_api import async_playwright, expect
 
     supervisor = next(s for s in DEMO_STAFF if s.role == "supervisor")
@@ -74,6 +78,9 @@ async def test_supervisor_adds_a_term_and_saves_it(served: str, triage: TriageDe
         await expect(page.locator("#lexicon-version")).to_contain_text("版:")
         await expect(page.locator(".lexicon-category h3").first).to_contain_text("自殺・自傷")
 
+        await page.screenshot(
+            path=str(Path(os.environ.get(SCREENSHOTS_ENV, tmp_path)) / "console-lexicon.png")
+        )
         await page.click("text=語を追加")
         await page.fill("input[name=id]", "slang.browser_test")
         await page.select_option("select[name=category]", "住居喪失")
