@@ -16,7 +16,7 @@ PY := $(VENV)/bin/python
 PACKAGES := sodan_shared sodan_ingress sodan_triage sodan_routing sodan_console \
 	sodan_reporting sodan_backup line_simulator sodan_devstack
 
-.PHONY: run stop status install system-deps lint typecheck test asyncapi docs screenshots clean help
+.PHONY: run stop status install system-deps lint typecheck test asyncapi docs screenshots clean help eval bench
 
 help:
 	@echo "make run    - install everything and start the whole stack (Ctrl-C stops it)"
@@ -24,6 +24,8 @@ help:
 	@echo "make test   - install, then ruff, mypy and the full pytest suite"
 	@echo "make asyncapi - regenerate each service's asyncapi.yaml"
 	@echo "make docs   - regenerate the generated tables in docs/architecture.md"
+	@echo "make eval   - triage recall/precision per level on the evaluation set"
+	@echo "make bench  - triage throughput beside the raw matcher's rate"
 
 $(BOOTSTRAP)/bin/uv:
 	python3 -m venv $(BOOTSTRAP)
@@ -62,10 +64,16 @@ asyncapi: install
 
 screenshots: install
 	SODAN_SCREENSHOTS_DIR=$(ROOT)/docs/screenshots $(VENV)/bin/pytest -q \
-	  services/console-api/tests/test_browser.py
+	  services/console-api/tests/test_browser.py services/console-api/tests/test_lexicon_browser.py
 
 docs: install
 	$(VENV)/bin/sodan-dev docs
+
+eval: install
+	$(PY) services/triage/eval/evaluate.py
+
+bench: install
+	$(PY) services/triage/bench/bench.py
 
 clean:
 	rm -rf .run/logs .pytest_cache .mypy_cache .ruff_cache

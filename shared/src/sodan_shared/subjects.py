@@ -17,6 +17,7 @@ from sodan_shared.events.console import (
     EmergencyModeSet,
     MediaViewed,
     StaffPresenceChanged,
+    UpdateLexicon,
 )
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
@@ -42,7 +43,7 @@ from sodan_shared.events.routing import (
     CaseReturnedToQueue,
     CaseUrgencyChanged,
 )
-from sodan_shared.events.triage import MessageScored
+from sodan_shared.events.triage import LexiconChanged, LexiconRejected, MessageScored
 
 
 @dataclass(frozen=True)
@@ -110,6 +111,9 @@ EMERGENCY_MODE_AUDITED = Subject("audit.emergency_mode.v1", AUDIT, EmergencyMode
 MEDIA_VIEWED = Subject("audit.media_viewed.v1", AUDIT, MediaViewed)
 LOADING_REQUESTED = Subject("line.out.loading.v1", LINE_OUT, LoadingRequested)
 MARK_READ_REQUESTED = Subject("line.out.mark_read.v1", LINE_OUT, MarkReadRequested)
+UPDATE_LEXICON = Subject("console.lexicon.update.v1", CONSOLE, UpdateLexicon)
+LEXICON_REJECTED = Subject("triage.lexicon.rejected.v1", TRIAGE, LexiconRejected)
+LEXICON_CHANGED = Subject("audit.lexicon.changed.v1", AUDIT, LexiconChanged)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -139,6 +143,9 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     MEDIA_VIEWED,
     LOADING_REQUESTED,
     MARK_READ_REQUESTED,
+    UPDATE_LEXICON,
+    LEXICON_REJECTED,
+    LEXICON_CHANGED,
 )
 
 

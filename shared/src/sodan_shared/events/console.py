@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import Field
@@ -79,3 +79,21 @@ class MediaViewed(Envelope[MediaViewedV1]):
     """A staff member opened a client's stored media (access accountability)."""
 
     TYPE = "audit.media_viewed"
+
+
+class UpdateLexiconV1(Payload):
+    lexicon: dict[str, Any] = Field(
+        description="The whole new lexicon (sodan_shared.lexicon.Lexicon); its version is "
+        "replaced by triage"
+    )
+    base_version: str | None = Field(
+        default=None, description="The version the supervisor edited; refused if it moved on"
+    )
+    staff_id: UUID
+    comment: str = Field(min_length=1, max_length=500)
+
+
+class UpdateLexicon(Envelope[UpdateLexiconV1]):
+    """Command to triage: a supervisor saves an edited urgency lexicon."""
+
+    TYPE = "console.update_lexicon"

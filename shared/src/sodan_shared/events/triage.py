@@ -26,6 +26,10 @@ class UrgencyMatch(BaseModel):
     category: str
     weight: float
     negated: bool = False
+    subject: Literal["self", "other"] = Field(
+        default="self", description="other: the client reports someone else (友達が…って言ってた)"
+    )
+    hedged: bool = Field(default=False, description="Put in the past or at a distance (前は…)")
 
 
 class MessageScoredV1(Payload):
@@ -36,7 +40,40 @@ class MessageScoredV1(Payload):
     score: float
     matches: list[UrgencyMatch] = Field(default_factory=list)
     lexicon_version: str
+    base_level: UrgencyLevel | None = Field(
+        default=None,
+        description="The level of this message alone; level may be higher because of the "
+        "client's previous messages (context)",
+    )
 
 
 class MessageScored(Envelope[MessageScoredV1]):
     TYPE = "triage.message_scored"
+
+
+class LexiconRejectedV1(Payload):
+    command_id: UUID
+    staff_id: UUID
+    reason: str = Field(description="Why nothing changed (validation errors, a stale base)")
+
+
+class LexiconRejected(Envelope[LexiconRejectedV1]):
+    TYPE = "triage.lexicon_rejected"
+
+
+class LexiconChangedV1(Payload):
+    command_id: UUID
+    staff_id: UUID
+    version: str
+    previous_version: str
+    comment: str
+    added: list[str] = Field(default_factory=list, description="Term ids added")
+    removed: list[str] = Field(default_factory=list, description="Term ids removed")
+    changed: list[str] = Field(default_factory=list, description="Term ids changed")
+    settings_changed: bool = False
+
+
+class LexiconChanged(Envelope[LexiconChangedV1]):
+    """Audit: a new lexicon version is live (term ids only; no client data)."""
+
+    TYPE = "audit.lexicon_changed"

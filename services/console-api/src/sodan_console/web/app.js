@@ -4,12 +4,14 @@
 import { api, ApiError } from "./api.js";
 import { CaseList } from "./cases.js";
 import { Chat } from "./chat.js";
+import { LexiconEditor } from "./lexicon.js";
 
 const $ = (id) => document.getElementById(id);
 
 const state = { me: null, stream: null };
 const cases = new CaseList({ onSelect: (c) => chat.open(c.case_id) });
 const chat = new Chat({ onChanged: () => cases.refresh() });
+const lexicon = new LexiconEditor($("lexicon-view"));
 
 function show(view) {
   $("login-view").hidden = view !== "login";
@@ -33,6 +35,7 @@ async function start() {
   }
   $("me-name").textContent = state.me.display_name;
   $("presence").value = state.me.presence;
+  $("open-lexicon").hidden = !["supervisor", "admin"].includes(state.me.role);
   show("main");
   startStream();
   await cases.refresh();
@@ -117,6 +120,11 @@ $("presence").addEventListener("change", async (event) => {
     if (e instanceof ApiError && e.status === 401) return onUnauthorized();
     alert(e.message);
   }
+});
+
+$("open-lexicon").addEventListener("click", () => {
+  if ($("lexicon-view").hidden) lexicon.open();
+  else lexicon.close();
 });
 
 window.addEventListener("sodan:unauthorized", onUnauthorized);

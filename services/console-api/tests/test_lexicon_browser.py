@@ -1,0 +1,116 @@
+"""In a real browser: a supervisor adds a term to the lexicon and saves it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import uvicorn
+from sodan_console.main import create_app
+from sodan_console.seed import DEMO_STAFF
+from sodan_console.settings import ConsoleSettings
+from sodan_triage.handlers import TriageDeps
+from sodan_triage.main import compose
+from sodan_triage.main import migrate as migrate_triage
+from sodan_triage.settings import TriageSettings
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"  # `make screenshots` refreshes docs/screenshots/
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+async def triage(seeded: ConsoleSettings) -> AsyncIterator[TriageDeps]:
+    migrate_triage(seeded.database_url)
+    app, _, deps = compose(
+        TriageSettings(
+            nats_url=seeded.nats_url, database_url=seeded.database_url, environment="test"
+        )
+    )
+    await app.start()
+    yield deps
+    await app.stop()
+
+
+@pytest.fixture
+async def served(seeded: ConsoleSettings, triage: TriageDeps) -> AsyncIterator[str]:
+    port = _free_port()
+    app = create_app(seeded.model_copy(update={"console_port": port}))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def test_supervisor_adds_a_term_and_saves_it(
+    served: str, triage: TriageDeps, tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    supervisor = next(s for s in DEMO_STAFF if s.role == "supervisor")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="ja-JP")
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await page.goto(served)
+        await page.fill("#login-id", supervisor.login)
+        await page.fill("#login-password", supervisor.password)
+        await page.click("button[type=submit]")
+        await page.click("#open-lexicon")
+        await expect(page.locator("#lexicon-version")).to_contain_text("版:")
+        await expect(page.locator(".lexicon-category h3").first).to_contain_text("自殺・自傷")
+
+        await page.screenshot(
+            path=str(Path(os.environ.get(SCREENSHOTS_ENV, tmp_path)) / "console-lexicon.png")
+        )
+        await page.click("text=語を追加")
+        await page.fill("input[name=id]", "slang.browser_test")
+        await page.select_option("select[name=category]", "住居喪失")
+        await page.select_option("select[name=level]", "high")
+        await page.fill("textarea[name=patterns]", "ぶらうざてすと語\nブラウザテスト語")
+        await page.click("text=この内容にする")
+        await expect(page.locator("tr[data-term='slang.browser_test']")).to_be_visible()
+
+        await page.fill("#lexicon-comment", "ブラウザからの追加")
+        await page.click("#lexicon-save")
+        await expect(page.locator(".lexicon-status")).to_contain_text("保存しました", timeout=15000)
+        version = (await page.locator("#lexicon-version").text_content() or "").removeprefix("版: ")
+        await browser.close()
+    await triage.lexicon.wait_for_version(version)
+    assert triage.lexicon.scorer.score("ﾌﾞﾗｳｻﾞﾃｽﾄ語").level == "high"
+
+
+async def test_counsellors_do_not_see_the_lexicon_button(served: str) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    counsellor = next(s for s in DEMO_STAFF if s.role == "counsellor")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = await browser.new_page()
+        await page.goto(served)
+        await page.fill("#login-id", counsellor.login)
+        await page.fill("#login-password", counsellor.password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#me-name")).to_have_text(counsellor.display_name)
+        await expect(page.locator("#open-lexicon")).to_be_hidden()
+        await browser.close()

@@ -1,0 +1,1 @@
+"""Triage's own schema ``triage``: recent scores per client, lexicon history."""
