@@ -25,6 +25,7 @@ from sodan_shared.events.line import (
     UnknownEventReceived,
     WebhookRejected,
 )
+from sodan_shared.events.reporting import MonthlyReportReady
 from sodan_shared.events.routing import (
     CaseAssigned,
     CaseClosed,
@@ -56,6 +57,7 @@ CASES = StreamSpec("CASES", ("case.>",), "The case lifecycle, decided by routing
 CONSOLE = StreamSpec("CONSOLE", ("console.>",), "Staff actions and commands from console-api")
 AUDIT = StreamSpec("AUDIT", ("audit.>",), "Security-relevant facts: forged webhooks, access")
 BACKUP = StreamSpec("BACKUP", ("backup.>",), "Outcomes of the daily database dumps")
+REPORTS = StreamSpec("REPORTS", ("report.>",), "Reports the reporting service produced")
 DEADLETTER = StreamSpec(
     "DEADLETTER",
     ("deadletter.>",),
@@ -71,6 +73,7 @@ STREAMS: tuple[StreamSpec, ...] = (
     AUDIT,
     BACKUP,
     DEADLETTER,
+    REPORTS,
 )
 
 MESSAGE_RECEIVED = Subject("line.in.message.v1", LINE_IN, MessageReceived)
@@ -93,6 +96,7 @@ CLIENT_UNFOLLOWED = Subject("line.in.unfollow.v1", LINE_IN, ClientUnfollowed)
 POSTBACK_RECEIVED = Subject("line.in.postback.v1", LINE_IN, PostbackReceived)
 MESSAGE_UNSENT = Subject("line.in.unsend.v1", LINE_IN, MessageUnsent)
 UNKNOWN_EVENT_RECEIVED = Subject("line.in.unknown.v1", LINE_IN, UnknownEventReceived)
+MONTHLY_REPORT_READY = Subject("report.monthly_ready.v1", REPORTS, MonthlyReportReady)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -115,6 +119,7 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     POSTBACK_RECEIVED,
     MESSAGE_UNSENT,
     UNKNOWN_EVENT_RECEIVED,
+    MONTHLY_REPORT_READY,
 )
 
 

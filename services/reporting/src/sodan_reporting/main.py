@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import uvicorn
@@ -31,10 +33,14 @@ from sodan_shared.runtime import (
 )
 
 from sodan_reporting.api import include_routes
+from sodan_reporting.days import BadPeriodError, parse_day, start_of_day
 from sodan_reporting.db import queries
 from sodan_reporting.db.tables import SCHEMA
 from sodan_reporting.handlers import CONSUMERS, register_handlers
 from sodan_reporting.projector import Projector
+from sodan_reporting.render import render
+from sodan_reporting.replay import BadReplayError, replay_period, schema_sessions
+from sodan_reporting.reports import final_report, monthly_report
 from sodan_reporting.settings import ReportingSettings
 
 log = get_logger()
@@ -81,6 +87,7 @@ def create_app(
 
     api = FastAPI(title="sodan reporting", version="1", lifespan=lifespan)
     api.state.sessions = db.sessions
+    api.state.settings = settings
     include_routes(api)
 
     @api.exception_handler(RequestValidationError)
@@ -173,6 +180,106 @@ def _rebuild_command(_: Sequence[str]) -> int:
     return 0
 
 
+def _instant(value: str, *, name: str) -> datetime:
+    """A day (its start in Japan time) or an aware ISO timestamp."""
+    try:
+        return start_of_day(parse_day(value, name=name))
+    except BadPeriodError:
+        pass
+    try:
+        ts = datetime.fromisoformat(value)
+    except ValueError:
+        raise BadReplayError(f"--{name} must be YYYY-MM-DD or an ISO time, got {value!r}") from None
+    if ts.tzinfo is None:
+        raise BadReplayError(f"--{name} needs a time zone, e.g. {value}+09:00")
+    return ts
+
+
+def _replay_command(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="sodan-reporting replay",
+        description="Rebuild the projections of a period into a separate schema (live ones untouched)",
+    )
+    parser.add_argument("--since", required=True, help="first day (Japan time) or ISO time")
+    parser.add_argument("--until", required=True, help="day after the last (exclusive) or ISO time")
+    parser.add_argument("--into", required=True, help="schema to write, e.g. analysis_2026_06")
+    ns = parser.parse_args(args)
+    settings = ReportingSettings()
+    observe(settings, settings.service_name)
+
+    async def run() -> int:
+        db = Database.from_settings(settings)
+        try:
+            result = await replay_period(
+                nats_url=settings.nats_url,
+                engine=db.engine,
+                since=_instant(ns.since, name="since"),
+                until=_instant(ns.until, name="until"),
+                into=ns.into,
+            )
+        finally:
+            await db.dispose()
+        print(
+            f"replayed {result.applied} events into schema {result.schema} "
+            f"({result.skipped_outside} outside the period, {result.invalid} invalid)"
+        )
+        return 0
+
+    try:
+        return asyncio.run(run())
+    except BadReplayError as exc:
+        print(f"replay refused: {exc}")
+        return 2
+
+
+def _report_command(args: Sequence[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="sodan-reporting report", description="Write a monthly or final report to a file"
+    )
+    period = parser.add_mutually_exclusive_group(required=True)
+    period.add_argument("--month", help="YYYY-MM: the monthly report")
+    period.add_argument("--range", nargs=2, metavar=("FROM", "TO"), help="the final report")
+    parser.add_argument("--channel", default=None)
+    parser.add_argument("--format", choices=["json", "csv", "xlsx", "pdf", "html"], default="pdf")
+    parser.add_argument("--schema", default=SCHEMA, help="read a replayed copy instead")
+    parser.add_argument("--out", required=True, help="file to write")
+    ns = parser.parse_args(args)
+    settings = ReportingSettings()
+
+    async def run() -> bytes:
+        db = Database.from_settings(settings)
+        try:
+            sessions = db.sessions if ns.schema == SCHEMA else schema_sessions(db.engine, ns.schema)
+            async with sessions() as session:
+                if ns.month:
+                    report = await monthly_report(
+                        session,
+                        month=ns.month,
+                        channel=ns.channel,
+                        threshold=settings.reporting_suppress_below,
+                    )
+                else:
+                    report = await final_report(
+                        session,
+                        start=ns.range[0],
+                        end=ns.range[1],
+                        channel=ns.channel,
+                        threshold=settings.reporting_suppress_below,
+                    )
+        finally:
+            await db.dispose()
+        return await render(report, ns.format, chromium_path=settings.reporting_chromium_path)
+
+    try:
+        body = asyncio.run(run())
+    except BadPeriodError as exc:
+        print(f"report refused: {exc}")
+        return 2
+    Path(ns.out).write_bytes(body)
+    print(f"report written to {ns.out} ({len(body)} bytes)")
+    return 0
+
+
 def cli(argv: Sequence[str] | None = None) -> int:
     settings = ReportingSettings()
     return service_cli(
@@ -183,6 +290,8 @@ def cli(argv: Sequence[str] | None = None) -> int:
         extra={
             "asyncapi": asyncapi_command(generate_asyncapi, ASYNCAPI_PATH),
             "rebuild": _rebuild_command,
+            "replay": _replay_command,
+            "report": _report_command,
         },
         argv=argv,
     )
