@@ -62,7 +62,8 @@ asyncapi: install
 
 screenshots: install
 	SODAN_SCREENSHOTS_DIR=$(ROOT)/docs/screenshots $(VENV)/bin/pytest -q \
-	  services/console-api/tests/test_browser.py
+	  services/console-api/tests/test_browser.py \
+	  services/reporting/tests/test_monthly_report.py::test_downloads_csv_xlsx_pdf
 
 docs: install
 	$(VENV)/bin/sodan-dev docs

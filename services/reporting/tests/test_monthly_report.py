@@ -5,12 +5,15 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
+import pypdfium2 as pdfium
 import pytest
 from nats.js import JetStreamContext
 from openpyxl import load_workbook
@@ -19,6 +22,9 @@ from sodan_reporting.main import ReportingApp, consumers_caught_up, create_app, 
 from sodan_reporting.replay import BadReplayError, drop_schema, replay_period
 from sodan_reporting.settings import ReportingSettings
 from sodan_shared.nats import publish_event
+
+# `make screenshots` points this at docs/screenshots/ to refresh the sample page.
+SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"
 
 
 @pytest.fixture
@@ -196,6 +202,14 @@ async def test_downloads_csv_xlsx_pdf(running: ReportingApp, js: JetStreamContex
     r = await _monthly(running, channel, "pdf")
     assert r.content.startswith(b"%PDF")
     assert b"IPAexGothic" in r.content  # the Japanese font is embedded
+    pdf = pdfium.PdfDocument(r.content)
+    page = pdf[0]
+    width, height = page.get_size()
+    assert (round(width), round(height)) == (595, 842)  # A4 in points
+    assert "相談件数" in page.get_textpage().get_text_range()
+    shots = os.environ.get(SCREENSHOTS_ENV)
+    if shots:
+        page.render(scale=1.5).to_pil().save(Path(shots) / "monthly-report.png")
 
 
 async def test_final_report_over_a_range_has_every_month(

@@ -164,9 +164,9 @@ def to_xlsx(report: Report) -> bytes:
 BAR = "#3b6ea5"
 
 
-def bar_chart(table: Breakdown, *, width: int = 330) -> str:
+def bar_chart(table: Breakdown, *, width: int = 200) -> str:
     """Horizontal bars; a suppressed cell has no bar, only its label (no length leaks it)."""
-    row_h, label_w = 18, 96
+    row_h, label_w = 17, 78
     shown = [c.value for c in table.cells if c.value is not None]
     top = max(shown, default=0) or 1
     height = row_h * len(table.cells) + 4
@@ -181,7 +181,7 @@ def bar_chart(table: Breakdown, *, width: int = 330) -> str:
             f"{escape(c.label)}</text>"
         )
         if c.value is not None:
-            w = round((width - label_w - 40) * c.value / top)
+            w = round((width - label_w - 24) * c.value / top)
             parts.append(f'<rect x="{label_w}" y="{y + 2}" width="{w}" height="12" fill="{BAR}"/>')
             parts.append(
                 f'<text x="{label_w + w + 3}" y="{y + 12}" font-size="10">{c.value}</text>'
@@ -250,10 +250,12 @@ body { font-family: 'IPAexGothic', 'IPAexゴシック', sans-serif; font-size: 1
 h1 { font-size: 16pt; margin: 0 0 4px; } h2 { font-size: 12pt; border-bottom: 2px solid #3b6ea5;
  margin: 14px 0 6px; } h3 { font-size: 10.5pt; margin: 6px 0 2px; }
 .meta { color: #333; margin-bottom: 6px; }
-table { border-collapse: collapse; } td, th { border: 1px solid #bbb; padding: 2px 6px; }
+table { border-collapse: collapse; } td, th { border: 1px solid #bbb; padding: 1px 6px;
+ white-space: nowrap; }
 th { background: #dde6f0; } .n { text-align: right; } .tot td { font-weight: bold; }
 .pair { display: flex; gap: 10px; align-items: flex-start; }
-.bd { break-inside: avoid; } .grid { display: grid; grid-template-columns: 1fr 1fr; gap: 4px 16px; }
+.bd { break-inside: avoid; } .grid { display: grid; grid-template-columns: 1fr 1fr;
+ gap: 4px 16px; align-items: start; }
 .note { font-size: 8pt; color: #444; margin: 2px 0; }
 .analysis { white-space: pre-wrap; border: 1px solid #bbb; padding: 6px; }
 svg text { font-family: 'IPAexGothic', sans-serif; }
