@@ -16,12 +16,17 @@ import httpx
 import pypdfium2 as pdfium
 import pytest
 from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from openpyxl import load_workbook
-from reporting_history import june_2026
+from reporting_history import JST, june_2026
+from sodan_reporting.db import queries
+from sodan_reporting.job import MonthlyJob, month_before
 from sodan_reporting.main import ReportingApp, consumers_caught_up, create_app, migrate, rebuild
 from sodan_reporting.replay import BadReplayError, drop_schema, replay_period
 from sodan_reporting.settings import ReportingSettings
+from sodan_shared.events.reporting import MonthlyReportReady
 from sodan_shared.nats import publish_event
+from sodan_shared.subjects import MONTHLY_REPORT_READY
 
 # `make screenshots` points this at docs/screenshots/ to refresh the sample page.
 SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"
@@ -291,3 +296,43 @@ async def test_bad_requests_get_400(settings: ReportingSettings, path: str, mess
         await app.db.dispose()
     assert response.status_code == 400
     assert message in response.json()["detail"]
+
+
+def test_the_job_is_due_for_the_month_before_in_japan_time() -> None:
+    # 2026-06-30 15:30 UTC is already 1 July in Japan
+    assert month_before(datetime(2026, 6, 30, 15, 30, tzinfo=UTC)) == "2026-06"
+    assert month_before(datetime(2026, 6, 30, 14, 59, tzinfo=UTC)) == "2026-05"
+    assert month_before(datetime(2026, 1, 5, tzinfo=UTC)) == "2025-12"
+
+
+async def test_the_monthly_job_produces_last_month_once_and_tells_admins(
+    running: ReportingApp, js: JetStreamContext
+) -> None:
+    channel = await _fed(js)
+    sub = await js.pull_subscribe(
+        MONTHLY_REPORT_READY.name,
+        stream=MONTHLY_REPORT_READY.stream.name,
+        config=ConsumerConfig(deliver_policy=DeliverPolicy.NEW),
+    )
+    assert running.relay is not None
+    job = MonthlyJob(
+        running.db.sessions,
+        threshold=3,
+        interval_s=3600,
+        after=running.relay.wake,
+        clock=lambda: datetime(2026, 7, 1, 0, 5, tzinfo=JST),
+    )
+    assert await job.check() is True
+    assert await job.check() is False  # produced once
+
+    events = []
+    for _ in range(20):
+        for msg in await sub.fetch(10, timeout=2):
+            events.append(MonthlyReportReady.model_validate_json(msg.data))
+            await msg.ack()
+        if any(e.payload.month == "2026-06" for e in events):
+            break
+    ready = next(e for e in events if e.payload.month == "2026-06")
+    assert channel in ready.payload.channels
+    async with running.db.sessions() as session:
+        assert set(await queries.produced_reports(session, month="2026-06")) == {"", channel}

@@ -23,7 +23,10 @@ from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
 from sodan_shared.crypto import migrate_keyring
 from sodan_shared.db import transaction
 from sodan_shared.db.migrations import upgrade
+from sodan_shared.events.reporting import MonthlyReportReady
 from sodan_shared.logging import get_logger
+from sodan_shared.nats import jstream
+from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import (
     Database,
     broker_for,
@@ -31,12 +34,14 @@ from sodan_shared.runtime import (
     observe,
     service_cli,
 )
+from sodan_shared.subjects import MONTHLY_REPORT_READY
 
 from sodan_reporting.api import include_routes
 from sodan_reporting.days import BadPeriodError, parse_day, start_of_day
 from sodan_reporting.db import queries
-from sodan_reporting.db.tables import SCHEMA
+from sodan_reporting.db.tables import SCHEMA, outbox
 from sodan_reporting.handlers import CONSUMERS, register_handlers
+from sodan_reporting.job import MonthlyJob
 from sodan_reporting.projector import Projector
 from sodan_reporting.render import render
 from sodan_reporting.replay import BadReplayError, replay_period, schema_sessions
@@ -47,8 +52,9 @@ log = get_logger()
 ASYNCAPI_PATH = Path(__file__).resolve().parents[2] / "asyncapi.yaml"
 ASYNCAPI_TITLE = "sodan reporting"
 ASYNCAPI_DESCRIPTION = (
-    "Builds the report projections (case facts, daily counts in Japan time) from the "
-    "event stream. Consumes only; publishes nothing."
+    "Builds the report projections (case facts, daily counts in Japan time, counsellor "
+    "workload) from the event stream; on the 1st (Japan time) produces last month's report "
+    "and says so on report.monthly_ready.v1."
 )
 
 
@@ -58,14 +64,30 @@ class ReportingApp:
     db: Database
     broker: NatsBroker
     api: FastAPI
+    relay: OutboxRelay | None = None
+    job: MonthlyJob | None = None
 
     async def start(self) -> JetStreamContext:
         js = await connect_and_declare(self.broker)
+        self.relay = OutboxRelay(self.db.sessions, outbox, js)
+        self.relay.start()
         await self.broker.start()
+        if self.settings.reporting_monthly_job:
+            self.job = MonthlyJob(
+                self.db.sessions,
+                threshold=self.settings.reporting_suppress_below,
+                interval_s=self.settings.reporting_job_interval_s,
+                after=self.relay.wake,
+            )
+            self.job.start()
         return js
 
     async def stop(self) -> None:
+        if self.job is not None:
+            await self.job.stop()
         await self.broker.stop()
+        if self.relay is not None:
+            await self.relay.stop()
         await self.db.dispose()
 
 
@@ -76,6 +98,13 @@ def create_app(
     db = Database.from_settings(settings)
     broker = broker_for(settings, tracer_provider)
     register_handlers(broker, Projector(db.sessions))
+    # Declared for the contract; the outbox relay does the publishing.
+    broker.publisher(
+        MONTHLY_REPORT_READY.name,
+        stream=jstream(MONTHLY_REPORT_READY.stream),
+        schema=MonthlyReportReady,
+        description="Last month's report was produced on the 1st (Japan time); admins review it",
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

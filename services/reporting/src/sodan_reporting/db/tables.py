@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sodan_shared.db.idempotency import processed_events_table
+from sodan_shared.db.idempotency import outbox_table, processed_events_table
 from sqlalchemy import (
     ARRAY,
     BigInteger,
@@ -24,6 +24,7 @@ SCHEMA = "reporting"
 metadata = MetaData(schema=SCHEMA)
 
 processed_events = processed_events_table(metadata)
+outbox = outbox_table(metadata)
 
 # One row per case: everything the monthly report says about a case. The
 # client id is the pseudonymous one, only to tell new clients from returning.

@@ -1,4 +1,4 @@
-"""monthly report: more case facts, staff workload, report notes and produced reports
+"""monthly report: more case facts, staff workload, report notes, produced reports, outbox
 
 Revision ID: 0002
 Revises: 0001
@@ -66,6 +66,20 @@ def upgrade() -> None:
         schema=S,
     )
     op.create_table(
+        "outbox",
+        sa.Column("seq", sa.BigInteger(), sa.Identity(), primary_key=True),
+        sa.Column("event_id", sa.Uuid(), nullable=False, unique=True),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
+        sa.Column("headers", JSONB(), nullable=False),
+        sa.Column(
+            "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
+        ),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        schema=S,
+    )
+    op.create_index("ix_outbox_published_at", "outbox", ["published_at"], schema=S)
+    op.create_table(
         "monthly_reports",
         sa.Column("month", sa.String(7), primary_key=True),
         sa.Column("channel", sa.String(64), primary_key=True),
@@ -77,6 +91,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("monthly_reports", schema=S)
+    op.drop_table("outbox", schema=S)
     op.drop_table("report_notes", schema=S)
     op.drop_table("staff_counts", schema=S)
     op.drop_index("ix_case_facts_channel_opened_at", table_name="case_facts", schema=S)
