@@ -21,7 +21,7 @@ from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
 from sqlalchemy import text
 
-from sodan_console.api import cases, me, stream
+from sodan_console.api import cases, me, reports, stream
 from sodan_console.api.errors import install_error_handlers
 from sodan_console.db.tables import SCHEMA, outbox
 from sodan_console.handlers import consumer_of_subject, register_handlers
@@ -136,6 +136,7 @@ def create_app(
     app.include_router(me.router)
     app.include_router(cases.router)
     app.include_router(stream.router)
+    app.include_router(reports.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:

@@ -21,6 +21,9 @@ class ConsoleSettings(SodanSettings):
     console_session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
     console_case_page_size: int = Field(default=50, ge=1, le=200)
     console_chat_history_limit: int = Field(default=500, ge=10, le=5000)
+    console_reporting_url: str = Field(
+        default="http://127.0.0.1:8003", description="The reporting service's API (reports page)"
+    )
 
     @property
     def console_url(self) -> str:

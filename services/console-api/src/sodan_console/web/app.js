@@ -32,6 +32,7 @@ async function start() {
     throw error;
   }
   $("me-name").textContent = state.me.display_name;
+  $("reports-link").hidden = !["supervisor", "admin"].includes(state.me.role);
   $("presence").value = state.me.presence;
   show("main");
   startStream();
