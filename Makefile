@@ -16,7 +16,7 @@ PY := $(VENV)/bin/python
 PACKAGES := sodan_shared sodan_ingress sodan_triage sodan_routing sodan_console \
 	sodan_reporting sodan_backup line_simulator sodan_devstack
 
-.PHONY: run stop status install system-deps lint typecheck test asyncapi docs screenshots clean help
+.PHONY: run stop status install system-deps lint typecheck test asyncapi docs screenshots bench clean help
 
 help:
 	@echo "make run    - install everything and start the whole stack (Ctrl-C stops it)"
@@ -67,6 +67,10 @@ screenshots: install
 
 docs: install
 	$(VENV)/bin/sodan-dev docs
+
+# One script per area in bench/; each prints its figures beside an in-run baseline.
+bench: install
+	@for f in $(ROOT)/bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
 	rm -rf .run/logs .pytest_cache .mypy_cache .ruff_cache
