@@ -4,8 +4,9 @@ Runs on a private nats-server and a fresh database (as the tests do). Every
 figure is printed beside an in-run baseline measured on the same machine in
 the same run, so numbers from different machines can be compared by ratio:
 
-- rebuild: events/s through NATS + PostgreSQL vs the pure projection functions
-  alone (the ceiling without I/O);
+- rebuild and the analyst's replay: events/s read from NATS, folded in memory
+  and written in bulk to PostgreSQL, vs the pure projection functions alone
+  (the ceiling without I/O);
 - report: the monthly report (and the final report over the year) vs the old
   monthly summary query (daily counts + one case scan).
 
@@ -28,6 +29,7 @@ from uuid import uuid4
 from sodan_devstack.nats import NatsServer
 from sodan_reporting import projection
 from sodan_reporting.main import create_app, migrate, rebuild
+from sodan_reporting.replay import replay_period
 from sodan_reporting.reports import final_report, monthly_report, monthly_summary
 from sodan_reporting.settings import ReportingSettings
 from sodan_shared.events.envelope import Envelope
@@ -174,7 +176,7 @@ async def main() -> None:
             await publish(jetstream, events)
             await app.broker.stop()
             started = time.perf_counter()
-            await rebuild(settings, timeout_s=24 * 3600)
+            await rebuild(settings)
             took = time.perf_counter() - started
             rate = len(events) / took
             print(
@@ -182,6 +184,20 @@ async def main() -> None:
                 f"({took:.1f} s; {rate / base:.1%} of the baseline)"
             )
             reader = create_app(settings)
+            started = time.perf_counter()
+            await replay_period(
+                nats_url=settings.nats_url,
+                engine=reader.db.engine,
+                since=YEAR_START - timedelta(days=1),
+                until=datetime.now(UTC) + timedelta(days=1),
+                into="bench_copy",
+            )
+            took = time.perf_counter() - started
+            rate = len(events) / took
+            print(
+                f"  replay (fold in memory, bulk write)        {rate:12,.0f} events/s "
+                f"({took:.1f} s; {rate / base:.1%} of the baseline)"
+            )
             try:
                 async with reader.db.sessions() as session:
                     summary = await timed(

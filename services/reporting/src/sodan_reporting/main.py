@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
 from opentelemetry.sdk.trace import TracerProvider
 from sodan_shared.asyncapi import asyncapi_command, asyncapi_yaml
@@ -44,7 +44,7 @@ from sodan_reporting.handlers import CONSUMERS, register_handlers
 from sodan_reporting.job import MonthlyJob
 from sodan_reporting.projector import Projector
 from sodan_reporting.render import render
-from sodan_reporting.replay import BadReplayError, replay_period, schema_sessions
+from sodan_reporting.replay import BadReplayError, fold_streams, replay_period, schema_sessions
 from sodan_reporting.reports import final_report, monthly_report
 from sodan_reporting.settings import ReportingSettings
 
@@ -162,11 +162,14 @@ async def consumers_caught_up(js: JetStreamContext) -> bool:
     return True
 
 
-async def rebuild(settings: ReportingSettings, *, timeout_s: float | None = None) -> None:
-    """Forget the projections and replay every stream from its start.
+async def rebuild(settings: ReportingSettings) -> int:
+    """Forget the projections and build them again from the start of every stream.
 
-    Stop the running reporting replicas first: their durable consumers are
-    deleted and recreated here, and they would count concurrently.
+    Stop the running reporting replicas first. The streams are read with
+    ephemeral consumers and folded in memory by the live rules (``fold``), the
+    projections written in one transaction, and the durable consumers
+    recreated to start just after the last message read: when reporting runs
+    again it goes on from there. Returns the number of events applied.
     """
     app = create_app(settings)
     try:
@@ -176,18 +179,40 @@ async def rebuild(settings: ReportingSettings, *, timeout_s: float | None = None
                 await js.delete_consumer(consumer.subject.stream.name, consumer.durable)
             except NotFoundError:
                 pass
+        log.info("reporting.rebuild_started")
+        folded = await fold_streams(js)
         async with transaction(app.db.sessions) as session:
             await queries.clear_projections(session)
-        log.info("reporting.rebuild_started")
-        await app.broker.start()
-        deadline = time.monotonic() + (timeout_s or settings.reporting_rebuild_timeout_s)
-        while not await consumers_caught_up(js):
-            if time.monotonic() > deadline:
-                raise TimeoutError("replay did not catch up in time; run rebuild again")
-            await asyncio.sleep(0.2)
-        log.info("reporting.rebuild_done")
+            await folded.fold.write(session)
+        configs = durable_configs(app.broker)
+        for consumer in CONSUMERS:
+            config = replace(configs[consumer.durable], filter_subject=consumer.subject.name)
+            last = folded.last_seq.get(consumer.durable)
+            if last is not None:
+                config = replace(
+                    config,
+                    deliver_policy=DeliverPolicy.BY_START_SEQUENCE,
+                    opt_start_seq=last + 1,
+                )
+            await js.add_consumer(consumer.subject.stream.name, config=config)
+        log.info("reporting.rebuild_done", applied=folded.applied, invalid=folded.invalid)
+        return folded.applied
     finally:
-        await app.stop()
+        await app.broker.stop()
+        await app.db.dispose()
+
+
+def durable_configs(broker: NatsBroker) -> dict[str, ConsumerConfig]:
+    """The consumer configs FastStream would create, by durable name (the rebuild copies them)."""
+    configs: dict[str, ConsumerConfig] = {}
+    for subscriber in broker.subscribers:
+        config = getattr(subscriber, "config", None)
+        if isinstance(config, ConsumerConfig) and config.durable_name:
+            configs[config.durable_name] = replace(config, name=config.durable_name)
+    missing = {c.durable for c in CONSUMERS} - set(configs)
+    if missing:
+        raise RuntimeError(f"no subscriber config for {sorted(missing)}")
+    return configs
 
 
 def generate_asyncapi() -> str:
@@ -200,12 +225,8 @@ def _rebuild_command(_: Sequence[str]) -> int:
     settings = ReportingSettings()
     observe(settings, settings.service_name)
     migrate(settings)
-    try:
-        asyncio.run(rebuild(settings))
-    except TimeoutError as exc:
-        print(f"rebuild failed: {exc}")
-        return 1
-    print("rebuild done: projections replayed from the start of every stream")
+    applied = asyncio.run(rebuild(settings))
+    print(f"rebuild done: {applied} events replayed from the start of every stream")
     return 0
 
 

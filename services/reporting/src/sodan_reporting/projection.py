@@ -14,6 +14,7 @@ from typing import Literal
 from uuid import UUID
 
 from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
+from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
 from sodan_shared.events.triage import URGENCY_RANK, MessageScored
 
 from sodan_reporting.days import tokyo_day
@@ -162,6 +163,31 @@ def merge_case(
         counts.append(Increment(tokyo_day(merged.opened_at), channel, "urgent_cases"))
         merged = replace(merged, urgent_counted=True)
     return merged, counts, staff
+
+
+def case_observation(
+    event: CaseOpened | CaseAssigned | CaseUrgencyChanged | CaseClosed,
+) -> CaseObservation:
+    """What a case lifecycle event says about its case."""
+    if isinstance(event, CaseOpened):
+        p = event.payload
+        return CaseObservation(client_id=p.client_id, opened_at=p.queued_at, urgency=p.urgency)
+    if isinstance(event, CaseAssigned):
+        return CaseObservation(
+            assigned_at=event.occurred_at, counsellor_id=event.payload.counsellor_id
+        )
+    if isinstance(event, CaseUrgencyChanged):
+        return CaseObservation(urgency=event.payload.urgency)
+    c = event.payload
+    return CaseObservation(
+        closed_at=event.occurred_at,
+        outcome=c.outcome,
+        topics=tuple(c.topics),
+        age_group=c.age_group,
+        region=c.region,
+        gender_identity=c.gender_identity,
+        refused=c.refused,
+    )
 
 
 def first_contact(

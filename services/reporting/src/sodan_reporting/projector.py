@@ -114,58 +114,29 @@ class Projector:
         counts = projection.push_result_counts(event)
         return await self._counts(consumer=consumer, event_id=event.id, counts=counts)
 
-    async def case_opened(self, event: CaseOpened, *, consumer: str) -> bool:
-        p = event.payload
-        seen = CaseObservation(client_id=p.client_id, opened_at=p.queued_at, urgency=p.urgency)
+    async def _lifecycle(
+        self,
+        event: CaseOpened | CaseAssigned | CaseUrgencyChanged | CaseClosed,
+        *,
+        consumer: str,
+    ) -> bool:
         return await self._case(
             consumer=consumer,
             event_id=event.id,
-            case_id=p.case_id,
+            case_id=event.payload.case_id,
             channel=event.channel,
-            seen=seen,
+            seen=projection.case_observation(event),
             at=event.occurred_at,
         )
+
+    async def case_opened(self, event: CaseOpened, *, consumer: str) -> bool:
+        return await self._lifecycle(event, consumer=consumer)
 
     async def case_assigned(self, event: CaseAssigned, *, consumer: str) -> bool:
-        p = event.payload
-        seen = CaseObservation(assigned_at=event.occurred_at, counsellor_id=p.counsellor_id)
-        return await self._case(
-            consumer=consumer,
-            event_id=event.id,
-            case_id=p.case_id,
-            channel=event.channel,
-            seen=seen,
-            at=event.occurred_at,
-        )
+        return await self._lifecycle(event, consumer=consumer)
 
     async def case_urgency_changed(self, event: CaseUrgencyChanged, *, consumer: str) -> bool:
-        p = event.payload
-        seen = CaseObservation(urgency=p.urgency)
-        return await self._case(
-            consumer=consumer,
-            event_id=event.id,
-            case_id=p.case_id,
-            channel=event.channel,
-            seen=seen,
-            at=event.occurred_at,
-        )
+        return await self._lifecycle(event, consumer=consumer)
 
     async def case_closed(self, event: CaseClosed, *, consumer: str) -> bool:
-        p = event.payload
-        seen = CaseObservation(
-            closed_at=event.occurred_at,
-            outcome=p.outcome,
-            topics=tuple(p.topics),
-            age_group=p.age_group,
-            region=p.region,
-            gender_identity=p.gender_identity,
-            refused=p.refused,
-        )
-        return await self._case(
-            consumer=consumer,
-            event_id=event.id,
-            case_id=p.case_id,
-            channel=event.channel,
-            seen=seen,
-            at=event.occurred_at,
-        )
+        return await self._lifecycle(event, consumer=consumer)

@@ -1,15 +1,15 @@
 """Replay a period of the stream into a separate schema, for an analyst.
 
 The live projections are untouched: the period's events are read with
-ephemeral consumers (nothing durable is created) and applied by the same
-Projector into ``<into>``'s copy of the projection tables, so the figures an
-analyst rebuilds are computed exactly as the live ones.
+ephemeral consumers (nothing durable is created), folded in memory by the same
+pure functions the live projector uses (``fold``), and written in bulk into
+``<into>``'s copy of the projection tables.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -26,8 +26,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from sodan_reporting.db.tables import PROJECTION_TABLES, SCHEMA, metadata, report_notes
+from sodan_reporting.fold import Fold
 from sodan_reporting.handlers import CONSUMERS, Consumer
-from sodan_reporting.projector import Projector
 
 log = get_logger()
 _SCHEMA_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
@@ -53,25 +53,6 @@ def check_target(schema: str) -> str:
     return schema
 
 
-def _apply_for(projector: Projector, consumer: Consumer) -> Callable[[Any], Awaitable[bool]]:
-    by_durable: dict[str, Callable[..., Awaitable[bool]]] = {
-        "reporting-messages-received": projector.message_received,
-        "reporting-messages-scored": projector.message_scored,
-        "reporting-push-requested": projector.push_requested,
-        "reporting-push-results": projector.push_result,
-        "reporting-cases-opened": projector.case_opened,
-        "reporting-cases-assigned": projector.case_assigned,
-        "reporting-cases-urgency": projector.case_urgency_changed,
-        "reporting-cases-closed": projector.case_closed,
-    }
-    method = by_durable[consumer.durable]
-
-    async def apply(event: Any) -> bool:
-        return await method(event, consumer=consumer.durable)
-
-    return apply
-
-
 async def prepare_schema(engine: AsyncEngine, schema: str) -> None:
     """Creates (or empties) the projection tables in ``schema``."""
     async with engine.begin() as conn:
@@ -85,32 +66,71 @@ async def prepare_schema(engine: AsyncEngine, schema: str) -> None:
 
 
 async def _read_subject(
-    js: JetStreamContext, consumer: Consumer, since: datetime, batch: int = 200
-) -> Any:
-    sub = await js.pull_subscribe(
-        consumer.subject.name,
-        stream=consumer.subject.stream.name,
-        config=ConsumerConfig(
+    js: JetStreamContext, consumer: Consumer, since: datetime | None, batch: int = 500
+) -> AsyncIterator[tuple[bytes, int]]:
+    """(data, stream sequence) of the subject's messages stored from ``since`` (None: all)."""
+    if since is None:
+        start = ConsumerConfig(deliver_policy=DeliverPolicy.ALL)
+    else:
+        start = ConsumerConfig(
             deliver_policy=DeliverPolicy.BY_START_TIME,
             # a start with no fractional second breaks nats-py's parsing of the
             # server's answer; a second earlier (the occurred_at filter applies anyway)
             opt_start_time=(since - timedelta(seconds=1)).replace(microsecond=1),
-            ack_policy=AckPolicy.NONE,
-            inactive_threshold=60.0,
-        ),
+        )
+    start.ack_policy = AckPolicy.NONE
+    start.inactive_threshold = 60.0
+    sub = await js.pull_subscribe(
+        consumer.subject.name, stream=consumer.subject.stream.name, config=start
     )
     try:
+        if (await sub.consumer_info()).num_pending == 0:
+            return  # nothing to read: don't wait for a fetch to time out
         while True:
             try:
                 msgs = await sub.fetch(batch, timeout=1.0)
             except (TimeoutError, FetchTimeoutError):
                 return
             for msg in msgs:
-                yield msg.data
+                yield msg.data, msg.metadata.sequence.stream
             if msgs and msgs[-1].metadata.num_pending == 0:
                 return
     finally:
         await sub.unsubscribe()
+
+
+@dataclass
+class Folded:
+    fold: Fold
+    last_seq: dict[str, int]  # durable name -> stream sequence of the last message read
+    applied: int = 0
+    outside: int = 0
+    invalid: int = 0
+
+
+async def fold_streams(
+    js: JetStreamContext, *, since: datetime | None = None, until: datetime | None = None
+) -> Folded:
+    """Reads every subject reporting consumes and folds its events (within [since, until))."""
+    result = Folded(fold=Fold(), last_seq={})
+    for consumer in CONSUMERS:
+        event_type: type[Envelope[Any]] = consumer.subject.event
+        async for data, seq in _read_subject(js, consumer, since):
+            result.last_seq[consumer.durable] = seq
+            try:
+                event = event_type.model_validate_json(data)
+            except ValidationError:
+                # as the live consumers do (drop_invalid_events): skipped, counted
+                result.invalid += 1
+                continue
+            if (since is not None and event.occurred_at < since) or (
+                until is not None and event.occurred_at >= until
+            ):
+                result.outside += 1
+                continue
+            if result.fold.apply(consumer.durable, event):
+                result.applied += 1
+    return result
 
 
 async def replay_period(
@@ -121,31 +141,26 @@ async def replay_period(
         raise BadReplayError("--until must be after --since")
     schema = check_target(into)
     await prepare_schema(engine, schema)
-    projector = Projector(schema_sessions(engine, schema))
     nc = await nats.connect(nats_url)
-    applied = outside = invalid = 0
     try:
-        js = nc.jetstream()
-        for consumer in CONSUMERS:
-            event_type: type[Envelope[Any]] = consumer.subject.event
-            apply = _apply_for(projector, consumer)
-            async for data in _read_subject(js, consumer, since):
-                try:
-                    event = event_type.model_validate_json(data)
-                except ValidationError:
-                    invalid += 1
-                    continue
-                if not since <= event.occurred_at < until:
-                    outside += 1
-                    continue
-                if await apply(event):
-                    applied += 1
+        folded = await fold_streams(nc.jetstream(), since=since, until=until)
     finally:
         await nc.close()
+    async with transaction(schema_sessions(engine, schema)) as session:
+        await folded.fold.write(session)
     log.info(
-        "reporting.replay_done", schema=schema, applied=applied, outside=outside, invalid=invalid
+        "reporting.replay_done",
+        schema=schema,
+        applied=folded.applied,
+        outside=folded.outside,
+        invalid=folded.invalid,
     )
-    return ReplayResult(schema=schema, applied=applied, skipped_outside=outside, invalid=invalid)
+    return ReplayResult(
+        schema=schema,
+        applied=folded.applied,
+        skipped_outside=folded.outside,
+        invalid=folded.invalid,
+    )
 
 
 def schema_sessions(engine: AsyncEngine, schema: str) -> async_sessionmaker[AsyncSession]:

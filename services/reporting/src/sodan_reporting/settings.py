@@ -12,9 +12,6 @@ class ReportingSettings(SodanSettings):
     # until then the API listens on loopback only.
     reporting_host: str = Field(default="127.0.0.1", description="Bind address of the report API")
     reporting_port: int = Field(default=8003, ge=1, le=65535)
-    reporting_rebuild_timeout_s: float = Field(
-        default=600.0, gt=0, description="How long `rebuild` waits for the replay to catch up"
-    )
     reporting_suppress_below: int = Field(
         default=3,
         ge=1,
