@@ -79,3 +79,17 @@ def test_counsellors_are_lettered() -> None:
         "相談員AA",
         "相談員AB",
     ]
+
+
+def test_free_text_labels_seen_fewer_than_threshold_times_merge_into_other() -> None:
+    from collections import Counter
+
+    from sodan_reporting.monthly import _ordered
+
+    counter = Counter({"家族": 5, "佐藤さんのこと": 1, "職場": 2, "未回答": 4})
+    assert _ordered(counter, (), merge_below=3) == [("家族", 5), ("その他", 3), ("未回答", 4)]
+    assert _ordered(Counter({"20代": 1}), ("20代", "30代"), merge_below=3) == [
+        ("20代", 1),
+        ("30代", 0),
+        ("未回答", 0),
+    ]

@@ -22,6 +22,7 @@ from sodan_reporting.db.queries import CaseRow
 from sodan_reporting.suppression import DEFAULT_THRESHOLD, suppress
 
 UNANSWERED = "未回答"
+OTHER = "その他"
 AGE_GROUPS = ("10代以下", "20代", "30代", "40代", "50代", "60代以上", "不明")
 REGIONS = ("北勢", "中勢", "南勢志摩", "伊賀", "東紀州", "県外", "不明")
 URGENCY_ORDER = ("critical", "high", "medium", "normal")
@@ -119,11 +120,25 @@ class Period:
     channel: str | None
 
 
-def _ordered(counter: Counter[str], order: Sequence[str]) -> list[tuple[str, int]]:
-    """Known labels in their order (zeros too), others alphabetically, 未回答 last."""
+def _ordered(
+    counter: Counter[str], order: Sequence[str], *, merge_below: int = 0
+) -> list[tuple[str, int]]:
+    """Known labels in their order (zeros too), others alphabetically, 未回答 last.
+
+    Labels outside ``order`` are free text (an outcome, a topic a counsellor
+    typed): one counted fewer than ``merge_below`` times is merged into
+    「その他」, so its wording, which could name someone, never shows.
+    """
     rows = [(label, counter.get(label, 0)) for label in order]
-    extra = sorted(k for k in counter if k not in order and k != UNANSWERED)
-    rows += [(label, counter[label]) for label in extra]
+    extra = sorted(k for k in counter if k not in order and k not in (UNANSWERED, OTHER))
+    merged = counter.get(OTHER, 0)
+    for label in extra:
+        if counter[label] < merge_below:
+            merged += counter[label]
+        else:
+            rows.append((label, counter[label]))
+    if merged or OTHER in order:
+        rows.append((OTHER, merged))
     rows.append((UNANSWERED, counter.get(UNANSWERED, 0)))
     return rows
 
@@ -185,7 +200,8 @@ def breakdowns(cases: Sequence[CaseRow], *, threshold: int) -> list[Breakdown]:
 
     def one(key: str, title: str, values: Iterable[str | None], order: Sequence[str]) -> Breakdown:
         counter = Counter(_answer(v) for v in values)
-        return _table(key, title, _ordered(counter, order), total=n, threshold=threshold)
+        rows = _ordered(counter, order, merge_below=threshold)
+        return _table(key, title, rows, total=n, threshold=threshold)
 
     topics: Counter[str] = Counter()
     for case in cases:
@@ -205,7 +221,7 @@ def breakdowns(cases: Sequence[CaseRow], *, threshold: int) -> list[Breakdown]:
         _table(
             "topic",
             "相談内容別",
-            _ordered(topics, ()),
+            _ordered(topics, (), merge_below=threshold),
             total=n,
             threshold=threshold,
             note="1件の相談が複数の内容に数えられることがあります",

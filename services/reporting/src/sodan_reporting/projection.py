@@ -179,15 +179,20 @@ def case_observation(
     if isinstance(event, CaseUrgencyChanged):
         return CaseObservation(urgency=event.payload.urgency)
     c = event.payload
+    # clipped to the columns' widths: a long free-text answer must not fail the write
     return CaseObservation(
         closed_at=event.occurred_at,
-        outcome=c.outcome,
-        topics=tuple(c.topics),
-        age_group=c.age_group,
-        region=c.region,
-        gender_identity=c.gender_identity,
-        refused=c.refused,
+        outcome=_clip(c.outcome, 200),
+        topics=tuple(t[:100] for t in c.topics),
+        age_group=_clip(c.age_group, 40),
+        region=_clip(c.region, 60),
+        gender_identity=_clip(c.gender_identity, 60),
+        refused=_clip(c.refused, 40),
     )
+
+
+def _clip(value: str | None, width: int) -> str | None:
+    return None if value is None else value[:width]
 
 
 def first_contact(

@@ -59,8 +59,10 @@ class CaseClosedV1(Payload):
     age_group: str | None = Field(default=None, description="e.g. 10代以下, 20代 … 60代以上")
     region: str | None = Field(default=None, description="e.g. 北勢, 中勢, 南勢志摩, 伊賀, 東紀州")
     gender_identity: str | None = Field(default=None, description="As the client answered")
-    refused: Literal["out_of_hours", "suspended"] | None = Field(
-        default=None, description="The desk turned the case away: outside hours or 受付停止"
+    # a plain string, not a Literal: a new reason must not make the event invalid
+    refused: str | None = Field(
+        default=None,
+        description="The desk turned the case away: out_of_hours (時間外), suspended (受付停止)",
     )
 
 

@@ -47,7 +47,7 @@ case_facts = Table(
     Column("age_group", String(40), nullable=True),
     Column("region", String(60), nullable=True),
     Column("gender_identity", String(60), nullable=True),
-    Column("refused", String(20), nullable=True),
+    Column("refused", String(40), nullable=True),
     Index("ix_case_facts_channel_opened_at", "channel", "opened_at"),
 )
 

@@ -41,7 +41,7 @@ def upgrade() -> None:
     op.add_column(
         "case_facts", sa.Column("gender_identity", sa.String(60), nullable=True), schema=S
     )
-    op.add_column("case_facts", sa.Column("refused", sa.String(20), nullable=True), schema=S)
+    op.add_column("case_facts", sa.Column("refused", sa.String(40), nullable=True), schema=S)
     op.create_index(
         "ix_case_facts_channel_opened_at", "case_facts", ["channel", "opened_at"], schema=S
     )
