@@ -19,6 +19,7 @@ from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox
 from sodan_shared.events.reporting import MonthlyReportReady, MonthlyReportReadyV1
 from sodan_shared.logging import get_logger
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sodan_reporting.days import TOKYO, parse_month
@@ -43,6 +44,8 @@ async def produce_month(
     """Produces ``month``'s reports once; False when they already were."""
     first, last = parse_month(month)
     async with transaction(sessions) as session:
+        # replicas check at the same time on the 1st: one produces, the others then see it
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext('reporting.monthly'))"))
         if ALL_CHANNELS in await queries.produced_reports(session, month=month):
             return False
         channels = await queries.channels_between(session, first=first, last=last)
