@@ -64,7 +64,8 @@ asyncapi: install
 
 screenshots: install
 	SODAN_SCREENSHOTS_DIR=$(ROOT)/docs/screenshots $(VENV)/bin/pytest -q \
-	  services/console-api/tests/test_browser.py services/console-api/tests/test_lexicon_browser.py
+	  services/console-api/tests/test_browser.py services/console-api/tests/test_lexicon_browser.py \
+	  services/reporting/tests/test_monthly_report.py::test_downloads_csv_xlsx_pdf
 
 docs: install
 	$(VENV)/bin/sodan-dev docs
@@ -72,8 +73,10 @@ docs: install
 eval: install
 	$(PY) services/triage/eval/evaluate.py
 
+# One script per area; each prints its figures beside an in-run baseline.
 bench: install
 	$(PY) services/triage/bench/bench.py
+	@for f in $(ROOT)/bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
 
 clean:
 	rm -rf .run/logs .pytest_cache .mypy_cache .ruff_cache

@@ -18,7 +18,7 @@ def _apply(observations: list[CaseObservation]) -> tuple[CaseFact, list[Incremen
     fact = CaseFact(case_id=uuid4(), channel="demo")
     counts: list[Increment] = []
     for seen in observations:
-        fact, more = merge_case(fact, seen)
+        fact, more, _ = merge_case(fact, seen)
         counts += more
     return fact, counts
 

@@ -252,7 +252,7 @@ async def test_rebuild_from_the_stream_gives_the_same_figures_as_live(
     finally:
         await app.stop()
 
-    await rebuild(settings, timeout_s=60)
+    await rebuild(settings)
 
     reader = create_app(settings)  # API only: not started, so nothing consumes meanwhile
     try:

@@ -36,6 +36,7 @@ from sodan_shared.events.line import (
     UnknownEventReceived,
     WebhookRejected,
 )
+from sodan_shared.events.reporting import MonthlyReportReady
 from sodan_shared.events.routing import (
     CaseAssigned,
     CaseClosed,
@@ -67,6 +68,7 @@ CASES = StreamSpec("CASES", ("case.>",), "The case lifecycle, decided by routing
 CONSOLE = StreamSpec("CONSOLE", ("console.>",), "Staff actions and commands from console-api")
 AUDIT = StreamSpec("AUDIT", ("audit.>",), "Security-relevant facts: forged webhooks, access")
 BACKUP = StreamSpec("BACKUP", ("backup.>",), "Outcomes of the daily database dumps")
+REPORTS = StreamSpec("REPORTS", ("report.>",), "Reports the reporting service produced")
 DEADLETTER = StreamSpec(
     "DEADLETTER",
     ("deadletter.>",),
@@ -82,6 +84,7 @@ STREAMS: tuple[StreamSpec, ...] = (
     AUDIT,
     BACKUP,
     DEADLETTER,
+    REPORTS,
 )
 
 MESSAGE_RECEIVED = Subject("line.in.message.v1", LINE_IN, MessageReceived)
@@ -114,6 +117,7 @@ MARK_READ_REQUESTED = Subject("line.out.mark_read.v1", LINE_OUT, MarkReadRequest
 UPDATE_LEXICON = Subject("console.lexicon.update.v1", CONSOLE, UpdateLexicon)
 LEXICON_REJECTED = Subject("triage.lexicon.rejected.v1", TRIAGE, LexiconRejected)
 LEXICON_CHANGED = Subject("audit.lexicon.changed.v1", AUDIT, LexiconChanged)
+MONTHLY_REPORT_READY = Subject("report.monthly_ready.v1", REPORTS, MonthlyReportReady)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -146,6 +150,7 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     UPDATE_LEXICON,
     LEXICON_REJECTED,
     LEXICON_CHANGED,
+    MONTHLY_REPORT_READY,
 )
 
 

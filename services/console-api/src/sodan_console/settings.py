@@ -32,6 +32,9 @@ class ConsoleSettings(SodanSettings):
         gt=0,
         description="No loading animation when the client's last message is older than this",
     )
+    console_reporting_url: str = Field(
+        default="http://127.0.0.1:8003", description="The reporting service's API (reports page)"
+    )
 
     @property
     def console_url(self) -> str:

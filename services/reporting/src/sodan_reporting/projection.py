@@ -14,6 +14,7 @@ from typing import Literal
 from uuid import UUID
 
 from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
+from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
 from sodan_shared.events.triage import URGENCY_RANK, MessageScored
 
 from sodan_reporting.days import tokyo_day
@@ -43,6 +44,7 @@ METRICS: tuple[Metric, ...] = (
     "clients_new",
 )
 URGENT_LEVELS = frozenset({"high", "critical"})
+StaffMetric = Literal["cases_assigned", "messages_sent"]
 
 
 @dataclass(frozen=True, order=True)
@@ -53,27 +55,57 @@ class Increment:
     delta: int = 1
 
 
+@dataclass(frozen=True, order=True)
+class StaffIncrement:
+    """A counsellor's workload on a day (pseudonymous staff id; reports anonymise it)."""
+
+    day: date
+    channel: str
+    staff_id: UUID
+    metric: StaffMetric
+    delta: int = 1
+
+
 @dataclass(frozen=True)
 class CaseFact:
     case_id: UUID
     channel: str
+    client_id: UUID | None = None
     opened_at: datetime | None = None
     first_assigned_at: datetime | None = None
+    first_response_at: datetime | None = None
     closed_at: datetime | None = None
     max_urgency: str = "normal"
     counsellor_ids: tuple[UUID, ...] = ()
+    counsellor_messages: int = 0
     urgent_counted: bool = False
+    outcome: str | None = None
+    topics: tuple[str, ...] = ()
+    age_group: str | None = None
+    region: str | None = None
+    gender_identity: str | None = None
+    refused: str | None = None
 
 
 @dataclass(frozen=True)
 class CaseObservation:
     """What one case event says about its case."""
 
+    client_id: UUID | None = None
     opened_at: datetime | None = None
     assigned_at: datetime | None = None
     counsellor_id: UUID | None = None
     closed_at: datetime | None = None
     urgency: str | None = None
+    # a counsellor's message to the client in this case
+    responded_at: datetime | None = None
+    # facts recorded at closing (None/empty when not answered)
+    outcome: str | None = None
+    topics: tuple[str, ...] = ()
+    age_group: str | None = None
+    region: str | None = None
+    gender_identity: str | None = None
+    refused: str | None = None
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -82,9 +114,16 @@ def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return min(a, b)
 
 
-def merge_case(current: CaseFact, seen: CaseObservation) -> tuple[CaseFact, list[Increment]]:
-    """The case fact after one more observation, and the counts that changes."""
+def merge_case(
+    current: CaseFact, seen: CaseObservation, *, at: datetime | None = None
+) -> tuple[CaseFact, list[Increment], list[StaffIncrement]]:
+    """The case fact after one more observation, and the counts that changes.
+
+    ``at`` is when the observing event happened (the day a counsellor's
+    workload counts on).
+    """
     counts: list[Increment] = []
+    staff: list[StaffIncrement] = []
     channel = current.channel
     if current.opened_at is None and seen.opened_at is not None:
         counts.append(Increment(tokyo_day(seen.opened_at), channel, "cases_opened"))
@@ -96,20 +135,64 @@ def merge_case(current: CaseFact, seen: CaseObservation) -> tuple[CaseFact, list
     counsellors = current.counsellor_ids
     if seen.counsellor_id is not None and seen.counsellor_id not in counsellors:
         counsellors = (*counsellors, seen.counsellor_id)
+        if at is not None:
+            staff.append(
+                StaffIncrement(tokyo_day(at), channel, seen.counsellor_id, "cases_assigned")
+            )
     merged = replace(
         current,
+        client_id=current.client_id or seen.client_id,
         opened_at=_earliest(current.opened_at, seen.opened_at),
         first_assigned_at=_earliest(current.first_assigned_at, seen.assigned_at),
+        first_response_at=_earliest(current.first_response_at, seen.responded_at),
         closed_at=_earliest(current.closed_at, seen.closed_at),
         max_urgency=urgency,
         counsellor_ids=counsellors,
+        counsellor_messages=current.counsellor_messages + (seen.responded_at is not None),
+        # closing facts: the closing event is the only source, so a later one wins
+        outcome=seen.outcome or current.outcome,
+        topics=seen.topics or current.topics,
+        age_group=seen.age_group or current.age_group,
+        region=seen.region or current.region,
+        gender_identity=seen.gender_identity or current.gender_identity,
+        refused=seen.refused or current.refused,
     )
     # An urgent case counts once, on the day it was opened, whichever event
     # (opening or a later urgency change) arrives first.
     if merged.opened_at is not None and urgency in URGENT_LEVELS and not merged.urgent_counted:
         counts.append(Increment(tokyo_day(merged.opened_at), channel, "urgent_cases"))
         merged = replace(merged, urgent_counted=True)
-    return merged, counts
+    return merged, counts, staff
+
+
+def case_observation(
+    event: CaseOpened | CaseAssigned | CaseUrgencyChanged | CaseClosed,
+) -> CaseObservation:
+    """What a case lifecycle event says about its case."""
+    if isinstance(event, CaseOpened):
+        p = event.payload
+        return CaseObservation(client_id=p.client_id, opened_at=p.queued_at, urgency=p.urgency)
+    if isinstance(event, CaseAssigned):
+        return CaseObservation(
+            assigned_at=event.occurred_at, counsellor_id=event.payload.counsellor_id
+        )
+    if isinstance(event, CaseUrgencyChanged):
+        return CaseObservation(urgency=event.payload.urgency)
+    c = event.payload
+    # clipped to the columns' widths: a long free-text answer must not fail the write
+    return CaseObservation(
+        closed_at=event.occurred_at,
+        outcome=_clip(c.outcome, 200),
+        topics=tuple(t[:100] for t in c.topics),
+        age_group=_clip(c.age_group, 40),
+        region=_clip(c.region, 60),
+        gender_identity=_clip(c.gender_identity, 60),
+        refused=_clip(c.refused, 40),
+    )
+
+
+def _clip(value: str | None, width: int) -> str | None:
+    return None if value is None else value[:width]
 
 
 def first_contact(
@@ -147,6 +230,14 @@ def message_scored_counts(event: MessageScored) -> list[Increment]:
 
 def push_requested_counts(event: PushRequested) -> list[Increment]:
     return [Increment(tokyo_day(event.occurred_at), event.channel, "pushes_requested")]
+
+
+def counsellor_message_counts(event: PushRequested) -> list[StaffIncrement]:
+    p = event.payload
+    if p.origin != "counsellor" or p.staff_id is None:
+        return []
+    day = tokyo_day(event.occurred_at)
+    return [StaffIncrement(day, event.channel, p.staff_id, "messages_sent")]
 
 
 def push_result_counts(event: PushResult) -> list[Increment]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sodan_shared.db import transaction
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sodan_reporting import projection
 from sodan_reporting.db import queries
 from sodan_reporting.db.tables import processed_events
-from sodan_reporting.projection import CaseObservation, Increment
+from sodan_reporting.projection import CaseObservation, Increment, StaffIncrement
 
 log = get_logger()
 
@@ -34,7 +35,16 @@ class Projector:
         return True
 
     async def _case(
-        self, *, consumer: str, event_id: UUID, case_id: UUID, channel: str, seen: CaseObservation
+        self,
+        *,
+        consumer: str,
+        event_id: UUID,
+        case_id: UUID,
+        channel: str,
+        seen: CaseObservation,
+        at: datetime,
+        counts: list[Increment] | None = None,
+        staff: list[StaffIncrement] | None = None,
     ) -> bool:
         async with transaction(self._sessions) as session:
             if not await first_time(
@@ -42,9 +52,10 @@ class Projector:
             ):
                 return False
             current = await queries.lock_case(session, case_id=case_id, channel=channel)
-            merged, counts = projection.merge_case(current, seen)
+            merged, case_counts, staff_counts = projection.merge_case(current, seen, at=at)
             await queries.save_case(session, fact=merged)
-            await queries.add_counts(session, counts=counts)
+            await queries.add_counts(session, counts=[*case_counts, *(counts or [])])
+            await queries.add_staff_counts(session, counts=[*staff_counts, *(staff or [])])
         return True
 
     async def message_received(self, event: MessageReceived, *, consumer: str) -> bool:
@@ -76,52 +87,56 @@ class Projector:
 
     async def push_requested(self, event: PushRequested, *, consumer: str) -> bool:
         counts = projection.push_requested_counts(event)
-        return await self._counts(consumer=consumer, event_id=event.id, counts=counts)
+        staff = projection.counsellor_message_counts(event)
+        p = event.payload
+        if p.case_id is None or p.origin != "counsellor":
+            async with transaction(self._sessions) as session:
+                if not await first_time(
+                    session, processed_events, event_id=event.id, consumer=consumer
+                ):
+                    return False
+                await queries.add_counts(session, counts=counts)
+                await queries.add_staff_counts(session, counts=staff)
+            return True
+        # a counsellor's message: the case's first response and its message count
+        return await self._case(
+            consumer=consumer,
+            event_id=event.id,
+            case_id=p.case_id,
+            channel=event.channel,
+            seen=CaseObservation(responded_at=event.occurred_at),
+            at=event.occurred_at,
+            counts=counts,
+            staff=staff,
+        )
 
     async def push_result(self, event: PushResult, *, consumer: str) -> bool:
         counts = projection.push_result_counts(event)
         return await self._counts(consumer=consumer, event_id=event.id, counts=counts)
 
-    async def case_opened(self, event: CaseOpened, *, consumer: str) -> bool:
-        p = event.payload
-        seen = CaseObservation(opened_at=p.queued_at, urgency=p.urgency)
+    async def _lifecycle(
+        self,
+        event: CaseOpened | CaseAssigned | CaseUrgencyChanged | CaseClosed,
+        *,
+        consumer: str,
+    ) -> bool:
         return await self._case(
             consumer=consumer,
             event_id=event.id,
-            case_id=p.case_id,
+            case_id=event.payload.case_id,
             channel=event.channel,
-            seen=seen,
+            seen=projection.case_observation(event),
+            at=event.occurred_at,
         )
+
+    async def case_opened(self, event: CaseOpened, *, consumer: str) -> bool:
+        return await self._lifecycle(event, consumer=consumer)
 
     async def case_assigned(self, event: CaseAssigned, *, consumer: str) -> bool:
-        p = event.payload
-        seen = CaseObservation(assigned_at=event.occurred_at, counsellor_id=p.counsellor_id)
-        return await self._case(
-            consumer=consumer,
-            event_id=event.id,
-            case_id=p.case_id,
-            channel=event.channel,
-            seen=seen,
-        )
+        return await self._lifecycle(event, consumer=consumer)
 
     async def case_urgency_changed(self, event: CaseUrgencyChanged, *, consumer: str) -> bool:
-        p = event.payload
-        seen = CaseObservation(urgency=p.urgency)
-        return await self._case(
-            consumer=consumer,
-            event_id=event.id,
-            case_id=p.case_id,
-            channel=event.channel,
-            seen=seen,
-        )
+        return await self._lifecycle(event, consumer=consumer)
 
     async def case_closed(self, event: CaseClosed, *, consumer: str) -> bool:
-        p = event.payload
-        seen = CaseObservation(closed_at=event.occurred_at)
-        return await self._case(
-            consumer=consumer,
-            event_id=event.id,
-            case_id=p.case_id,
-            channel=event.channel,
-            seen=seen,
-        )
+        return await self._lifecycle(event, consumer=consumer)

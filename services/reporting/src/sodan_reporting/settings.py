@@ -12,6 +12,18 @@ class ReportingSettings(SodanSettings):
     # until then the API listens on loopback only.
     reporting_host: str = Field(default="127.0.0.1", description="Bind address of the report API")
     reporting_port: int = Field(default=8003, ge=1, le=65535)
-    reporting_rebuild_timeout_s: float = Field(
-        default=600.0, gt=0, description="How long `rebuild` waits for the replay to catch up"
+    reporting_suppress_below: int = Field(
+        default=3,
+        ge=1,
+        le=100,
+        description="Report cells with a count from 1 to this minus 1 show as 「N未満」 (1: off)",
+    )
+    reporting_chromium_path: str = Field(
+        default="/usr/bin/chromium", description="Chromium that renders report PDFs"
+    )
+    reporting_monthly_job: bool = Field(
+        default=True, description="Produce last month's report on the 1st (Japan time)"
+    )
+    reporting_job_interval_s: float = Field(
+        default=900.0, gt=0, description="How often the monthly job checks whether it is due"
     )

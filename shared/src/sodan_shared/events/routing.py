@@ -53,6 +53,17 @@ class CaseClosedV1(Payload):
     client_id: UUID
     closed_by: UUID | None = Field(default=None, description="Staff id; None when automatic")
     outcome: str | None = None
+    # Optional facts for the monthly report, set when known (the closing form
+    # or intake questionnaire); a report shows 未回答 where they are missing.
+    topics: list[str] = Field(default_factory=list, description="Topic categories (相談内容)")
+    age_group: str | None = Field(default=None, description="e.g. 10代以下, 20代 … 60代以上")
+    region: str | None = Field(default=None, description="e.g. 北勢, 中勢, 南勢志摩, 伊賀, 東紀州")
+    gender_identity: str | None = Field(default=None, description="As the client answered")
+    # a plain string, not a Literal: a new reason must not make the event invalid
+    refused: str | None = Field(
+        default=None,
+        description="The desk turned the case away: out_of_hours (時間外), suspended (受付停止)",
+    )
 
 
 class CaseClosed(Envelope[CaseClosedV1]):

@@ -266,26 +266,35 @@ async def get_case(
     if mark_read and reads_for_viewer(
         viewer_id=staff.staff_id, assigned_to=row.assigned_to, status=row.status
     ):
-        await _mark_read(state, row, newest_client_message(rows))
+        newest = newest_client_message(rows)
+        sent_at = next((m.sent_at for m in rows if m.message_id == newest), None)
+        await _mark_read(state, row, newest, sent_at)
     return CaseDetail(
         case=case, messages=[_message_public(m, cipher, viewing_case=row.case_id) for m in rows]
     )
 
 
-async def _mark_read(state: ConsoleState, row: Any, newest: UUID | None) -> None:
+async def _mark_read(
+    state: ConsoleState, row: Any, newest: UUID | None, sent_at: datetime | None
+) -> None:
     """Ask ingress for 既読 once per new newest client message the counsellor saw."""
-    if newest is None:
+    if newest is None or sent_at is None:
         return
     command = MarkReadRequested.new(
         channel=row.channel,
-        event_id=uuid5(newest, "mark-read"),
+        # Per case: a client's message can be the newest shown in two of their cases.
+        event_id=uuid5(newest, f"mark-read:{row.case_id}"),
         payload=MarkReadRequestedV1(
             client_id=row.client_id, case_id=row.case_id, up_to_message_event_id=newest
         ),
     )
     async with transaction(state.db.sessions) as session:
         if not await queries.note_case_read(
-            session, case_id=row.case_id, up_to_message_id=newest, at=datetime.now(UTC)
+            session,
+            case_id=row.case_id,
+            up_to_message_id=newest,
+            up_to_sent_at=sent_at,
+            at=datetime.now(UTC),
         ):
             return
         await add_to_outbox(session, outbox, command)

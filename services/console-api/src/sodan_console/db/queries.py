@@ -766,17 +766,30 @@ async def add_outbound_message(
 
 
 async def note_case_read(
-    session: AsyncSession, *, case_id: UUID, up_to_message_id: UUID, at: datetime
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    up_to_message_id: UUID,
+    up_to_sent_at: datetime,
+    at: datetime,
 ) -> bool:
-    """Remember the newest message marked read for a case; True only when it is new
-    (concurrent opens race on the row: exactly one of them gets True)."""
+    """Remember the newest message marked read for a case; True only when it is newer
+    than any marked before (concurrent opens race on the row: exactly one gets True;
+    after an unsend the newest shown may be older, and nothing is marked again)."""
     stmt = pg_insert(case_reads).values(
-        case_id=case_id, up_to_message_id=up_to_message_id, marked_at=at
+        case_id=case_id,
+        up_to_message_id=up_to_message_id,
+        up_to_sent_at=up_to_sent_at,
+        marked_at=at,
     )
     upsert = stmt.on_conflict_do_update(
         index_elements=[case_reads.c.case_id],
-        set_={"up_to_message_id": stmt.excluded.up_to_message_id, "marked_at": at},
-        where=case_reads.c.up_to_message_id != stmt.excluded.up_to_message_id,
+        set_={
+            "up_to_message_id": stmt.excluded.up_to_message_id,
+            "up_to_sent_at": stmt.excluded.up_to_sent_at,
+            "marked_at": at,
+        },
+        where=case_reads.c.up_to_sent_at < stmt.excluded.up_to_sent_at,
     ).returning(case_reads.c.case_id)
     return (await session.execute(upsert)).first() is not None
 

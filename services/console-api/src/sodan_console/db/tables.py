@@ -191,6 +191,8 @@ case_reads = Table(
     metadata,
     Column("case_id", Uuid, primary_key=True),
     Column("up_to_message_id", Uuid, nullable=False),
+    # Only ever forward: after an unsend the newest message shown can be older.
+    Column("up_to_sent_at", DateTime(timezone=True), nullable=False),
     Column("marked_at", DateTime(timezone=True), nullable=False),
 )
 

@@ -34,6 +34,7 @@ async function start() {
     throw error;
   }
   $("me-name").textContent = state.me.display_name;
+  $("reports-link").hidden = !["supervisor", "admin"].includes(state.me.role);
   $("presence").value = state.me.presence;
   $("open-lexicon").hidden = !["supervisor", "admin"].includes(state.me.role);
   show("main");

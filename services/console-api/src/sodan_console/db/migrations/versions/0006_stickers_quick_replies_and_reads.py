@@ -37,6 +37,7 @@ def upgrade() -> None:
         "case_reads",
         sa.Column("case_id", sa.Uuid(), nullable=False),
         sa.Column("up_to_message_id", sa.Uuid(), nullable=False),
+        sa.Column("up_to_sent_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("marked_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("case_id"),
         schema="console",
