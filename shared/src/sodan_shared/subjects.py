@@ -31,6 +31,7 @@ from sodan_shared.events.routing import (
     CaseOpened,
     CaseReturnedToQueue,
     CaseUrgencyChanged,
+    CongestionChanged,
 )
 from sodan_shared.events.triage import MessageScored
 
@@ -93,6 +94,7 @@ CLIENT_UNFOLLOWED = Subject("line.in.unfollow.v1", LINE_IN, ClientUnfollowed)
 POSTBACK_RECEIVED = Subject("line.in.postback.v1", LINE_IN, PostbackReceived)
 MESSAGE_UNSENT = Subject("line.in.unsend.v1", LINE_IN, MessageUnsent)
 UNKNOWN_EVENT_RECEIVED = Subject("line.in.unknown.v1", LINE_IN, UnknownEventReceived)
+CONGESTION_CHANGED = Subject("case.congestion.v1", CASES, CongestionChanged)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -115,6 +117,7 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     POSTBACK_RECEIVED,
     MESSAGE_UNSENT,
     UNKNOWN_EVENT_RECEIVED,
+    CONGESTION_CHANGED,
 )
 
 

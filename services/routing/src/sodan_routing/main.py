@@ -21,6 +21,7 @@ from sodan_shared.runtime import (
     broker_for,
     connect_and_declare,
     faststream_app,
+    keyring_for,
     observe,
     service_cli,
 )
@@ -47,11 +48,11 @@ def migrate(database_url: str) -> None:
     upgrade(database_url=database_url, script_location=MIGRATIONS, schema=SCHEMA)
 
 
-async def _sweep_forever(sessions: service.Sessions, relay: OutboxRelay, every: float) -> None:
+async def _sweep_forever(desk: service.Desk, relay: OutboxRelay, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            if await service.sweep(sessions):
+            if await service.sweep(desk):
                 relay.wake()
         except asyncio.CancelledError:
             raise
@@ -79,13 +80,16 @@ def _compose(
         js = await connect_and_declare(broker)
         relay = OutboxRelay(db.sessions, outbox, js)
         relay.start()
-        deps.sessions, deps.relay = db.sessions, relay
+        deps.desk = service.Desk(
+            sessions=db.sessions, keyring=keyring_for(settings, db), settings=settings
+        )
+        deps.relay = relay
         resources.update(db=db, relay=relay)
 
     async def start_sweeping() -> None:
-        sessions, relay = deps.ready()
+        desk, relay = deps.ready()
         resources["sweeper"] = asyncio.create_task(
-            _sweep_forever(sessions, relay, settings.routing_sweep_interval_s),
+            _sweep_forever(desk, relay, settings.routing_sweep_interval_s),
             name="routing-sweep",
         )
 

@@ -18,6 +18,10 @@ class CaseOpenedV1(Payload):
     first_message_event_id: UUID
     urgency: UrgencyLevel = "normal"
     queued_at: AwareDatetime
+    opens_at: AwareDatetime | None = Field(
+        default=None,
+        description="Opened outside consultation hours: waits for the opening starting then",
+    )
 
 
 class CaseOpened(Envelope[CaseOpenedV1]):
@@ -70,3 +74,25 @@ class CaseReturnedToQueueV1(Payload):
 
 class CaseReturnedToQueue(Envelope[CaseReturnedToQueueV1]):
     TYPE = "case.returned_to_queue"
+
+
+class CongestionChangedV1(Payload):
+    """The desk's congestion level or open state changed; the live measures with it."""
+
+    level: Literal["normal", "busy", "suspended"] = Field(description="通常 / 混雑 / 受付停止")
+    previous_level: Literal["normal", "busy", "suspended"] | None = None
+    desk_open: bool = Field(description="Within consultation hours")
+    queue_length: int
+    active_counsellors: int
+    capacity: int
+    free_capacity: int
+    avg_handling_s: float | None = Field(description="Over the window; None: nothing closed")
+    avg_first_response_s: float | None
+    longest_wait_s: float
+    next_wait_s: float | None = Field(description="Estimate for a case queued now")
+    window_min: float
+    next_opening: AwareDatetime | None = None
+
+
+class CongestionChanged(Envelope[CongestionChangedV1]):
+    TYPE = "case.congestion_changed"
