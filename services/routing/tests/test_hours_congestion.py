@@ -6,11 +6,26 @@ from __future__ import annotations
 import asyncio
 import itertools
 from contextlib import AsyncExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
 from uuid import uuid4
 
 from sodan_routing.hours import JST, Session, format_session
-from sodan_shared.events.routing import CaseAssigned, CaseOpened, CongestionChanged
+from sodan_shared.events.console import (
+    HoursRuleV1,
+    ReplaceHours,
+    ReplaceHoursV1,
+    UpdateAutoText,
+    UpdateAutoTextV1,
+)
+from sodan_shared.events.routing import (
+    AutoTextChanged,
+    CaseAssigned,
+    CaseOpened,
+    CongestionChanged,
+    HoursChanged,
+)
+from sodan_shared.subjects import ALL_SUBJECTS, AUDIT
 from sodan_shared.testing.factories import make_message_received
 
 from .conftest import Rig, make_presence
@@ -162,3 +177,84 @@ async def test_three_replicas_send_each_automatic_message_once(rig: Rig) -> None
     assert [e.payload.previous_level for e in changes][:1] == [None]
     for before, after in itertools.pairwise(changes):
         assert after.payload.previous_level == before.payload.level
+
+
+class AuditLog:
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self._changed = asyncio.Event()
+
+    async def follow(self, rig: Rig) -> None:
+        types = {s.name: s.event for s in ALL_SUBJECTS if s.stream is AUDIT}
+
+        async def on_msg(msg: Any) -> None:
+            self.events.append(types[msg.subject].model_validate_json(msg.data))
+            self._changed.set()
+
+        await rig.js.subscribe(AUDIT.subjects[0], cb=on_msg, ordered_consumer=True)
+
+    async def wait_for(self, count: int) -> None:
+        async with asyncio.timeout(15):
+            while len(self.events) < count:
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def test_a_supervisor_edits_a_text_and_a_bad_edit_is_refused_saying_why(rig: Rig) -> None:
+    supervisor = uuid4()
+    audit = AuditLog()
+    await audit.follow(rig)
+    good = UpdateAutoText.new(
+        channel="demo",
+        payload=UpdateAutoTextV1(
+            key="queued",
+            body="順番にお返事します。{estimated_wait}お待ちください。",
+            staff_id=supervisor,
+        ),
+    )
+    bad = UpdateAutoText.new(
+        channel="demo",
+        payload=UpdateAutoTextV1(key="queued", body="{next_opening}に", staff_id=supervisor),
+    )
+    cipher, client_no = await rig.client()
+    async with rig.app():
+        await rig.publish(good, bad)
+        await audit.wait_for(2)
+        await rig.publish(make_message_received(cipher=cipher, client_no=client_no))
+        await rig.replies.wait_for(1)
+    applied, refused = audit.events
+    assert isinstance(applied, AutoTextChanged) and applied.payload.outcome == "applied"
+    assert applied.payload.staff_id == supervisor and applied.causation_id == good.id
+    assert refused.payload.outcome == "refused" and refused.payload.command_id == bad.id
+    assert "{next_opening}" in refused.payload.error
+    assert await rig.replies.texts() == ["順番にお返事します。しばらくお待ちください。"]
+    (row,) = await rig.rows("SELECT body, updated_by FROM routing.auto_texts WHERE key = 'queued'")
+    assert row.updated_by == supervisor
+
+
+async def test_a_supervisor_replaces_the_calendar_and_a_broken_one_is_refused(rig: Rig) -> None:
+    supervisor = uuid4()
+    audit = AuditLog()
+    await audit.follow(rig)
+    tuesday = HoursRuleV1(kind="weekly", weekday=1, starts=time(18), ends=time(21), holidays="skip")
+    good = ReplaceHours.new(
+        channel="demo", payload=ReplaceHoursV1(rules=[tuesday], staff_id=supervisor)
+    )
+    bad = ReplaceHours.new(
+        channel="demo",
+        payload=ReplaceHoursV1(
+            rules=[tuesday, HoursRuleV1(kind="dated", starts=time(13), ends=time(16))],
+            staff_id=supervisor,
+        ),
+    )
+    async with rig.app():
+        await rig.publish(good, bad)
+        await audit.wait_for(2)
+    applied, refused = audit.events
+    assert isinstance(applied, HoursChanged) and applied.payload.outcome == "applied"
+    assert applied.payload.next_opening is not None
+    assert applied.payload.next_opening.astimezone(JST).weekday() == 1
+    assert refused.payload.outcome == "refused"
+    assert refused.payload.error == "rule 2: a dated session needs day, starts and ends"
+    rows = await rig.rows("SELECT kind, weekday, holidays FROM routing.hours_rules")
+    assert [(r.kind, r.weekday, r.holidays) for r in rows] == [("weekly", 1, "skip")]

@@ -11,7 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from sodan_shared.events.backup import BackupCompleted, BackupFailed
-from sodan_shared.events.console import CloseCase, StaffPresenceChanged
+from sodan_shared.events.console import (
+    CloseCase,
+    ReplaceHours,
+    StaffPresenceChanged,
+    UpdateAutoText,
+)
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
     ClientFollowed,
@@ -26,12 +31,14 @@ from sodan_shared.events.line import (
     WebhookRejected,
 )
 from sodan_shared.events.routing import (
+    AutoTextChanged,
     CaseAssigned,
     CaseClosed,
     CaseOpened,
     CaseReturnedToQueue,
     CaseUrgencyChanged,
     CongestionChanged,
+    HoursChanged,
 )
 from sodan_shared.events.triage import MessageScored
 
@@ -95,6 +102,10 @@ POSTBACK_RECEIVED = Subject("line.in.postback.v1", LINE_IN, PostbackReceived)
 MESSAGE_UNSENT = Subject("line.in.unsend.v1", LINE_IN, MessageUnsent)
 UNKNOWN_EVENT_RECEIVED = Subject("line.in.unknown.v1", LINE_IN, UnknownEventReceived)
 CONGESTION_CHANGED = Subject("case.congestion.v1", CASES, CongestionChanged)
+UPDATE_AUTO_TEXT = Subject("console.auto_text.update.v1", CONSOLE, UpdateAutoText)
+REPLACE_HOURS = Subject("console.hours.replace.v1", CONSOLE, ReplaceHours)
+AUTO_TEXT_CHANGED = Subject("audit.auto_text.changed.v1", AUDIT, AutoTextChanged)
+HOURS_CHANGED = Subject("audit.hours.changed.v1", AUDIT, HoursChanged)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -118,6 +129,10 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_UNSENT,
     UNKNOWN_EVENT_RECEIVED,
     CONGESTION_CHANGED,
+    UPDATE_AUTO_TEXT,
+    REPLACE_HOURS,
+    AUTO_TEXT_CHANGED,
+    HOURS_CHANGED,
 )
 
 

@@ -11,13 +11,19 @@ from typing import Literal
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import NatsBroker, PullSub
-from sodan_shared.events.console import CloseCase, StaffPresenceChanged
+from sodan_shared.events.console import (
+    CloseCase,
+    ReplaceHours,
+    StaffPresenceChanged,
+    UpdateAutoText,
+)
 from sodan_shared.events.line import MessageReceived, PushRequested
 from sodan_shared.events.triage import MessageScored
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
 from sodan_shared.outbox import OutboxRelay
 from sodan_shared.subjects import (
+    AUTO_TEXT_CHANGED,
     CASE_ASSIGNED,
     CASE_CLOSED,
     CASE_OPENED,
@@ -25,11 +31,14 @@ from sodan_shared.subjects import (
     CASE_URGENCY_CHANGED,
     CLOSE_CASE,
     CONGESTION_CHANGED,
+    HOURS_CHANGED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
     PUSH_REQUESTED,
+    REPLACE_HOURS,
     REPLY_REQUESTED,
     STAFF_PRESENCE_CHANGED,
+    UPDATE_AUTO_TEXT,
     Subject,
 )
 
@@ -53,6 +62,8 @@ _PUBLISHED: tuple[tuple[Subject, str], ...] = (
         "Automatic messages to a waiting client: out of hours, estimated wait, reminder, "
         "受付停止, closing soon, closed",
     ),
+    (AUTO_TEXT_CHANGED, "A supervisor's edit of an automatic text: applied, or refused and why"),
+    (HOURS_CHANGED, "A supervisor's new consultation calendar: applied, or refused and why"),
 )
 
 
@@ -143,3 +154,29 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
     async def on_push_requested(event: PushRequested) -> None:
         desk, _ = deps.ready()
         await service.handle_push_requested(desk, event)
+
+    @broker.subscriber(
+        UPDATE_AUTO_TEXT.name,
+        stream=jstream(UPDATE_AUTO_TEXT.stream),
+        durable=service.AUTO_TEXTS_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Validates and applies a supervisor's edit of an automatic text",
+    )
+    async def on_update_auto_text(command: UpdateAutoText) -> None:
+        desk, relay = deps.ready()
+        if await service.handle_update_auto_text(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        REPLACE_HOURS.name,
+        stream=jstream(REPLACE_HOURS.stream),
+        durable=service.HOURS_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Validates and applies a supervisor's consultation calendar",
+    )
+    async def on_replace_hours(command: ReplaceHours) -> None:
+        desk, relay = deps.ready()
+        if await service.handle_replace_hours(desk, command):
+            relay.wake()

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -185,3 +185,64 @@ def format_session(session: Session | None) -> str:
 
 def format_time(moment: datetime) -> str:
     return f"{moment.astimezone(JST):%H:%M}"
+
+
+class RuleLike(Protocol):
+    @property
+    def kind(self) -> str: ...
+    @property
+    def weekday(self) -> int | None: ...
+    @property
+    def day(self) -> date | None: ...
+    @property
+    def starts(self) -> time | None: ...
+    @property
+    def ends(self) -> time | None: ...
+    @property
+    def holidays(self) -> str: ...
+
+
+def build_calendar(rules: Iterable[RuleLike], *, always_open: bool = False) -> Calendar:
+    """A calendar from stored or submitted rows; ValueError says which rule is wrong."""
+    weekly: list[WeeklyRule] = []
+    dated: list[DatedSession] = []
+    closed: set[date] = set()
+    for n, r in enumerate(rules, start=1):
+        try:
+            if r.holidays not in ("any", "skip", "only"):
+                raise ValueError(f"holidays must be any, skip or only, got {r.holidays!r}")
+            if r.kind == "weekly":
+                if r.weekday is None or r.starts is None or r.ends is None:
+                    raise ValueError("a weekly rule needs weekday, starts and ends")
+                weekly.append(WeeklyRule(r.weekday, r.starts, r.ends, r.holidays))  # type: ignore[arg-type]
+            elif r.kind == "dated":
+                if r.day is None or r.starts is None or r.ends is None:
+                    raise ValueError("a dated session needs day, starts and ends")
+                dated.append(DatedSession(r.day, r.starts, r.ends))
+            elif r.kind == "closed":
+                if r.day is None:
+                    raise ValueError("a closed day needs its day")
+                closed.add(r.day)
+            else:
+                raise ValueError(f"kind must be weekly, dated or closed, got {r.kind!r}")
+        except ValueError as exc:
+            raise ValueError(f"rule {n}: {exc}") from exc
+    return Calendar(
+        weekly=tuple(weekly),
+        dated=tuple(dated),
+        closed_days=frozenset(closed),
+        always_open=always_open,
+    )
+
+
+def upcoming(now: datetime, calendar: Calendar, count: int) -> list[Session]:
+    """The next `count` openings after now (for operators checking a calendar)."""
+    found: list[Session] = []
+    moment = now
+    while len(found) < count:
+        nxt = next_opening(moment, calendar)
+        if nxt is None:
+            break
+        found.append(nxt)
+        moment = nxt.starts
+    return found

@@ -18,7 +18,12 @@ from uuid import UUID, uuid5
 from sodan_shared.crypto import ClientCipher, Keyring
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox, first_time
-from sodan_shared.events.console import CloseCase, StaffPresenceChanged
+from sodan_shared.events.console import (
+    CloseCase,
+    ReplaceHours,
+    StaffPresenceChanged,
+    UpdateAutoText,
+)
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
     MessageReceived,
@@ -27,6 +32,8 @@ from sodan_shared.events.line import (
     ReplyRequestedV1,
 )
 from sodan_shared.events.routing import (
+    AutoTextChanged,
+    AutoTextChangedV1,
     CaseAssigned,
     CaseAssignedV1,
     CaseClosed,
@@ -39,6 +46,8 @@ from sodan_shared.events.routing import (
     CaseUrgencyChangedV1,
     CongestionChanged,
     CongestionChangedV1,
+    HoursChanged,
+    HoursChangedV1,
 )
 from sodan_shared.events.triage import MessageScored
 from sodan_shared.logging import get_logger
@@ -64,6 +73,8 @@ SCORES_CONSUMER = "routing-scores"
 STAFF_CONSUMER = "routing-staff"
 CLOSE_CONSUMER = "routing-close"
 PUSHES_CONSUMER = "routing-pushes"
+AUTO_TEXTS_CONSUMER = "routing-auto-texts"
+HOURS_CONSUMER = "routing-hours"
 # desk-wide events (congestion) belong to no LINE channel
 DESK_CHANNEL = "system"
 # a closing notice later than this after closing would only confuse
@@ -613,6 +624,88 @@ async def handle_push_requested(desk: Desk, event: PushRequested) -> int:
         if await queries.set_first_response(session, case_id=p.case_id, at=event.occurred_at):
             log.info("case.first_response", case_id=str(p.case_id))
     return 0
+
+
+# --- supervisors' edits: automatic texts and the calendar -------------------------
+
+
+async def handle_update_auto_text(desk: Desk, command: UpdateAutoText) -> int:
+    """Apply a valid text; refuse an invalid one saying why. Either way an audit event."""
+    p = command.payload
+    try:
+        body: str | None = texts.validate(
+            p.key, p.body, forbidden_words=desk.settings.routing_forbidden_words
+        )
+        error = None
+    except texts.AutoTextError as exc:
+        body, error = None, str(exc)
+    async with transaction(desk.sessions) as session:
+        if not await first_time(
+            session, processed_events, event_id=command.id, consumer=AUTO_TEXTS_CONSUMER
+        ):
+            return 0
+        if body is not None:
+            await queries.save_auto_text(
+                session, key=p.key, body=body, by=p.staff_id, at=command.occurred_at
+            )
+        await add_to_outbox(
+            session,
+            outbox,
+            AutoTextChanged.new(
+                channel=command.channel,
+                caused_by=command,
+                event_id=uuid5(command.id, "auto_text"),
+                payload=AutoTextChangedV1(
+                    key=p.key,
+                    staff_id=p.staff_id,
+                    outcome="refused" if body is None else "applied",
+                    error=error,
+                    body=body,
+                    command_id=command.id,
+                ),
+            ),
+        )
+    log.info("auto_text.changed", key=p.key, applied=body is not None)
+    return 1
+
+
+async def handle_replace_hours(desk: Desk, command: ReplaceHours) -> int:
+    """Replace the calendar if every rule makes sense; otherwise keep it and say why."""
+    p = command.payload
+    try:
+        calendar: hours.Calendar | None = hours.build_calendar(p.rules)
+        error = None
+    except ValueError as exc:
+        calendar, error = None, str(exc)
+    async with transaction(desk.sessions) as session:
+        if not await first_time(
+            session, processed_events, event_id=command.id, consumer=HOURS_CONSUMER
+        ):
+            return 0
+        if calendar is not None:
+            await queries.replace_hours_rules(
+                session, [r.model_dump(exclude_none=True) for r in p.rules]
+            )
+        nxt = hours.next_opening(_now(), calendar) if calendar is not None else None
+        await add_to_outbox(
+            session,
+            outbox,
+            HoursChanged.new(
+                channel=command.channel,
+                caused_by=command,
+                event_id=uuid5(command.id, "hours"),
+                payload=HoursChangedV1(
+                    staff_id=p.staff_id,
+                    outcome="refused" if calendar is None else "applied",
+                    error=error,
+                    rules=len(p.rules) if calendar is not None else 0,
+                    next_opening=nxt.starts if nxt else None,
+                    command_id=command.id,
+                ),
+            ),
+        )
+    log.info("hours.changed", applied=calendar is not None, rules=len(p.rules))
+    return 1
 
 
 # --- the periodic sweep ------------------------------------------------------------

@@ -96,3 +96,33 @@ class CongestionChangedV1(Payload):
 
 class CongestionChanged(Envelope[CongestionChangedV1]):
     TYPE = "case.congestion_changed"
+
+
+class AutoTextChangedV1(Payload):
+    """Outcome of an UpdateAutoText command (texts hold no personal data)."""
+
+    key: str
+    staff_id: UUID
+    outcome: Literal["applied", "refused"]
+    error: str | None = Field(default=None, description="Why it was refused, for the supervisor")
+    body: str | None = Field(default=None, description="The text now in use (applied)")
+    command_id: UUID
+
+
+class AutoTextChanged(Envelope[AutoTextChangedV1]):
+    TYPE = "audit.auto_text_changed"
+
+
+class HoursChangedV1(Payload):
+    """Outcome of a ReplaceHours command."""
+
+    staff_id: UUID
+    outcome: Literal["applied", "refused"]
+    error: str | None = None
+    rules: int = Field(description="How many rules the calendar now has (applied)")
+    next_opening: AwareDatetime | None = None
+    command_id: UUID
+
+
+class HoursChanged(Envelope[HoursChangedV1]):
+    TYPE = "audit.hours_changed"

@@ -13,7 +13,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,7 +28,7 @@ from sodan_routing.db.tables import (
     desk_state,
     hours_rules,
 )
-from sodan_routing.hours import Calendar, DatedSession, WeeklyRule
+from sodan_routing.hours import Calendar, build_calendar
 from sodan_routing.texts import DEFAULT_TEXTS
 
 
@@ -297,18 +297,13 @@ async def requeue_case(session: AsyncSession, *, case_id: UUID) -> None:
 
 async def load_calendar(session: AsyncSession, *, always_open: bool) -> Calendar:
     rows = (await session.execute(select(hours_rules))).all()
-    return Calendar(
-        weekly=tuple(
-            WeeklyRule(weekday=r.weekday, starts=r.starts, ends=r.ends, holidays=r.holidays)
-            for r in rows
-            if r.kind == "weekly"
-        ),
-        dated=tuple(
-            DatedSession(day=r.day, starts=r.starts, ends=r.ends) for r in rows if r.kind == "dated"
-        ),
-        closed_days=frozenset(r.day for r in rows if r.kind == "closed"),
-        always_open=always_open,
-    )
+    return build_calendar(rows, always_open=always_open)
+
+
+async def replace_hours_rules(session: AsyncSession, rules: list[dict[str, object]]) -> None:
+    await session.execute(delete(hours_rules))
+    if rules:
+        await session.execute(insert(hours_rules), rules)
 
 
 async def load_auto_texts(session: AsyncSession) -> dict[str, str]:
