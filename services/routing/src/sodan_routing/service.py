@@ -218,7 +218,7 @@ def _values(desk: Desk, h: Hours, *, wait_s: float | None = None) -> dict[str, s
         "closes_at": hours.format_time(h.current.ends) if h.current else "",
         "estimated_wait": congestion.wait_phrase(wait_s),
         "phone": desk.settings.routing_phone,
-        "emergency": desk.settings.routing_emergency_contacts,
+        "emergency": "\n".join(desk.settings.routing_emergency_contacts),
     }
 
 
@@ -300,10 +300,12 @@ class Load:
     waits: dict[object, float | None]
 
 
-async def _load(session: AsyncSession, desk: Desk, now: datetime) -> Load:
-    s = desk.settings
+async def _load(session: AsyncSession, desk: Desk, h: Hours) -> Load:
+    s, now = desk.settings, h.now
     since = congestion.window_start(now, s.routing_measure_window_min)
-    waiting = await queries.waiting_cases(session, reminders_since=since)
+    # reminders are counted per opening (always open: per case)
+    counted_from = h.current.starts if h.current else datetime.min.replace(tzinfo=UTC)
+    waiting = await queries.waiting_cases(session, reminders_since=counted_from)
     staff = await queries.lock_counsellors(session)
     finished = await queries.finished_since(session, since=since)
     measures = congestion.measure(
@@ -352,7 +354,7 @@ async def _greet_queued(
             reply_token=token,
             now=h.now,
         )
-    load = await _load(session, desk, h.now)
+    load = await _load(session, desk, h)
     wait = load.waits.get(case.case_id)
     kind: texts.AutoTextKey = "suspended" if load.level == "suspended" else "queued"
     return await _notify(
@@ -828,7 +830,7 @@ async def sweep(desk: Desk) -> int:
         await queries.lock_counsellors(session)
         h = await _hours(session, desk, now)
         emitted = await _assign_queued(session, cause=None, now=now, desk_open=h.open)
-        load = await _load(session, desk, now)
+        load = await _load(session, desk, h)
         emitted += await _congestion(session, desk, h, load)
         emitted += await _hours_notices(session, desk, h, load, ciphers)
     return emitted

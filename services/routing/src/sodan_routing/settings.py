@@ -8,11 +8,11 @@ from sodan_shared.settings import SodanSettings
 from sodan_routing.congestion import Thresholds
 
 DEMO_PHONE = "（電話番号は未設定です: SODAN_ROUTING_PHONE）"
-DEFAULT_EMERGENCY = (
-    "命の危険を感じたら 110番（警察）・119番（救急）へ。\n"
-    "よりそいホットライン（24時間・無料）0120-279-338\n"
-    "チャイルドライン（18歳まで・毎日16時〜21時・無料）0120-99-7777"
-)
+DEFAULT_EMERGENCY = [
+    "命の危険を感じたら 110番（警察）・119番（救急）へ。",
+    "よりそいホットライン（24時間・無料）0120-279-338",
+    "チャイルドライン（18歳まで・毎日16時〜21時・無料）0120-99-7777",
+]
 # Words a lock screen must never show; automatic texts containing them are refused.
 DEFAULT_FORBIDDEN_WORDS = [
     "LGBT",
@@ -51,9 +51,10 @@ class RoutingSettings(SodanSettings):
         description="The desk's phone line and its hours, for {phone} in automatic texts "
         "(required in production)",
     )
-    routing_emergency_contacts: str = Field(
-        default=DEFAULT_EMERGENCY,
-        description="Emergency contacts, for {emergency} in automatic texts",
+    routing_emergency_contacts: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_EMERGENCY),
+        description="Emergency contacts as a JSON list, one line each, for {emergency} in "
+        "automatic texts",
     )
     routing_busy_wait_min: float = Field(
         default=30, gt=0, description="混雑 from this estimated wait (minutes) for a new case"
