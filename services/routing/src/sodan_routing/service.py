@@ -113,7 +113,12 @@ def _now() -> datetime:
 
 
 async def _assign_queued(
-    session: AsyncSession, *, cause: Envelope[Any] | None, now: datetime, desk_open: bool = True
+    session: AsyncSession,
+    *,
+    cause: Envelope[Any] | None,
+    now: datetime,
+    desk_open: bool = True,
+    critical_cap: int = 0,
 ) -> int:
     """Give queued cases to free counsellors. Counsellor rows are locked first (by the
     caller or here: locking again is a no-op), queued cases with SKIP LOCKED. Outside
@@ -124,9 +129,10 @@ async def _assign_queued(
     slots = free_slots(staff)
     if slots == 0:
         return 0
-    queued = await queries.lock_queued_cases(session, limit=slots)
+    # a 緊急 case held back by the cap lets a few cases behind it use the free slots
+    queued = await queries.lock_queued_cases(session, limit=slots + (5 if critical_cap else 0))
     emitted = 0
-    for item in plan_assignments(queued, staff, now=now):
+    for item in plan_assignments(queued, staff, now=now, critical_cap=critical_cap):
         row = await queries.assign_case(
             session, case_id=item.case_id, counsellor_id=item.counsellor_id, at=now
         )
@@ -380,6 +386,7 @@ async def _close(
     outcome: str | None,
     now: datetime,
     desk_open: bool,
+    critical_cap: int,
 ) -> int:
     """Close the case, emit CaseClosed, give the freed slot to the next queued case."""
     await queries.close_case(session, case_id=case.case_id, at=now)
@@ -399,11 +406,18 @@ async def _close(
         ),
     )
     log.info("case.closed", case_id=str(case.case_id), staff_id=str(closed_by))
-    return 1 + await _assign_queued(session, cause=cause, now=now, desk_open=desk_open)
+    return 1 + await _assign_queued(
+        session, cause=cause, now=now, desk_open=desk_open, critical_cap=critical_cap
+    )
 
 
 async def _client_ends(
-    session: AsyncSession, event: MessageReceived, now: datetime, *, desk_open: bool
+    session: AsyncSession,
+    event: MessageReceived,
+    now: datetime,
+    *,
+    desk_open: bool,
+    critical_cap: int,
 ) -> int:
     """The client's end word closes their open case; without one it opens nothing."""
     p = event.payload
@@ -422,6 +436,7 @@ async def _client_ends(
         outcome=CLIENT_ENDED,
         now=now,
         desk_open=desk_open,
+        critical_cap=critical_cap,
     )
 
 
@@ -439,7 +454,13 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
         await queries.lock_counsellors(session)  # lock order: counsellors, then cases
         h = await _hours(session, desk, now)
         if p.ends_conversation:
-            return await _client_ends(session, event, now, desk_open=h.open)
+            return await _client_ends(
+                session,
+                event,
+                now,
+                desk_open=h.open,
+                critical_cap=desk.settings.routing_max_critical_per_counsellor,
+            )
         emitted = 0
         await queries.insert_case_if_none_open(
             session,
@@ -475,7 +496,13 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
             session, case_id=case.case_id, message_event_id=event.id, sent_at=p.sent_at
         )
         if case.status == "queued":
-            emitted += await _assign_queued(session, cause=event, now=now, desk_open=h.open)
+            emitted += await _assign_queued(
+                session,
+                cause=event,
+                now=now,
+                desk_open=h.open,
+                critical_cap=desk.settings.routing_max_critical_per_counsellor,
+            )
             case = await queries.lock_case(session, case_id=case.case_id)
             if case is not None and case.status == "queued":
                 emitted += await _greet_queued(session, desk, case, h, cause=event, ciphers=ciphers)
@@ -536,7 +563,13 @@ async def handle_message_scored(desk: Desk, event: MessageScored) -> int:
         log.info("case.urgency_raised", case_id=str(case.case_id), urgency=level)
         if case.status == "queued" and case.announced:
             h = await _hours(session, desk, now)
-            emitted += await _assign_queued(session, cause=event, now=now, desk_open=h.open)
+            emitted += await _assign_queued(
+                session,
+                cause=event,
+                now=now,
+                desk_open=h.open,
+                critical_cap=desk.settings.routing_max_critical_per_counsellor,
+            )
     return emitted
 
 
@@ -583,7 +616,13 @@ async def handle_staff_presence(desk: Desk, event: StaffPresenceChanged) -> int:
                 emitted += 1
                 log.info("case.requeued", case_id=str(case.case_id), counsellor_id=str(p.staff_id))
         h = await _hours(session, desk, now)
-        emitted += await _assign_queued(session, cause=event, now=now, desk_open=h.open)
+        emitted += await _assign_queued(
+            session,
+            cause=event,
+            now=now,
+            desk_open=h.open,
+            critical_cap=desk.settings.routing_max_critical_per_counsellor,
+        )
     return emitted
 
 
@@ -614,6 +653,7 @@ async def handle_close_case(desk: Desk, command: CloseCase) -> int:
             outcome=p.outcome,
             now=now,
             desk_open=h.open,
+            critical_cap=desk.settings.routing_max_critical_per_counsellor,
         )
 
 
@@ -829,7 +869,13 @@ async def sweep(desk: Desk) -> int:
     async with transaction(desk.sessions) as session:
         await queries.lock_counsellors(session)
         h = await _hours(session, desk, now)
-        emitted = await _assign_queued(session, cause=None, now=now, desk_open=h.open)
+        emitted = await _assign_queued(
+            session,
+            cause=None,
+            now=now,
+            desk_open=h.open,
+            critical_cap=desk.settings.routing_max_critical_per_counsellor,
+        )
         load = await _load(session, desk, h)
         emitted += await _congestion(session, desk, h, load)
         emitted += await _hours_notices(session, desk, h, load, ciphers)

@@ -84,6 +84,12 @@ class RoutingSettings(SodanSettings):
     routing_wait_reminders: int = Field(
         default=2, ge=0, description="At most this many wait reminders per case and opening"
     )
+    routing_max_critical_per_counsellor: int = Field(
+        default=1,
+        ge=0,
+        description="A counsellor is given at most this many 緊急 (critical) cases at once; "
+        "0: no cap",
+    )
     routing_forbidden_words: list[str] = Field(
         default_factory=lambda: list(DEFAULT_FORBIDDEN_WORDS),
         description="Automatic texts containing any of these are refused (lock-screen safety)",

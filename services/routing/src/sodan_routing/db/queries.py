@@ -71,18 +71,25 @@ async def lock_counsellors(session: AsyncSession) -> list[Counsellor]:
         )
     ).all()
     load_rows = await session.execute(
-        select(cases.c.assigned_to, func.count())
+        select(
+            cases.c.assigned_to,
+            func.count(),
+            func.count().filter(cases.c.urgency == "critical"),
+        )
         .where(cases.c.status == "assigned")
         .group_by(cases.c.assigned_to)
     )
-    loads: dict[UUID, int] = {staff_id: int(n) for staff_id, n in load_rows}
+    loads: dict[UUID, tuple[int, int]] = {
+        staff_id: (int(n), int(crit)) for staff_id, n, crit in load_rows
+    }
     return [
         Counsellor(
             staff_id=r.staff_id,
             role=r.role,
             presence=r.presence,
             capacity=r.capacity,
-            load=loads.get(r.staff_id, 0),
+            load=loads.get(r.staff_id, (0, 0))[0],
+            critical_load=loads.get(r.staff_id, (0, 0))[1],
             last_assigned_at=r.last_assigned_at,
         )
         for r in rows
