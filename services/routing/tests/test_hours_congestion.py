@@ -18,10 +18,13 @@ from sodan_shared.events.console import (
     UpdateAutoText,
     UpdateAutoTextV1,
 )
+from sodan_shared.events.line import PushRequested, PushRequestedV1
 from sodan_shared.events.routing import (
     AutoTextChanged,
     CaseAssigned,
     CaseOpened,
+    CaseReturnedToQueue,
+    CaseUnanswered,
     CongestionChanged,
     HoursChanged,
 )
@@ -258,3 +261,57 @@ async def test_a_supervisor_replaces_the_calendar_and_a_broken_one_is_refused(ri
     assert refused.payload.error == "rule 2: a dated session needs day, starts and ends"
     rows = await rig.rows("SELECT kind, weekday, holidays FROM routing.hours_rules")
     assert [(r.kind, r.weekday, r.holidays) for r in rows] == [("weekly", 1, "skip")]
+
+
+async def test_an_unanswered_case_alerts_supervisors_once_and_an_answered_one_does_not(
+    rig: Rig,
+) -> None:
+    counsellor = uuid4()
+    answered_cipher, answered_no = await rig.client()
+    silent_cipher, silent_no = await rig.client()
+    async with rig.app(routing_unanswered_after_min=0.03):
+        await rig.publish(make_presence(counsellor))
+        answered = make_message_received(cipher=answered_cipher, client_no=answered_no)
+        await rig.publish(answered)
+        await rig.cases.wait_for(lambda log: len(log.of(CaseAssigned)) == 1)
+        (case,) = rig.cases.of(CaseAssigned)
+        await rig.publish(
+            PushRequested.new(
+                channel="demo",
+                payload=PushRequestedV1(
+                    push_id=uuid4(),
+                    client_id=answered_cipher.client_id,
+                    case_id=case.payload.case_id,
+                    texts=[answered_cipher.seal("message.text", "こんばんは")],
+                    origin="counsellor",
+                    staff_id=counsellor,
+                ),
+            )
+        )
+        await rig.publish(make_message_received(cipher=silent_cipher, client_no=silent_no))
+        await rig.cases.wait_for(lambda log: bool(log.of(CaseUnanswered)))
+        await asyncio.sleep(1.5)
+    (alert,) = rig.cases.of(CaseUnanswered)
+    assert alert.payload.client_id == silent_cipher.client_id
+    assert alert.payload.counsellor_id == counsellor
+    assert alert.payload.returned_to_queue is False
+    assert rig.cases.of(CaseReturnedToQueue) == []
+    (row,) = await rig.rows(
+        "SELECT first_response_at FROM routing.cases WHERE client_id = :c",
+        c=answered_cipher.client_id,
+    )
+    assert row.first_response_at is not None
+
+
+async def test_an_unanswered_case_can_go_back_to_the_queue(rig: Rig) -> None:
+    counsellor = uuid4()
+    cipher, client_no = await rig.client()
+    async with rig.app(routing_unanswered_after_min=0.03, routing_unanswered_requeue=True):
+        await rig.publish(make_presence(counsellor, capacity=1))
+        await rig.publish(make_message_received(cipher=cipher, client_no=client_no))
+        await rig.cases.wait_for(lambda log: bool(log.of(CaseReturnedToQueue)))
+    (alert,) = rig.cases.of(CaseUnanswered)[:1]
+    (back,) = rig.cases.of(CaseReturnedToQueue)[:1]
+    assert alert.payload.returned_to_queue is True
+    assert back.payload.reason == "unanswered"
+    assert back.payload.previous_counsellor_id == counsellor

@@ -36,6 +36,7 @@ from sodan_shared.events.routing import (
     CaseClosed,
     CaseOpened,
     CaseReturnedToQueue,
+    CaseUnanswered,
     CaseUrgencyChanged,
     CongestionChanged,
     HoursChanged,
@@ -106,6 +107,7 @@ UPDATE_AUTO_TEXT = Subject("console.auto_text.update.v1", CONSOLE, UpdateAutoTex
 REPLACE_HOURS = Subject("console.hours.replace.v1", CONSOLE, ReplaceHours)
 AUTO_TEXT_CHANGED = Subject("audit.auto_text.changed.v1", AUDIT, AutoTextChanged)
 HOURS_CHANGED = Subject("audit.hours.changed.v1", AUDIT, HoursChanged)
+CASE_UNANSWERED = Subject("case.unanswered.v1", CASES, CaseUnanswered)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -133,6 +135,7 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     REPLACE_HOURS,
     AUTO_TEXT_CHANGED,
     HOURS_CHANGED,
+    CASE_UNANSWERED,
 )
 
 

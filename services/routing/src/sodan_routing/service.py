@@ -42,6 +42,8 @@ from sodan_shared.events.routing import (
     CaseOpenedV1,
     CaseReturnedToQueue,
     CaseReturnedToQueueV1,
+    CaseUnanswered,
+    CaseUnansweredV1,
     CaseUrgencyChanged,
     CaseUrgencyChangedV1,
     CongestionChanged,
@@ -663,6 +665,7 @@ async def handle_push_requested(desk: Desk, event: PushRequested) -> int:
     if p.origin != "counsellor" or p.case_id is None:
         return 0
     async with transaction(desk.sessions) as session:
+        await queries.record_staff_message(session, case_id=p.case_id, at=event.occurred_at)
         if await queries.set_first_response(session, case_id=p.case_id, at=event.occurred_at):
             log.info("case.first_response", case_id=str(p.case_id))
     return 0
@@ -824,6 +827,59 @@ async def _hours_notices(
     return emitted
 
 
+async def _unanswered(session: AsyncSession, desk: Desk, now: datetime) -> int:
+    """Alert supervisors, once per assignment, about a case its counsellor has not
+    answered in time; optionally hand it back to the queue."""
+    s = desk.settings
+    requeue = s.routing_unanswered_requeue
+    emitted = 0
+    for item in await queries.lock_unanswered_cases(
+        session, assigned_before=now - timedelta(minutes=s.routing_unanswered_after_min)
+    ):
+        case, key = item.case, item.assigned_at.isoformat()
+        assert case.assigned_to is not None
+        if not await queries.add_notice(
+            session, case_id=case.case_id, kind="unanswered", key=key, at=now
+        ):
+            continue
+        await add_to_outbox(
+            session,
+            outbox,
+            CaseUnanswered.new(
+                channel=case.channel,
+                event_id=uuid5(case.case_id, f"unanswered:{key}"),
+                payload=CaseUnansweredV1(
+                    case_id=case.case_id,
+                    client_id=case.client_id,
+                    counsellor_id=case.assigned_to,
+                    assigned_at=item.assigned_at,
+                    waited_s=(now - item.assigned_at).total_seconds(),
+                    returned_to_queue=requeue,
+                ),
+            ),
+        )
+        emitted += 1
+        if requeue:
+            await queries.requeue_case(session, case_id=case.case_id)
+            await add_to_outbox(
+                session,
+                outbox,
+                CaseReturnedToQueue.new(
+                    channel=case.channel,
+                    event_id=uuid5(case.case_id, f"requeued-unanswered:{key}"),
+                    payload=CaseReturnedToQueueV1(
+                        case_id=case.case_id,
+                        client_id=case.client_id,
+                        previous_counsellor_id=case.assigned_to,
+                        reason="unanswered",
+                    ),
+                ),
+            )
+            emitted += 1
+        log.warning("case.unanswered", case_id=str(case.case_id), requeued=requeue)
+    return emitted
+
+
 async def _congestion(session: AsyncSession, desk: Desk, h: Hours, load: Load) -> int:
     """Announce the level (or the open state) when it changed; one replica does."""
     state = await queries.lock_desk_state(session)
@@ -869,7 +925,8 @@ async def sweep(desk: Desk) -> int:
     async with transaction(desk.sessions) as session:
         await queries.lock_counsellors(session)
         h = await _hours(session, desk, now)
-        emitted = await _assign_queued(
+        emitted = await _unanswered(session, desk, now)
+        emitted += await _assign_queued(
             session,
             cause=None,
             now=now,

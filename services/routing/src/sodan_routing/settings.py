@@ -90,6 +90,16 @@ class RoutingSettings(SodanSettings):
         description="A counsellor is given at most this many 緊急 (critical) cases at once; "
         "0: no cap",
     )
+    routing_unanswered_after_min: float = Field(
+        default=10,
+        gt=0,
+        description="An assigned case without a counsellor message for this long alerts "
+        "supervisors (case.unanswered.v1)",
+    )
+    routing_unanswered_requeue: bool = Field(
+        default=False,
+        description="Also return such a case to the queue for another counsellor",
+    )
     routing_forbidden_words: list[str] = Field(
         default_factory=lambda: list(DEFAULT_FORBIDDEN_WORDS),
         description="Automatic texts containing any of these are refused (lock-screen safety)",

@@ -67,8 +67,9 @@ class CaseReturnedToQueueV1(Payload):
     case_id: UUID
     client_id: UUID
     previous_counsellor_id: UUID
-    reason: Literal["counsellor_unavailable"] = Field(
-        description="Why the case left its counsellor: they went away, on break or offline"
+    reason: Literal["counsellor_unavailable", "unanswered"] = Field(
+        description="Why the case left its counsellor: they went offline, or did not answer "
+        "within SODAN_ROUTING_UNANSWERED_AFTER_MIN (when SODAN_ROUTING_UNANSWERED_REQUEUE)"
     )
 
 
@@ -96,6 +97,21 @@ class CongestionChangedV1(Payload):
 
 class CongestionChanged(Envelope[CongestionChangedV1]):
     TYPE = "case.congestion_changed"
+
+
+class CaseUnansweredV1(Payload):
+    """An assigned case has had no counsellor message for too long: alert supervisors."""
+
+    case_id: UUID
+    client_id: UUID
+    counsellor_id: UUID
+    assigned_at: AwareDatetime
+    waited_s: float = Field(description="Seconds since assignment without a counsellor message")
+    returned_to_queue: bool = False
+
+
+class CaseUnanswered(Envelope[CaseUnansweredV1]):
+    TYPE = "case.unanswered"
 
 
 class AutoTextChangedV1(Payload):

@@ -13,7 +13,7 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -419,6 +419,46 @@ async def answered_since(session: AsyncSession, *, since: datetime) -> list[Answ
         )
     ).all()
     return [Answered(queued_at=r.queued_at, first_response_at=r.first_response_at) for r in rows]
+
+
+async def record_staff_message(session: AsyncSession, *, case_id: UUID, at: datetime) -> None:
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(
+            last_staff_message_at=func.greatest(
+                func.coalesce(cases.c.last_staff_message_at, at), at
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    case: CaseRow
+    assigned_at: datetime
+
+
+async def lock_unanswered_cases(
+    session: AsyncSession, *, assigned_before: datetime
+) -> list[Unanswered]:
+    """Assigned before then, no counsellor message since their assignment."""
+    rows = (
+        await session.execute(
+            select(*_CASE_COLUMNS, cases.c.assigned_at)
+            .where(
+                cases.c.status == "assigned",
+                cases.c.assigned_at <= assigned_before,
+                or_(
+                    cases.c.last_staff_message_at.is_(None),
+                    cases.c.last_staff_message_at < cases.c.assigned_at,
+                ),
+            )
+            .order_by(cases.c.assigned_at)
+            .with_for_update(skip_locked=True, of=cases)
+        )
+    ).all()
+    return [Unanswered(case=_case(r), assigned_at=r.assigned_at) for r in rows]
 
 
 async def set_first_response(session: AsyncSession, *, case_id: UUID, at: datetime) -> bool:

@@ -50,6 +50,8 @@ cases = Table(
     Column("first_message_event_id", Uuid, nullable=True),
     # first counsellor message after assignment (for first-response times)
     Column("first_response_at", DateTime(timezone=True), nullable=True),
+    # latest counsellor message (the unanswered guard: none since assigned_at)
+    Column("last_staff_message_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("status IN ('queued', 'assigned', 'closed')", name="status_known"),
     CheckConstraint("urgency IN ('critical', 'high', 'medium', 'normal')", name="urgency_known"),
     CheckConstraint("status <> 'assigned' OR assigned_to IS NOT NULL", name="assigned_has_staff"),

@@ -1,4 +1,4 @@
-"""hours_rules, auto_texts, case_notices, desk_state; cases.first_response_at
+"""hours_rules, auto_texts, case_notices, desk_state; cases.first_response_at, last_staff_message_at
 
 Revision ID: 0002
 Revises: 0001
@@ -54,6 +54,7 @@ SEED_TEXTS = {
 
 def upgrade() -> None:
     op.add_column("cases", sa.Column("first_response_at", sa.DateTime(timezone=True)), schema=S)
+    op.add_column("cases", sa.Column("last_staff_message_at", sa.DateTime(timezone=True)), schema=S)
     rules = op.create_table(
         "hours_rules",
         sa.Column(
@@ -128,4 +129,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     for table in ("desk_state", "case_notices", "auto_texts", "hours_rules"):
         op.drop_table(table, schema=S)
+    op.drop_column("cases", "last_staff_message_at", schema=S)
     op.drop_column("cases", "first_response_at", schema=S)
