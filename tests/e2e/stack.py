@@ -65,6 +65,8 @@ class Stack:
         env.update(
             {
                 "SODAN_ENVIRONMENT": "test",
+                # end-to-end tests run at any hour: the calendar has its own tests
+                "SODAN_ROUTING_ALWAYS_OPEN": "true",
                 "SODAN_NATS_URL": self.nats_url,
                 "SODAN_DATABASE_URL": self.database_url,
                 "SODAN_MASTER_KEYS": f"e2e:{master}",

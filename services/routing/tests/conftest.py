@@ -15,7 +15,8 @@ import pytest
 from nats.js import JetStreamContext
 from sodan_routing.main import create_app, migrate
 from sodan_routing.settings import RoutingSettings
-from sodan_shared.db import create_engine
+from sodan_shared.crypto import ClientCipher, Keyring, MasterKeys
+from sodan_shared.db import create_engine, session_factory
 from sodan_shared.events.console import (
     CloseCase,
     CloseCaseV1,
@@ -23,8 +24,9 @@ from sodan_shared.events.console import (
     StaffPresenceChangedV1,
 )
 from sodan_shared.events.envelope import Envelope
+from sodan_shared.events.line import ReplyRequested
 from sodan_shared.nats import ensure_streams, publish_event
-from sodan_shared.subjects import ALL_SUBJECTS, CASES
+from sodan_shared.subjects import ALL_SUBJECTS, CASES, REPLY_REQUESTED
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -82,12 +84,55 @@ class CaseLog:
                 await self._changed.wait()
 
 
+class ReplyLog:
+    """Every automatic message routing asked ingress to send, decrypted."""
+
+    def __init__(self, keyring: Keyring) -> None:
+        self.events: list[ReplyRequested] = []
+        self.keyring = keyring
+        self._changed = asyncio.Event()
+
+    async def follow(self, js: JetStreamContext) -> None:
+        async def on_msg(msg: Any) -> None:
+            self.events.append(ReplyRequested.model_validate_json(msg.data))
+            self._changed.set()
+
+        await js.subscribe(REPLY_REQUESTED.name, cb=on_msg, ordered_consumer=True)
+
+    async def texts(self, client_id: UUID | None = None) -> list[str]:
+        out = []
+        for e in self.events:
+            if client_id is None or e.payload.client_id == client_id:
+                cipher = await self.keyring.cipher(e.payload.client_id)
+                out.extend(cipher.open("message.text", t) for t in e.payload.texts)
+        return out
+
+    async def wait_for(self, count: int, *, timeout: float = 15.0) -> None:
+        async with asyncio.timeout(timeout):
+            while len(self.events) < count:
+                self._changed.clear()
+                await self._changed.wait()
+
+
 class Rig:
     def __init__(self, settings: RoutingSettings, js: JetStreamContext, engine: AsyncEngine):
         self.settings = settings
         self.js = js
         self.engine = engine
         self.cases = CaseLog()
+        self.keyring = Keyring(
+            session_factory(engine), MasterKeys(settings.master_keys.get_secret_value())
+        )
+        self.replies = ReplyLog(self.keyring)
+
+    async def client(self) -> tuple[ClientCipher, int]:
+        """A client the keyring knows (automatic texts are sealed for them)."""
+        identity = await self.keyring.ensure_client(channel="demo", line_user_id="U" + uuid4().hex)
+        return await self.keyring.cipher(identity.client_id), identity.client_no
+
+    async def execute(self, sql: str, **params: Any) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(text(sql), params)
 
     async def publish(self, *events: Envelope[Any]) -> None:
         for event in events:
@@ -98,8 +143,9 @@ class Rig:
             return list((await conn.execute(text(sql), params)).all())
 
     @asynccontextmanager
-    async def app(self) -> AsyncIterator[None]:
-        app = create_app(self.settings)
+    async def app(self, **overrides: Any) -> AsyncIterator[None]:
+        settings = RoutingSettings(**{**self.settings.model_dump(), **overrides})
+        app = create_app(settings)
         await app.start()
         try:
             yield
@@ -125,6 +171,8 @@ async def rig(private_nats_url: str, fresh_database_url: str) -> AsyncIterator[R
         database_url=fresh_database_url,
         environment="test",
         routing_sweep_interval_s=0.5,
+        # the calendar has its own tests; these must not depend on the hour they run at
+        routing_always_open=True,
     )
     nc = await nats.connect(private_nats_url)
     js = nc.jetstream()
@@ -132,6 +180,7 @@ async def rig(private_nats_url: str, fresh_database_url: str) -> AsyncIterator[R
     engine = create_engine(fresh_database_url)
     rig = Rig(settings, js, engine)
     await rig.cases.follow(js)
+    await rig.replies.follow(js)
     yield rig
     await nc.drain()
     await engine.dispose()

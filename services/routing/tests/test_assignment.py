@@ -116,3 +116,27 @@ def test_only_going_offline_hands_cases_back() -> None:
     assert not presence_requeues_cases("away")
     assert not presence_requeues_cases("break")
     assert not presence_requeues_cases("available")
+
+
+def test_the_critical_cap_keeps_a_second_crisis_from_one_counsellor() -> None:
+    holding_one = counsellor(load=1, capacity=3)
+    holding_one = Counsellor(**{**holding_one.__dict__, "critical_load": 1})
+    free = counsellor(load=2, capacity=3)
+    assert choose_counsellor([holding_one, free], critical=True, critical_cap=1) == free
+    assert choose_counsellor([holding_one], critical=True, critical_cap=1) is None
+    assert choose_counsellor([holding_one], critical=True, critical_cap=0) == holding_one
+    assert choose_counsellor([holding_one], critical=False, critical_cap=1) == holding_one
+
+
+def test_a_capped_critical_case_waits_at_the_head_and_others_use_the_slot() -> None:
+    only = Counsellor(**{**counsellor(load=1, capacity=2).__dict__, "critical_load": 1})
+    crisis, normal = case("critical", waited_min=1), case("normal", waited_min=30)
+    plan = plan_assignments([crisis, normal], [only], now=T0, critical_cap=1)
+    assert [a.case_id for a in plan] == [normal.case_id]
+    # two crises: the busier counsellor takes the second rather than one holding both
+    a, b = counsellor(load=0), counsellor(load=2)
+    crises = [case("critical", waited_min=2), case("critical", waited_min=1)]
+    plan = plan_assignments(crises, [a, b], now=T0, critical_cap=1)
+    assert [p.counsellor_id for p in plan] == [a.staff_id, b.staff_id]
+    uncapped = plan_assignments(crises, [a, b], now=T0, critical_cap=0)
+    assert [p.counsellor_id for p in uncapped] == [a.staff_id, a.staff_id]

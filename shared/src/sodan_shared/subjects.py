@@ -16,7 +16,9 @@ from sodan_shared.events.console import (
     EmergencyModeAudited,
     EmergencyModeSet,
     MediaViewed,
+    ReplaceHours,
     StaffPresenceChanged,
+    UpdateAutoText,
     UpdateLexicon,
 )
 from sodan_shared.events.envelope import Envelope
@@ -38,11 +40,15 @@ from sodan_shared.events.line import (
 )
 from sodan_shared.events.reporting import MonthlyReportReady
 from sodan_shared.events.routing import (
+    AutoTextChanged,
     CaseAssigned,
     CaseClosed,
     CaseOpened,
     CaseReturnedToQueue,
+    CaseUnanswered,
     CaseUrgencyChanged,
+    CongestionChanged,
+    HoursChanged,
 )
 from sodan_shared.events.triage import LexiconChanged, LexiconRejected, MessageScored
 
@@ -118,6 +124,12 @@ UPDATE_LEXICON = Subject("console.lexicon.update.v1", CONSOLE, UpdateLexicon)
 LEXICON_REJECTED = Subject("triage.lexicon.rejected.v1", TRIAGE, LexiconRejected)
 LEXICON_CHANGED = Subject("audit.lexicon.changed.v1", AUDIT, LexiconChanged)
 MONTHLY_REPORT_READY = Subject("report.monthly_ready.v1", REPORTS, MonthlyReportReady)
+CONGESTION_CHANGED = Subject("case.congestion.v1", CASES, CongestionChanged)
+UPDATE_AUTO_TEXT = Subject("console.auto_text.update.v1", CONSOLE, UpdateAutoText)
+REPLACE_HOURS = Subject("console.hours.replace.v1", CONSOLE, ReplaceHours)
+AUTO_TEXT_CHANGED = Subject("audit.auto_text.changed.v1", AUDIT, AutoTextChanged)
+HOURS_CHANGED = Subject("audit.hours.changed.v1", AUDIT, HoursChanged)
+CASE_UNANSWERED = Subject("case.unanswered.v1", CASES, CaseUnanswered)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -151,6 +163,12 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     LEXICON_REJECTED,
     LEXICON_CHANGED,
     MONTHLY_REPORT_READY,
+    CONGESTION_CHANGED,
+    UPDATE_AUTO_TEXT,
+    REPLACE_HOURS,
+    AUTO_TEXT_CHANGED,
+    HOURS_CHANGED,
+    CASE_UNANSWERED,
 )
 
 

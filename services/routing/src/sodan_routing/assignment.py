@@ -32,6 +32,7 @@ class Counsellor:
     capacity: int
     load: int
     last_assigned_at: datetime | None
+    critical_load: int = 0  # of `load`, the cases at 緊急 (critical)
 
     @property
     def can_take_a_case(self) -> bool:
@@ -52,8 +53,15 @@ def queue_order(cases: Iterable[QueuedCase]) -> list[QueuedCase]:
     return sorted(cases, key=lambda c: (-URGENCY_RANK[c.urgency], c.queued_at, c.case_id))
 
 
-def choose_counsellor(counsellors: Iterable[Counsellor]) -> Counsellor | None:
-    candidates = [c for c in counsellors if c.can_take_a_case]
+def choose_counsellor(
+    counsellors: Iterable[Counsellor], *, critical: bool = False, critical_cap: int = 0
+) -> Counsellor | None:
+    """`critical_cap` > 0: nobody holds more than that many 緊急 cases at once."""
+    candidates = [
+        c
+        for c in counsellors
+        if c.can_take_a_case and not (critical and 0 < critical_cap <= c.critical_load)
+    ]
     if not candidates:
         return None
     return min(
@@ -72,16 +80,31 @@ def free_slots(counsellors: Iterable[Counsellor]) -> int:
 
 
 def plan_assignments(
-    queued: Iterable[QueuedCase], counsellors: Sequence[Counsellor], *, now: datetime
+    queued: Iterable[QueuedCase],
+    counsellors: Sequence[Counsellor],
+    *,
+    now: datetime,
+    critical_cap: int = 0,
 ) -> list[Assignment]:
-    """Who takes which queued case now, in queue order, until cases or slots run out."""
+    """Who takes which queued case now, in queue order, until cases or slots run out.
+    A 緊急 case nobody may take under the cap stays at the head of the queue; the
+    cases behind it still use the slots it cannot (holding them back would not
+    serve it any sooner)."""
     staff = {c.staff_id: c for c in counsellors}
     plan: list[Assignment] = []
     for case in queue_order(queued):
-        chosen = choose_counsellor(staff.values())
-        if chosen is None:
+        if free_slots(staff.values()) == 0:
             break
-        staff[chosen.staff_id] = replace(chosen, load=chosen.load + 1, last_assigned_at=now)
+        critical = case.urgency == "critical"
+        chosen = choose_counsellor(staff.values(), critical=critical, critical_cap=critical_cap)
+        if chosen is None:
+            continue
+        staff[chosen.staff_id] = replace(
+            chosen,
+            load=chosen.load + 1,
+            critical_load=chosen.critical_load + int(critical),
+            last_assigned_at=now,
+        )
         plan.append(Assignment(case_id=case.case_id, counsellor_id=chosen.staff_id))
     return plan
 

@@ -11,22 +11,34 @@ from typing import Literal
 
 from faststream.middlewares import AckPolicy
 from faststream.nats import NatsBroker, PullSub
-from sodan_shared.events.console import CloseCase, StaffPresenceChanged
-from sodan_shared.events.line import MessageReceived
+from sodan_shared.events.console import (
+    CloseCase,
+    ReplaceHours,
+    StaffPresenceChanged,
+    UpdateAutoText,
+)
+from sodan_shared.events.line import MessageReceived, PushRequested
 from sodan_shared.events.triage import MessageScored
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
 from sodan_shared.outbox import OutboxRelay
 from sodan_shared.subjects import (
+    AUTO_TEXT_CHANGED,
     CASE_ASSIGNED,
     CASE_CLOSED,
     CASE_OPENED,
     CASE_REQUEUED,
     CASE_URGENCY_CHANGED,
     CLOSE_CASE,
+    CONGESTION_CHANGED,
+    HOURS_CHANGED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
+    PUSH_REQUESTED,
+    REPLACE_HOURS,
+    REPLY_REQUESTED,
     STAFF_PRESENCE_CHANGED,
+    UPDATE_AUTO_TEXT,
     Subject,
 )
 
@@ -40,6 +52,18 @@ _PUBLISHED: tuple[tuple[Subject, str], ...] = (
     (CASE_URGENCY_CHANGED, "A triage score raised a case's urgency"),
     (CASE_CLOSED, "A counsellor closed a case"),
     (CASE_REQUEUED, "An offline counsellor's case went back to the queue"),
+    (
+        CONGESTION_CHANGED,
+        "The desk's congestion level (通常/混雑/受付停止) or open state changed, with the "
+        "live measures",
+    ),
+    (
+        REPLY_REQUESTED,
+        "Automatic messages to a waiting client: out of hours, estimated wait, reminder, "
+        "受付停止, closing soon, closed",
+    ),
+    (AUTO_TEXT_CHANGED, "A supervisor's edit of an automatic text: applied, or refused and why"),
+    (HOURS_CHANGED, "A supervisor's new consultation calendar: applied, or refused and why"),
 )
 
 
@@ -47,12 +71,12 @@ _PUBLISHED: tuple[tuple[Subject, str], ...] = (
 class RoutingDeps:
     """Filled in at startup by ``main.create_app``."""
 
-    sessions: service.Sessions | None = None
+    desk: service.Desk | None = None
     relay: OutboxRelay | None = None
 
-    def ready(self) -> tuple[service.Sessions, OutboxRelay]:
-        assert self.sessions is not None and self.relay is not None, "app not started"
-        return self.sessions, self.relay
+    def ready(self) -> tuple[service.Desk, OutboxRelay]:
+        assert self.desk is not None and self.relay is not None, "app not started"
+        return self.desk, self.relay
 
 
 def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
@@ -76,8 +100,8 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
         description="Opens a case for a client without one, or adds the message to it",
     )
     async def on_message_received(event: MessageReceived) -> None:
-        sessions, relay = deps.ready()
-        if await service.handle_message_received(sessions, event):
+        desk, relay = deps.ready()
+        if await service.handle_message_received(desk, event):
             relay.wake()
 
     @broker.subscriber(
@@ -89,8 +113,8 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
         description="Raises the urgency of the scored message's case (never lowers it)",
     )
     async def on_message_scored(event: MessageScored) -> None:
-        sessions, relay = deps.ready()
-        if await service.handle_message_scored(sessions, event):
+        desk, relay = deps.ready()
+        if await service.handle_message_scored(desk, event):
             relay.wake()
 
     @broker.subscriber(
@@ -102,8 +126,8 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
         description="Tracks who is available; assigns queued cases, requeues on offline",
     )
     async def on_staff_presence_changed(event: StaffPresenceChanged) -> None:
-        sessions, relay = deps.ready()
-        if await service.handle_staff_presence(sessions, event):
+        desk, relay = deps.ready()
+        if await service.handle_staff_presence(desk, event):
             relay.wake()
 
     @broker.subscriber(
@@ -115,6 +139,44 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
         description="Closes a case on a counsellor's command and refills their free slot",
     )
     async def on_close_case(command: CloseCase) -> None:
-        sessions, relay = deps.ready()
-        if await service.handle_close_case(sessions, command):
+        desk, relay = deps.ready()
+        if await service.handle_close_case(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        PUSH_REQUESTED.name,
+        stream=jstream(PUSH_REQUESTED.stream),
+        durable=service.PUSHES_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Records a case's first counsellor message (first-response times)",
+    )
+    async def on_push_requested(event: PushRequested) -> None:
+        desk, _ = deps.ready()
+        await service.handle_push_requested(desk, event)
+
+    @broker.subscriber(
+        UPDATE_AUTO_TEXT.name,
+        stream=jstream(UPDATE_AUTO_TEXT.stream),
+        durable=service.AUTO_TEXTS_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Validates and applies a supervisor's edit of an automatic text",
+    )
+    async def on_update_auto_text(command: UpdateAutoText) -> None:
+        desk, relay = deps.ready()
+        if await service.handle_update_auto_text(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        REPLACE_HOURS.name,
+        stream=jstream(REPLACE_HOURS.stream),
+        durable=service.HOURS_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Validates and applies a supervisor's consultation calendar",
+    )
+    async def on_replace_hours(command: ReplaceHours) -> None:
+        desk, relay = deps.ready()
+        if await service.handle_replace_hours(desk, command):
             relay.wake()

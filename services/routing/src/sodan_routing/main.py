@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 from faststream import FastStream
@@ -21,11 +22,13 @@ from sodan_shared.runtime import (
     broker_for,
     connect_and_declare,
     faststream_app,
+    keyring_for,
     observe,
     service_cli,
 )
 
-from sodan_routing import service
+from sodan_routing import hours, service
+from sodan_routing.db import queries
 from sodan_routing.db.tables import SCHEMA, outbox
 from sodan_routing.handlers import RoutingDeps, register_handlers
 from sodan_routing.settings import RoutingSettings
@@ -47,11 +50,11 @@ def migrate(database_url: str) -> None:
     upgrade(database_url=database_url, script_location=MIGRATIONS, schema=SCHEMA)
 
 
-async def _sweep_forever(sessions: service.Sessions, relay: OutboxRelay, every: float) -> None:
+async def _sweep_forever(desk: service.Desk, relay: OutboxRelay, every: float) -> None:
     while True:
         await asyncio.sleep(every)
         try:
-            if await service.sweep(sessions):
+            if await service.sweep(desk):
                 relay.wake()
         except asyncio.CancelledError:
             raise
@@ -79,13 +82,16 @@ def _compose(
         js = await connect_and_declare(broker)
         relay = OutboxRelay(db.sessions, outbox, js)
         relay.start()
-        deps.sessions, deps.relay = db.sessions, relay
+        deps.desk = service.Desk(
+            sessions=db.sessions, keyring=keyring_for(settings, db), settings=settings
+        )
+        deps.relay = relay
         resources.update(db=db, relay=relay)
 
     async def start_sweeping() -> None:
-        sessions, relay = deps.ready()
+        desk, relay = deps.ready()
         resources["sweeper"] = asyncio.create_task(
-            _sweep_forever(sessions, relay, settings.routing_sweep_interval_s),
+            _sweep_forever(desk, relay, settings.routing_sweep_interval_s),
             name="routing-sweep",
         )
 
@@ -121,6 +127,36 @@ def asyncapi_document(settings: RoutingSettings | None = None) -> str:
     return asyncapi_yaml(broker, title=TITLE, description=DESCRIPTION)
 
 
+def show_hours(argv: Sequence[str]) -> int:
+    """``sodan-routing hours [N]``: the calendar's rules and its next N openings (Japan
+    time), so an operator can check a calendar before the desk relies on it."""
+    count = int(argv[0]) if argv else 10
+    settings = RoutingSettings()
+
+    async def run() -> None:
+        db = Database.from_settings(settings)
+        try:
+            async with db.sessions() as session:
+                calendar = await queries.load_calendar(session, always_open=False)
+        finally:
+            await db.dispose()
+        if settings.always_open:
+            print("SODAN_ROUTING_ALWAYS_OPEN: 常に受付中 / always open (calendar below unused)")
+        for rule in calendar.weekly:
+            day = hours.WEEKDAYS_JA[rule.weekday]
+            print(f"毎週{day}曜 {rule.starts:%H:%M}〜{rule.ends:%H:%M} holidays={rule.holidays}")
+        for d in calendar.dated:
+            print(f"{d.day} {d.starts:%H:%M}〜{d.ends:%H:%M}")
+        for c in sorted(calendar.closed_days):
+            print(f"{c} 休み closed")
+        print("次の受付 next openings:")
+        for session_ in hours.upcoming(datetime.now(UTC), calendar, count):
+            print(f"  {hours.format_session(session_)}")
+
+    asyncio.run(run())
+    return 0
+
+
 def cli(argv: Sequence[str] | None = None) -> int:
     async def run() -> None:
         settings = RoutingSettings()
@@ -132,7 +168,10 @@ def cli(argv: Sequence[str] | None = None) -> int:
         description=DESCRIPTION,
         migrate=lambda: migrate(RoutingSettings().database_url),
         run=run,
-        extra={"asyncapi": asyncapi_command(asyncapi_document, ASYNCAPI_PATH)},
+        extra={
+            "asyncapi": asyncapi_command(asyncapi_document, ASYNCAPI_PATH),
+            "hours": show_hours,
+        },
         argv=argv,
     )
 

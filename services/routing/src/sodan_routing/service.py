@@ -9,16 +9,31 @@ knows whether to wake the outbox relay.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
+from sodan_shared.crypto import ClientCipher, Keyring
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox, first_time
-from sodan_shared.events.console import CloseCase, StaffPresenceChanged
+from sodan_shared.events.console import (
+    CloseCase,
+    ReplaceHours,
+    StaffPresenceChanged,
+    UpdateAutoText,
+)
 from sodan_shared.events.envelope import Envelope
-from sodan_shared.events.line import MessageReceived
+from sodan_shared.events.line import (
+    MessageReceived,
+    PushRequested,
+    ReplyRequested,
+    ReplyRequestedV1,
+)
 from sodan_shared.events.routing import (
+    AutoTextChanged,
+    AutoTextChangedV1,
     CaseAssigned,
     CaseAssignedV1,
     CaseClosed,
@@ -27,13 +42,20 @@ from sodan_shared.events.routing import (
     CaseOpenedV1,
     CaseReturnedToQueue,
     CaseReturnedToQueueV1,
+    CaseUnanswered,
+    CaseUnansweredV1,
     CaseUrgencyChanged,
     CaseUrgencyChangedV1,
+    CongestionChanged,
+    CongestionChangedV1,
+    HoursChanged,
+    HoursChangedV1,
 )
 from sodan_shared.events.triage import MessageScored
 from sodan_shared.logging import get_logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from sodan_routing import congestion, hours, texts
 from sodan_routing.assignment import (
     free_slots,
     plan_assignments,
@@ -42,6 +64,7 @@ from sodan_routing.assignment import (
 )
 from sodan_routing.db import queries
 from sodan_routing.db.tables import outbox, processed_events
+from sodan_routing.settings import RoutingSettings
 
 log = get_logger(__name__)
 
@@ -51,6 +74,36 @@ MESSAGES_CONSUMER = "routing-messages"
 SCORES_CONSUMER = "routing-scores"
 STAFF_CONSUMER = "routing-staff"
 CLOSE_CONSUMER = "routing-close"
+PUSHES_CONSUMER = "routing-pushes"
+AUTO_TEXTS_CONSUMER = "routing-auto-texts"
+HOURS_CONSUMER = "routing-hours"
+# desk-wide events (congestion) belong to no LINE channel
+DESK_CHANNEL = "system"
+# a closing notice later than this after closing would only confuse
+CLOSED_NOTICE_WITHIN = timedelta(hours=1)
+_DESK_NS = UUID("6f1d0c2e-3b7a-5c1e-9d4f-2a8b7c6d5e4f")
+
+
+@dataclass
+class Desk:
+    """What every unit of work needs: the database, the keyring (to seal automatic
+    texts for the client), and the settings (hours, thresholds, contacts)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    keyring: Keyring
+    settings: RoutingSettings
+
+    async def ciphers(self, client_ids: Iterable[UUID]) -> dict[UUID, ClientCipher]:
+        """The clients' ciphers, fetched before a transaction opens: fetching one inside
+        would hold the counsellor locks while waiting for a second pooled connection.
+        Unknown or erased clients are left out (nobody to tell)."""
+        found: dict[UUID, ClientCipher] = {}
+        for client_id in set(client_ids):
+            try:
+                found[client_id] = await self.keyring.cipher(client_id)
+            except LookupError:
+                continue
+        return found
 
 
 # CaseClosed.outcome when the client ended the conversation with the end word
@@ -62,17 +115,26 @@ def _now() -> datetime:
 
 
 async def _assign_queued(
-    session: AsyncSession, *, cause: Envelope[Any] | None, now: datetime
+    session: AsyncSession,
+    *,
+    cause: Envelope[Any] | None,
+    now: datetime,
+    desk_open: bool = True,
+    critical_cap: int = 0,
 ) -> int:
     """Give queued cases to free counsellors. Counsellor rows are locked first (by the
-    caller or here: locking again is a no-op), queued cases with SKIP LOCKED."""
+    caller or here: locking again is a no-op), queued cases with SKIP LOCKED. Outside
+    consultation hours nothing is assigned: the queue waits for the opening."""
+    if not desk_open:
+        return 0
     staff = await queries.lock_counsellors(session)
     slots = free_slots(staff)
     if slots == 0:
         return 0
-    queued = await queries.lock_queued_cases(session, limit=slots)
+    # a 緊急 case held back by the cap lets a few cases behind it use the free slots
+    queued = await queries.lock_queued_cases(session, limit=slots + (5 if critical_cap else 0))
     emitted = 0
-    for item in plan_assignments(queued, staff, now=now):
+    for item in plan_assignments(queued, staff, now=now, critical_cap=critical_cap):
         row = await queries.assign_case(
             session, case_id=item.case_id, counsellor_id=item.counsellor_id, at=now
         )
@@ -100,7 +162,13 @@ async def _assign_queued(
     return emitted
 
 
-def _opened(case: queries.CaseRow, *, cause: Envelope[Any], first_message: UUID) -> CaseOpened:
+def _opened(
+    case: queries.CaseRow,
+    *,
+    cause: Envelope[Any],
+    first_message: UUID,
+    opens_at: datetime | None = None,
+) -> CaseOpened:
     assert case.client_no is not None
     return CaseOpened.new(
         channel=case.channel,
@@ -113,7 +181,201 @@ def _opened(case: queries.CaseRow, *, cause: Envelope[Any], first_message: UUID)
             first_message_event_id=first_message,
             urgency=case.urgency,
             queued_at=case.queued_at,
+            opens_at=opens_at,
         ),
+    )
+
+
+# --- hours and automatic notices -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hours:
+    calendar: hours.Calendar
+    now: datetime
+    open: bool
+    current: hours.Session | None  # None when closed or always open
+    next: hours.Session | None
+
+    @property
+    def opening_key(self) -> str:
+        """Names the current opening (notices go out once per opening)."""
+        return self.current.starts.isoformat() if self.current else "always"
+
+    @property
+    def closed_period_key(self) -> str:
+        """Names the closed period until the next opening."""
+        return self.next.starts.isoformat() if self.next else "none"
+
+
+async def _hours(session: AsyncSession, desk: Desk, now: datetime) -> Hours:
+    calendar = await queries.load_calendar(session, always_open=desk.settings.always_open)
+    current = None if calendar.always_open else hours.current_session(now, calendar)
+    return Hours(
+        calendar=calendar,
+        now=now,
+        open=calendar.always_open or current is not None,
+        current=current,
+        next=None if calendar.always_open else hours.next_opening(now, calendar),
+    )
+
+
+def _values(desk: Desk, h: Hours, *, wait_s: float | None = None) -> dict[str, str]:
+    return {
+        "next_opening": hours.format_session(h.next),
+        "closes_at": hours.format_time(h.current.ends) if h.current else "",
+        "estimated_wait": congestion.wait_phrase(wait_s),
+        "phone": desk.settings.routing_phone,
+        "emergency": "\n".join(desk.settings.routing_emergency_contacts),
+    }
+
+
+def _text(stored: dict[str, str], key: texts.AutoTextKey, values: dict[str, str]) -> str:
+    try:
+        return texts.render(key, stored.get(key, texts.DEFAULT_TEXTS[key]), values)
+    except (KeyError, ValueError):  # edited around validation (SQL): the default still works
+        log.error("auto_text.unusable", key=key)
+        return texts.render(key, texts.DEFAULT_TEXTS[key], values)
+
+
+@dataclass(frozen=True)
+class Notice:
+    case_id: UUID
+    channel: str
+    client_id: UUID
+    kind: str  # also the auto text key, except the extra out_of_hours marker
+    key: str
+
+
+async def _notify(
+    session: AsyncSession,
+    desk: Desk,
+    notice: Notice,
+    *,
+    text: str,
+    cause: Envelope[Any] | None,
+    ciphers: Mapping[UUID, ClientCipher],
+    reply_token: str | None = None,
+    also: tuple[tuple[str, str], ...] = (),
+    now: datetime,
+) -> int:
+    """Queue one automatic message to the client, once per (case, kind, key) however
+    many replicas or redeliveries try; `also` marks other notices as given."""
+    cipher = ciphers.get(notice.client_id)
+    if cipher is None:  # unknown or erased client (or not fetched yet: the next sweep)
+        log.info("notice.skipped", case_id=str(notice.case_id), kind=notice.kind)
+        return 0
+    if not await queries.add_notice(
+        session, case_id=notice.case_id, kind=notice.kind, key=notice.key, at=now
+    ):
+        return 0
+    for kind, key in also:
+        await queries.add_notice(session, case_id=notice.case_id, kind=kind, key=key, at=now)
+    reply_id = (
+        uuid5(cause.id, f"notice:{notice.kind}")
+        if cause is not None
+        else uuid5(notice.case_id, f"notice:{notice.kind}:{notice.key}")
+    )
+    await add_to_outbox(
+        session,
+        outbox,
+        ReplyRequested.new(
+            channel=notice.channel,
+            caused_by=cause,
+            event_id=reply_id,
+            payload=ReplyRequestedV1(
+                reply_id=reply_id,
+                client_id=notice.client_id,
+                case_id=notice.case_id,
+                reply_token=reply_token,
+                texts=[cipher.seal("message.text", text)],
+                origin="system",
+            ),
+        ),
+    )
+    log.info("notice.requested", case_id=str(notice.case_id), kind=notice.kind)
+    return 1
+
+
+@dataclass(frozen=True)
+class Load:
+    """The queue and staff as congestion sees them at one moment."""
+
+    waiting: list[queries.Waiting]
+    staff: list[Any]
+    measures: congestion.Measures
+    level: congestion.Level
+    waits: dict[object, float | None]
+
+
+async def _load(session: AsyncSession, desk: Desk, h: Hours) -> Load:
+    s, now = desk.settings, h.now
+    since = congestion.window_start(now, s.routing_measure_window_min)
+    # reminders are counted per opening (always open: per case)
+    counted_from = h.current.starts if h.current else datetime.min.replace(tzinfo=UTC)
+    waiting = await queries.waiting_cases(session, reminders_since=counted_from)
+    staff = await queries.lock_counsellors(session)
+    finished = await queries.finished_since(session, since=since)
+    measures = congestion.measure(
+        queued=[w.case for w in waiting],
+        counsellors=staff,
+        finished=finished,
+        answered=await queries.answered_since(session, since=since),
+        now=now,
+        default_handling_s=s.routing_default_handling_min * 60,
+    )
+    handling = measures.avg_handling_s or s.routing_default_handling_min * 60
+    return Load(
+        waiting=waiting,
+        staff=staff,
+        measures=measures,
+        level=congestion.level_of(measures, s.thresholds),
+        waits=congestion.waits([w.case for w in waiting], staff, handling_s=handling),
+    )
+
+
+async def _greet_queued(
+    session: AsyncSession,
+    desk: Desk,
+    case: queries.CaseRow,
+    h: Hours,
+    *,
+    cause: MessageReceived,
+    ciphers: Mapping[UUID, ClientCipher],
+) -> int:
+    """A client whose case waits hears why: closed (next opening and emergency
+    contacts), 受付停止 (phone line), or the estimated wait. Once per closed period
+    or opening, however many messages they send."""
+    stored = await queries.load_auto_texts(session)
+    token = cause.payload.reply_token
+    if not h.open:
+        notice = Notice(
+            case.case_id, case.channel, case.client_id, "out_of_hours", h.closed_period_key
+        )
+        return await _notify(
+            session,
+            desk,
+            notice,
+            text=_text(stored, "out_of_hours", _values(desk, h)),
+            cause=cause,
+            ciphers=ciphers,
+            reply_token=token,
+            now=h.now,
+        )
+    load = await _load(session, desk, h)
+    wait = load.waits.get(case.case_id)
+    kind: texts.AutoTextKey = "suspended" if load.level == "suspended" else "queued"
+    return await _notify(
+        session,
+        desk,
+        Notice(case.case_id, case.channel, case.client_id, kind, h.opening_key),
+        text=_text(stored, kind, _values(desk, h, wait_s=wait)),
+        cause=cause,
+        ciphers=ciphers,
+        reply_token=token,
+        # a client told about 受付停止 is not told the wait as well, and vice versa
+        also=(("queued" if kind == "suspended" else "suspended", h.opening_key),),
+        now=h.now,
     )
 
 
@@ -125,6 +387,8 @@ async def _close(
     closed_by: UUID | None,
     outcome: str | None,
     now: datetime,
+    desk_open: bool,
+    critical_cap: int,
 ) -> int:
     """Close the case, emit CaseClosed, give the freed slot to the next queued case."""
     await queries.close_case(session, case_id=case.case_id, at=now)
@@ -144,10 +408,19 @@ async def _close(
         ),
     )
     log.info("case.closed", case_id=str(case.case_id), staff_id=str(closed_by))
-    return 1 + await _assign_queued(session, cause=cause, now=now)
+    return 1 + await _assign_queued(
+        session, cause=cause, now=now, desk_open=desk_open, critical_cap=critical_cap
+    )
 
 
-async def _client_ends(session: AsyncSession, event: MessageReceived, now: datetime) -> int:
+async def _client_ends(
+    session: AsyncSession,
+    event: MessageReceived,
+    now: datetime,
+    *,
+    desk_open: bool,
+    critical_cap: int,
+) -> int:
     """The client's end word closes their open case; without one it opens nothing."""
     p = event.payload
     case = await queries.lock_open_case_of_client(session, client_id=p.client_id)
@@ -157,21 +430,39 @@ async def _client_ends(session: AsyncSession, event: MessageReceived, now: datet
     await queries.record_message(
         session, case_id=case.case_id, message_event_id=event.id, sent_at=p.sent_at
     )
-    return await _close(session, case, cause=event, closed_by=None, outcome=CLIENT_ENDED, now=now)
+    return await _close(
+        session,
+        case,
+        cause=event,
+        closed_by=None,
+        outcome=CLIENT_ENDED,
+        now=now,
+        desk_open=desk_open,
+        critical_cap=critical_cap,
+    )
 
 
-async def handle_message_received(sessions: Sessions, event: MessageReceived) -> int:
-    """The client's open case gets the message; a client without one gets a queued case."""
+async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
+    """The client's open case gets the message; a client without one gets a queued case.
+    A case left waiting tells the client why (hours, congestion), once."""
     p = event.payload
     now = _now()
-    async with transaction(sessions) as session:
+    ciphers = {} if p.ends_conversation else await desk.ciphers([p.client_id])
+    async with transaction(desk.sessions) as session:
         if not await first_time(
             session, processed_events, event_id=event.id, consumer=MESSAGES_CONSUMER
         ):
             return 0
         await queries.lock_counsellors(session)  # lock order: counsellors, then cases
+        h = await _hours(session, desk, now)
         if p.ends_conversation:
-            return await _client_ends(session, event, now)
+            return await _client_ends(
+                session,
+                event,
+                now,
+                desk_open=h.open,
+                critical_cap=desk.settings.routing_max_critical_per_counsellor,
+            )
         emitted = 0
         await queries.insert_case_if_none_open(
             session,
@@ -195,22 +486,36 @@ async def handle_message_received(sessions: Sessions, event: MessageReceived) ->
                 )
                 case = await queries.lock_case(session, case_id=case.case_id)
                 assert case is not None
-            await add_to_outbox(session, outbox, _opened(case, cause=event, first_message=event.id))
+            opens_at = None if h.open or h.next is None else h.next.starts
+            await add_to_outbox(
+                session,
+                outbox,
+                _opened(case, cause=event, first_message=event.id, opens_at=opens_at),
+            )
             emitted += 1
             log.info("case.opened", case_id=str(case.case_id), client_id=str(p.client_id))
         await queries.record_message(
             session, case_id=case.case_id, message_event_id=event.id, sent_at=p.sent_at
         )
         if case.status == "queued":
-            emitted += await _assign_queued(session, cause=event, now=now)
+            emitted += await _assign_queued(
+                session,
+                cause=event,
+                now=now,
+                desk_open=h.open,
+                critical_cap=desk.settings.routing_max_critical_per_counsellor,
+            )
+            case = await queries.lock_case(session, case_id=case.case_id)
+            if case is not None and case.status == "queued":
+                emitted += await _greet_queued(session, desk, case, h, cause=event, ciphers=ciphers)
     return emitted
 
 
-async def handle_message_scored(sessions: Sessions, event: MessageScored) -> int:
+async def handle_message_scored(desk: Desk, event: MessageScored) -> int:
     """Raise the urgency of the message's case (never lower it)."""
     p = event.payload
     now = _now()
-    async with transaction(sessions) as session:
+    async with transaction(desk.sessions) as session:
         if not await first_time(
             session, processed_events, event_id=event.id, consumer=SCORES_CONSUMER
         ):
@@ -259,15 +564,22 @@ async def handle_message_scored(sessions: Sessions, event: MessageScored) -> int
             emitted += 1
         log.info("case.urgency_raised", case_id=str(case.case_id), urgency=level)
         if case.status == "queued" and case.announced:
-            emitted += await _assign_queued(session, cause=event, now=now)
+            h = await _hours(session, desk, now)
+            emitted += await _assign_queued(
+                session,
+                cause=event,
+                now=now,
+                desk_open=h.open,
+                critical_cap=desk.settings.routing_max_critical_per_counsellor,
+            )
     return emitted
 
 
-async def handle_staff_presence(sessions: Sessions, event: StaffPresenceChanged) -> int:
+async def handle_staff_presence(desk: Desk, event: StaffPresenceChanged) -> int:
     """Record presence; an offline counsellor's cases go back to the queue; assign."""
     p = event.payload
     now = _now()
-    async with transaction(sessions) as session:
+    async with transaction(desk.sessions) as session:
         if not await first_time(
             session, processed_events, event_id=event.id, consumer=STAFF_CONSUMER
         ):
@@ -305,15 +617,22 @@ async def handle_staff_presence(sessions: Sessions, event: StaffPresenceChanged)
                 )
                 emitted += 1
                 log.info("case.requeued", case_id=str(case.case_id), counsellor_id=str(p.staff_id))
-        emitted += await _assign_queued(session, cause=event, now=now)
+        h = await _hours(session, desk, now)
+        emitted += await _assign_queued(
+            session,
+            cause=event,
+            now=now,
+            desk_open=h.open,
+            critical_cap=desk.settings.routing_max_critical_per_counsellor,
+        )
     return emitted
 
 
-async def handle_close_case(sessions: Sessions, command: CloseCase) -> int:
+async def handle_close_case(desk: Desk, command: CloseCase) -> int:
     """Close an open case; the freed slot goes to the next queued case."""
     p = command.payload
     now = _now()
-    async with transaction(sessions) as session:
+    async with transaction(desk.sessions) as session:
         if not await first_time(
             session, processed_events, event_id=command.id, consumer=CLOSE_CONSUMER
         ):
@@ -327,12 +646,294 @@ async def handle_close_case(sessions: Sessions, command: CloseCase) -> int:
                 reason="unknown" if case is None else case.status,
             )
             return 0
+        h = await _hours(session, desk, now)
         return await _close(
-            session, case, cause=command, closed_by=p.staff_id, outcome=p.outcome, now=now
+            session,
+            case,
+            cause=command,
+            closed_by=p.staff_id,
+            outcome=p.outcome,
+            now=now,
+            desk_open=h.open,
+            critical_cap=desk.settings.routing_max_critical_per_counsellor,
         )
 
 
-async def sweep(sessions: Sessions) -> int:
-    """Assign whatever is still queued while someone is free (races no event revisits)."""
-    async with transaction(sessions) as session:
-        return await _assign_queued(session, cause=None, now=_now())
+async def handle_push_requested(desk: Desk, event: PushRequested) -> int:
+    """A counsellor's first message to an assigned case: its first-response time."""
+    p = event.payload
+    if p.origin != "counsellor" or p.case_id is None:
+        return 0
+    async with transaction(desk.sessions) as session:
+        await queries.record_staff_message(session, case_id=p.case_id, at=event.occurred_at)
+        if await queries.set_first_response(session, case_id=p.case_id, at=event.occurred_at):
+            log.info("case.first_response", case_id=str(p.case_id))
+    return 0
+
+
+# --- supervisors' edits: automatic texts and the calendar -------------------------
+
+
+async def handle_update_auto_text(desk: Desk, command: UpdateAutoText) -> int:
+    """Apply a valid text; refuse an invalid one saying why. Either way an audit event."""
+    p = command.payload
+    try:
+        body: str | None = texts.validate(
+            p.key, p.body, forbidden_words=desk.settings.routing_forbidden_words
+        )
+        error = None
+    except texts.AutoTextError as exc:
+        body, error = None, str(exc)
+    async with transaction(desk.sessions) as session:
+        if not await first_time(
+            session, processed_events, event_id=command.id, consumer=AUTO_TEXTS_CONSUMER
+        ):
+            return 0
+        if body is not None:
+            await queries.save_auto_text(
+                session, key=p.key, body=body, by=p.staff_id, at=command.occurred_at
+            )
+        await add_to_outbox(
+            session,
+            outbox,
+            AutoTextChanged.new(
+                channel=command.channel,
+                caused_by=command,
+                event_id=uuid5(command.id, "auto_text"),
+                payload=AutoTextChangedV1(
+                    key=p.key,
+                    staff_id=p.staff_id,
+                    outcome="refused" if body is None else "applied",
+                    error=error,
+                    body=body,
+                    command_id=command.id,
+                ),
+            ),
+        )
+    log.info("auto_text.changed", key=p.key, applied=body is not None)
+    return 1
+
+
+async def handle_replace_hours(desk: Desk, command: ReplaceHours) -> int:
+    """Replace the calendar if every rule makes sense; otherwise keep it and say why."""
+    p = command.payload
+    try:
+        calendar: hours.Calendar | None = hours.build_calendar(p.rules)
+        error = None
+    except ValueError as exc:
+        calendar, error = None, str(exc)
+    async with transaction(desk.sessions) as session:
+        if not await first_time(
+            session, processed_events, event_id=command.id, consumer=HOURS_CONSUMER
+        ):
+            return 0
+        if calendar is not None:
+            await queries.replace_hours_rules(
+                session, [r.model_dump(exclude_none=True) for r in p.rules]
+            )
+        nxt = hours.next_opening(_now(), calendar) if calendar is not None else None
+        await add_to_outbox(
+            session,
+            outbox,
+            HoursChanged.new(
+                channel=command.channel,
+                caused_by=command,
+                event_id=uuid5(command.id, "hours"),
+                payload=HoursChangedV1(
+                    staff_id=p.staff_id,
+                    outcome="refused" if calendar is None else "applied",
+                    error=error,
+                    rules=len(p.rules) if calendar is not None else 0,
+                    next_opening=nxt.starts if nxt else None,
+                    command_id=command.id,
+                ),
+            ),
+        )
+    log.info("hours.changed", applied=calendar is not None, rules=len(p.rules))
+    return 1
+
+
+# --- the periodic sweep ------------------------------------------------------------
+
+
+async def _hours_notices(
+    session: AsyncSession,
+    desk: Desk,
+    h: Hours,
+    load: Load,
+    ciphers: Mapping[UUID, ClientCipher],
+) -> int:
+    """Closing soon, closed, and wait reminders for cases still queued."""
+    s = desk.settings
+    if h.calendar.always_open and not load.waiting:
+        return 0
+    stored = await queries.load_auto_texts(session)
+    emitted = 0
+    if h.open and hours.closing_soon(h.now, h.calendar, s.routing_closing_soon_min):
+        assert h.current is not None
+        text = _text(stored, "closing_soon", _values(desk, h))
+        for w in load.waiting:
+            notice = Notice(w.case.case_id, w.channel, w.client_id, "closing_soon", h.opening_key)
+            emitted += await _notify(
+                session, desk, notice, text=text, cause=None, ciphers=ciphers, now=h.now
+            )
+    elif not h.open:
+        closed_at = hours.last_closing(h.now, h.calendar)
+        if closed_at is not None and h.now - closed_at < CLOSED_NOTICE_WITHIN:
+            text = _text(stored, "closed", _values(desk, h))
+            for w in load.waiting:
+                if w.case.queued_at >= closed_at:
+                    continue  # came after closing: the out-of-hours message is theirs
+                notice = Notice(
+                    w.case.case_id, w.channel, w.client_id, "closed", closed_at.isoformat()
+                )
+                emitted += await _notify(
+                    session,
+                    desk,
+                    notice,
+                    text=text,
+                    cause=None,
+                    ciphers=ciphers,
+                    # writing again before the opening brings no out-of-hours message too
+                    also=(("out_of_hours", h.closed_period_key),),
+                    now=h.now,
+                )
+    if h.open:
+        reminder_after = timedelta(minutes=s.routing_wait_reminder_after_min)
+        since = h.current.starts if h.current else congestion.window_start(h.now, 24 * 60)
+        for w in load.waiting:
+            last = max(w.last_notice_at or w.case.queued_at, since)
+            if w.reminders >= s.routing_wait_reminders or h.now - last < reminder_after:
+                continue
+            if w.last_notice_at is None:
+                continue  # never told anything (e.g. an erased client): no reminder either
+            wait = load.waits.get(w.case.case_id)
+            notice = Notice(
+                w.case.case_id,
+                w.channel,
+                w.client_id,
+                "wait_reminder",
+                f"{h.opening_key}#{w.reminders + 1}",
+            )
+            emitted += await _notify(
+                session,
+                desk,
+                notice,
+                text=_text(stored, "wait_reminder", _values(desk, h, wait_s=wait)),
+                cause=None,
+                ciphers=ciphers,
+                now=h.now,
+            )
+    return emitted
+
+
+async def _unanswered(session: AsyncSession, desk: Desk, now: datetime) -> int:
+    """Alert supervisors, once per assignment, about a case its counsellor has not
+    answered in time; optionally hand it back to the queue."""
+    s = desk.settings
+    requeue = s.routing_unanswered_requeue
+    emitted = 0
+    for item in await queries.lock_unanswered_cases(
+        session, assigned_before=now - timedelta(minutes=s.routing_unanswered_after_min)
+    ):
+        case, key = item.case, item.assigned_at.isoformat()
+        assert case.assigned_to is not None
+        if not await queries.add_notice(
+            session, case_id=case.case_id, kind="unanswered", key=key, at=now
+        ):
+            continue
+        await add_to_outbox(
+            session,
+            outbox,
+            CaseUnanswered.new(
+                channel=case.channel,
+                event_id=uuid5(case.case_id, f"unanswered:{key}"),
+                payload=CaseUnansweredV1(
+                    case_id=case.case_id,
+                    client_id=case.client_id,
+                    counsellor_id=case.assigned_to,
+                    assigned_at=item.assigned_at,
+                    waited_s=(now - item.assigned_at).total_seconds(),
+                    returned_to_queue=requeue,
+                ),
+            ),
+        )
+        emitted += 1
+        if requeue:
+            await queries.requeue_case(session, case_id=case.case_id)
+            await add_to_outbox(
+                session,
+                outbox,
+                CaseReturnedToQueue.new(
+                    channel=case.channel,
+                    event_id=uuid5(case.case_id, f"requeued-unanswered:{key}"),
+                    payload=CaseReturnedToQueueV1(
+                        case_id=case.case_id,
+                        client_id=case.client_id,
+                        previous_counsellor_id=case.assigned_to,
+                        reason="unanswered",
+                    ),
+                ),
+            )
+            emitted += 1
+        log.warning("case.unanswered", case_id=str(case.case_id), requeued=requeue)
+    return emitted
+
+
+async def _congestion(session: AsyncSession, desk: Desk, h: Hours, load: Load) -> int:
+    """Announce the level (or the open state) when it changed; one replica does."""
+    state = await queries.lock_desk_state(session)
+    if state is not None and (state.level, state.desk_open) == (load.level, h.open):
+        return 0
+    seq = (state.seq if state else 0) + 1
+    await queries.save_desk_state(session, level=load.level, desk_open=h.open, seq=seq, at=h.now)
+    m = load.measures
+    await add_to_outbox(
+        session,
+        outbox,
+        CongestionChanged.new(
+            channel=DESK_CHANNEL,
+            event_id=uuid5(_DESK_NS, f"congestion:{seq}"),
+            payload=CongestionChangedV1(
+                level=load.level,
+                previous_level=state.level if state else None,
+                desk_open=h.open,
+                queue_length=m.queue_length,
+                active_counsellors=m.active_counsellors,
+                capacity=m.capacity,
+                free_capacity=m.free_capacity,
+                avg_handling_s=m.avg_handling_s,
+                avg_first_response_s=m.avg_first_response_s,
+                longest_wait_s=m.longest_wait_s,
+                next_wait_s=m.next_wait_s,
+                window_min=desk.settings.routing_measure_window_min,
+                next_opening=h.next.starts if h.next else None,
+            ),
+        ),
+    )
+    log.info("desk.congestion_changed", level=load.level, desk_open=h.open, queue=m.queue_length)
+    return 1
+
+
+async def sweep(desk: Desk) -> int:
+    """Assign whatever is still queued while someone is free (races no event revisits);
+    tell waiting clients about closing and long waits; announce congestion changes."""
+    now = _now()
+    async with desk.sessions() as session:
+        waiting = await queries.queued_clients(session)
+    ciphers = await desk.ciphers(waiting)
+    async with transaction(desk.sessions) as session:
+        await queries.lock_counsellors(session)
+        h = await _hours(session, desk, now)
+        emitted = await _unanswered(session, desk, now)
+        emitted += await _assign_queued(
+            session,
+            cause=None,
+            now=now,
+            desk_open=h.open,
+            critical_cap=desk.settings.routing_max_critical_per_counsellor,
+        )
+        load = await _load(session, desk, h)
+        emitted += await _congestion(session, desk, h, load)
+        emitted += await _hours_notices(session, desk, h, load, ciphers)
+    return emitted

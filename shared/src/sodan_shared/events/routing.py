@@ -18,6 +18,10 @@ class CaseOpenedV1(Payload):
     first_message_event_id: UUID
     urgency: UrgencyLevel = "normal"
     queued_at: AwareDatetime
+    opens_at: AwareDatetime | None = Field(
+        default=None,
+        description="Opened outside consultation hours: waits for the opening starting then",
+    )
 
 
 class CaseOpened(Envelope[CaseOpenedV1]):
@@ -74,10 +78,78 @@ class CaseReturnedToQueueV1(Payload):
     case_id: UUID
     client_id: UUID
     previous_counsellor_id: UUID
-    reason: Literal["counsellor_unavailable"] = Field(
-        description="Why the case left its counsellor: they went away, on break or offline"
+    reason: Literal["counsellor_unavailable", "unanswered"] = Field(
+        description="Why the case left its counsellor: they went offline, or did not answer "
+        "within SODAN_ROUTING_UNANSWERED_AFTER_MIN (when SODAN_ROUTING_UNANSWERED_REQUEUE)"
     )
 
 
 class CaseReturnedToQueue(Envelope[CaseReturnedToQueueV1]):
     TYPE = "case.returned_to_queue"
+
+
+class CongestionChangedV1(Payload):
+    """The desk's congestion level or open state changed; the live measures with it."""
+
+    level: Literal["normal", "busy", "suspended"] = Field(description="通常 / 混雑 / 受付停止")
+    previous_level: Literal["normal", "busy", "suspended"] | None = None
+    desk_open: bool = Field(description="Within consultation hours")
+    queue_length: int
+    active_counsellors: int
+    capacity: int
+    free_capacity: int
+    avg_handling_s: float | None = Field(description="Over the window; None: nothing closed")
+    avg_first_response_s: float | None
+    longest_wait_s: float
+    next_wait_s: float | None = Field(description="Estimate for a case queued now")
+    window_min: float
+    next_opening: AwareDatetime | None = None
+
+
+class CongestionChanged(Envelope[CongestionChangedV1]):
+    TYPE = "case.congestion_changed"
+
+
+class CaseUnansweredV1(Payload):
+    """An assigned case has had no counsellor message for too long: alert supervisors."""
+
+    case_id: UUID
+    client_id: UUID
+    counsellor_id: UUID
+    assigned_at: AwareDatetime
+    waited_s: float = Field(description="Seconds since assignment without a counsellor message")
+    returned_to_queue: bool = False
+
+
+class CaseUnanswered(Envelope[CaseUnansweredV1]):
+    TYPE = "case.unanswered"
+
+
+class AutoTextChangedV1(Payload):
+    """Outcome of an UpdateAutoText command (texts hold no personal data)."""
+
+    key: str
+    staff_id: UUID
+    outcome: Literal["applied", "refused"]
+    error: str | None = Field(default=None, description="Why it was refused, for the supervisor")
+    body: str | None = Field(default=None, description="The text now in use (applied)")
+    command_id: UUID
+
+
+class AutoTextChanged(Envelope[AutoTextChangedV1]):
+    TYPE = "audit.auto_text_changed"
+
+
+class HoursChangedV1(Payload):
+    """Outcome of a ReplaceHours command."""
+
+    staff_id: UUID
+    outcome: Literal["applied", "refused"]
+    error: str | None = None
+    rules: int = Field(description="How many rules the calendar now has (applied)")
+    next_opening: AwareDatetime | None = None
+    command_id: UUID
+
+
+class HoursChanged(Envelope[HoursChangedV1]):
+    TYPE = "audit.hours_changed"

@@ -13,12 +13,23 @@ from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import case as sql_case
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sodan_routing.assignment import Counsellor, QueuedCase
-from sodan_routing.db.tables import case_messages, cases, counsellors
+from sodan_routing.congestion import Answered, Finished
+from sodan_routing.db.tables import (
+    auto_texts,
+    case_messages,
+    case_notices,
+    cases,
+    counsellors,
+    desk_state,
+    hours_rules,
+)
+from sodan_routing.hours import Calendar, build_calendar
+from sodan_routing.texts import DEFAULT_TEXTS
 
 
 @dataclass(frozen=True)
@@ -60,18 +71,25 @@ async def lock_counsellors(session: AsyncSession) -> list[Counsellor]:
         )
     ).all()
     load_rows = await session.execute(
-        select(cases.c.assigned_to, func.count())
+        select(
+            cases.c.assigned_to,
+            func.count(),
+            func.count().filter(cases.c.urgency == "critical"),
+        )
         .where(cases.c.status == "assigned")
         .group_by(cases.c.assigned_to)
     )
-    loads: dict[UUID, int] = {staff_id: int(n) for staff_id, n in load_rows}
+    loads: dict[UUID, tuple[int, int]] = {
+        staff_id: (int(n), int(crit)) for staff_id, n, crit in load_rows
+    }
     return [
         Counsellor(
             staff_id=r.staff_id,
             role=r.role,
             presence=r.presence,
             capacity=r.capacity,
-            load=loads.get(r.staff_id, 0),
+            load=loads.get(r.staff_id, (0, 0))[0],
+            critical_load=loads.get(r.staff_id, (0, 0))[1],
             last_assigned_at=r.last_assigned_at,
         )
         for r in rows
@@ -279,3 +297,215 @@ async def requeue_case(session: AsyncSession, *, case_id: UUID) -> None:
         .where(cases.c.case_id == case_id)
         .values(status="queued", assigned_to=None, assigned_at=None)
     )
+
+
+# --- consultation hours, automatic texts, notices, congestion -----------------
+
+
+async def load_calendar(session: AsyncSession, *, always_open: bool) -> Calendar:
+    rows = (await session.execute(select(hours_rules))).all()
+    return build_calendar(rows, always_open=always_open)
+
+
+async def replace_hours_rules(session: AsyncSession, rules: list[dict[str, object]]) -> None:
+    await session.execute(delete(hours_rules))
+    if rules:
+        await session.execute(insert(hours_rules), rules)
+
+
+async def load_auto_texts(session: AsyncSession) -> dict[str, str]:
+    """The desk's texts; a key missing from the table falls back to the default."""
+    rows = (await session.execute(select(auto_texts.c.key, auto_texts.c.body))).all()
+    texts: dict[str, str] = {str(k): v for k, v in DEFAULT_TEXTS.items()}
+    texts.update({r.key: r.body for r in rows})
+    return texts
+
+
+async def save_auto_text(
+    session: AsyncSession, *, key: str, body: str, by: UUID | None, at: datetime
+) -> None:
+    stmt = pg_insert(auto_texts).values(key=key, body=body, updated_by=by, updated_at=at)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[auto_texts.c.key],
+            set_={"body": body, "updated_by": by, "updated_at": at},
+        )
+    )
+
+
+async def add_notice(
+    session: AsyncSession, *, case_id: UUID, kind: str, key: str, at: datetime
+) -> bool:
+    """Record that a notice goes out; False when it went out already."""
+    stmt = (
+        pg_insert(case_notices)
+        .values(case_id=case_id, kind=kind, key=key, sent_at=at)
+        .on_conflict_do_nothing()
+        .returning(case_notices.c.case_id)
+    )
+    return (await session.execute(stmt)).first() is not None
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """A queued, announced case with what it has been told."""
+
+    case: QueuedCase
+    channel: str
+    client_id: UUID
+    last_notice_at: datetime | None
+    reminders: int  # wait reminders since `since`
+
+
+async def waiting_cases(session: AsyncSession, *, reminders_since: datetime) -> list[Waiting]:
+    last = (
+        select(func.max(case_notices.c.sent_at))
+        .where(case_notices.c.case_id == cases.c.case_id)
+        .scalar_subquery()
+    )
+    reminded = (
+        select(func.count())
+        .where(
+            case_notices.c.case_id == cases.c.case_id,
+            case_notices.c.kind == "wait_reminder",
+            case_notices.c.sent_at >= reminders_since,
+        )
+        .scalar_subquery()
+    )
+    rows = (
+        await session.execute(
+            select(
+                cases.c.case_id,
+                cases.c.urgency,
+                cases.c.queued_at,
+                cases.c.channel,
+                cases.c.client_id,
+                last.label("last_notice_at"),
+                reminded.label("reminders"),
+            ).where(cases.c.status == "queued", cases.c.client_no.is_not(None))
+        )
+    ).all()
+    return [
+        Waiting(
+            case=QueuedCase(case_id=r.case_id, urgency=r.urgency, queued_at=r.queued_at),
+            channel=r.channel,
+            client_id=r.client_id,
+            last_notice_at=r.last_notice_at,
+            reminders=int(r.reminders),
+        )
+        for r in rows
+    ]
+
+
+async def finished_since(session: AsyncSession, *, since: datetime) -> list[Finished]:
+    rows = (
+        await session.execute(
+            select(cases.c.assigned_at, cases.c.closed_at).where(
+                cases.c.status == "closed",
+                cases.c.closed_at >= since,
+                cases.c.assigned_at.is_not(None),
+            )
+        )
+    ).all()
+    return [Finished(assigned_at=r.assigned_at, closed_at=r.closed_at) for r in rows]
+
+
+async def answered_since(session: AsyncSession, *, since: datetime) -> list[Answered]:
+    rows = (
+        await session.execute(
+            select(cases.c.queued_at, cases.c.first_response_at).where(
+                cases.c.first_response_at >= since
+            )
+        )
+    ).all()
+    return [Answered(queued_at=r.queued_at, first_response_at=r.first_response_at) for r in rows]
+
+
+async def record_staff_message(session: AsyncSession, *, case_id: UUID, at: datetime) -> None:
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(
+            last_staff_message_at=func.greatest(
+                func.coalesce(cases.c.last_staff_message_at, at), at
+            )
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Unanswered:
+    case: CaseRow
+    assigned_at: datetime
+
+
+async def lock_unanswered_cases(
+    session: AsyncSession, *, assigned_before: datetime
+) -> list[Unanswered]:
+    """Assigned before then, no counsellor message since their assignment."""
+    rows = (
+        await session.execute(
+            select(*_CASE_COLUMNS, cases.c.assigned_at)
+            .where(
+                cases.c.status == "assigned",
+                cases.c.assigned_at <= assigned_before,
+                or_(
+                    cases.c.last_staff_message_at.is_(None),
+                    cases.c.last_staff_message_at < cases.c.assigned_at,
+                ),
+            )
+            .order_by(cases.c.assigned_at)
+            .with_for_update(skip_locked=True, of=cases)
+        )
+    ).all()
+    return [Unanswered(case=_case(r), assigned_at=r.assigned_at) for r in rows]
+
+
+async def set_first_response(session: AsyncSession, *, case_id: UUID, at: datetime) -> bool:
+    """The first counsellor message of an assigned case (later ones change nothing)."""
+    row = (
+        await session.execute(
+            update(cases)
+            .where(
+                cases.c.case_id == case_id,
+                cases.c.first_response_at.is_(None),
+                cases.c.assigned_at.is_not(None),
+            )
+            .values(first_response_at=at)
+            .returning(cases.c.case_id)
+        )
+    ).first()
+    return row is not None
+
+
+@dataclass(frozen=True)
+class DeskState:
+    level: str
+    desk_open: bool
+    seq: int
+
+
+async def lock_desk_state(session: AsyncSession) -> DeskState | None:
+    row = (await session.execute(select(desk_state).with_for_update())).first()
+    return DeskState(level=row.level, desk_open=row.desk_open, seq=row.seq) if row else None
+
+
+async def save_desk_state(
+    session: AsyncSession, *, level: str, desk_open: bool, seq: int, at: datetime
+) -> None:
+    stmt = pg_insert(desk_state).values(
+        id=1, level=level, desk_open=desk_open, seq=seq, changed_at=at
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[desk_state.c.id],
+            set_={"level": level, "desk_open": desk_open, "seq": seq, "changed_at": at},
+        )
+    )
+
+
+async def queued_clients(session: AsyncSession) -> list[UUID]:
+    rows = await session.execute(
+        select(cases.c.client_id).where(cases.c.status == "queued", cases.c.client_no.is_not(None))
+    )
+    return [r.client_id for r in rows]

@@ -5,16 +5,22 @@ from __future__ import annotations
 from sodan_shared.db.idempotency import outbox_table, processed_events_table
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
+    Text,
+    Time,
     Uuid,
     func,
     text,
@@ -42,6 +48,10 @@ cases = Table(
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("last_message_at", DateTime(timezone=True), nullable=True),
     Column("first_message_event_id", Uuid, nullable=True),
+    # first counsellor message after assignment (for first-response times)
+    Column("first_response_at", DateTime(timezone=True), nullable=True),
+    # latest counsellor message (the unanswered guard: none since assigned_at)
+    Column("last_staff_message_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("status IN ('queued', 'assigned', 'closed')", name="status_known"),
     CheckConstraint("urgency IN ('critical', 'high', 'medium', 'normal')", name="urgency_known"),
     CheckConstraint("status <> 'assigned' OR assigned_to IS NOT NULL", name="assigned_has_staff"),
@@ -74,6 +84,64 @@ counsellors = Table(
     Column("updated_at", DateTime(timezone=True), nullable=False),
     Column("last_assigned_at", DateTime(timezone=True), nullable=True),
     CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+)
+
+# The consultation calendar: weekly rules, dated sessions, closed days (Japan time).
+hours_rules = Table(
+    "hours_rules",
+    metadata,
+    Column("rule_id", Uuid, primary_key=True, server_default=text("gen_random_uuid()")),
+    Column("kind", String(8), nullable=False),
+    Column("weekday", SmallInteger, nullable=True),  # 0 = Monday
+    Column("day", Date, nullable=True),
+    Column("starts", Time, nullable=True),
+    Column("ends", Time, nullable=True),  # not after starts: runs past midnight
+    Column("holidays", String(8), nullable=False, server_default="any"),
+    Column("note", Text, nullable=True),
+    CheckConstraint("kind IN ('weekly', 'dated', 'closed')", name="kind_known"),
+    CheckConstraint("holidays IN ('any', 'skip', 'only')", name="holidays_known"),
+    CheckConstraint(
+        "(kind = 'weekly' AND weekday BETWEEN 0 AND 6 AND starts IS NOT NULL "
+        "AND ends IS NOT NULL AND starts <> ends) "
+        "OR (kind = 'dated' AND day IS NOT NULL AND starts IS NOT NULL AND ends IS NOT NULL "
+        "AND starts <> ends) "
+        "OR (kind = 'closed' AND day IS NOT NULL)",
+        name="rule_complete",
+    ),
+)
+
+# Automatic texts to clients, editable by supervisors (defaults seeded).
+auto_texts = Table(
+    "auto_texts",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("body", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("updated_by", Uuid, nullable=True),
+)
+
+# Automatic messages sent per case: a notice goes out once per (kind, key), however
+# many replicas or redeliveries try (key: e.g. the opening it is about).
+case_notices = Table(
+    "case_notices",
+    metadata,
+    Column("case_id", Uuid, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("key", String(64), nullable=False),
+    Column("sent_at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("case_id", "kind", "key"),
+)
+
+# One row: the congestion level and open state last announced (CongestionChanged).
+desk_state = Table(
+    "desk_state",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("level", String(16), nullable=False),
+    Column("desk_open", Boolean, nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
 )
 
 processed_events = processed_events_table(metadata)
