@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -7,6 +9,8 @@ import httpx
 import pytest
 from line_simulator.client import SimulatorClient
 from sodan_devstack.nats import NatsServer
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
 
 from tests.e2e.stack import Stack
 
@@ -46,6 +50,16 @@ class Console:
         r = await self.http.put("/api/me/presence", json={"presence": presence})
         assert r.status_code in (200, 204), r.text
 
+    async def go_on_duty(self, database_url: str, *, timeout: float = 30.0) -> None:
+        """Available, and routing knows it: a client writing before that is rightly
+        told to wait first (an automatic message most tests do not expect)."""
+        await self.set_presence("available")
+        deadline = time.monotonic() + timeout
+        while not await asyncio.to_thread(_routing_has_available_staff, database_url):
+            if time.monotonic() > deadline:
+                raise TimeoutError("routing never learned the counsellor is available")
+            await asyncio.sleep(0.2)
+
     async def cases(self) -> list[dict[str, object]]:
         r = await self.http.get("/api/cases")
         assert r.status_code == 200, r.text
@@ -60,6 +74,19 @@ class Console:
     async def reply(self, case_id: str, text: str) -> None:
         r = await self.http.post(f"/api/cases/{case_id}/replies", json={"text": text})
         assert r.status_code in (200, 201, 202), r.text
+
+
+def _routing_has_available_staff(database_url: str) -> bool:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return bool(
+                conn.execute(
+                    sql("SELECT 1 FROM routing.counsellors WHERE presence = 'available'")
+                ).first()
+            )
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

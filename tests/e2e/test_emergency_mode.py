@@ -21,7 +21,7 @@ from tests.e2e.test_thin_path import eventually, stream_events
 async def test_emergency_mode_end_to_end(
     stack: Stack, sim: SimulatorClient, counsellor: Console
 ) -> None:
-    await counsellor.set_presence("available")
+    await counsellor.go_on_duty(stack.database_url)
     user = await sim.create_user("緊急テスト")
     assert (await sim.send_text(user.user_id, "助けてください")).final_status == 200
 

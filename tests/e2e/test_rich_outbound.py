@@ -14,8 +14,10 @@ from tests.e2e.stack import Stack
 from tests.e2e.test_thin_path import eventually
 
 
-async def _assigned_case(sim: SimulatorClient, counsellor: Console) -> tuple[str, str]:
-    await counsellor.set_presence("available")
+async def _assigned_case(
+    stack: Stack, sim: SimulatorClient, counsellor: Console
+) -> tuple[str, str]:
+    await counsellor.go_on_duty(stack.database_url)
     user = await sim.create_user()
     assert (await sim.send_text(user.user_id, "聞いてほしいことがあります")).final_status == 200
 
@@ -31,7 +33,7 @@ async def _assigned_case(sim: SimulatorClient, counsellor: Console) -> tuple[str
 async def test_the_counsellor_opening_the_case_marks_it_read_once_a_supervisor_never(
     stack: Stack, sim: SimulatorClient, counsellor: Console
 ) -> None:
-    user_id, case_id = await _assigned_case(sim, counsellor)
+    user_id, case_id = await _assigned_case(stack, sim, counsellor)
     async with httpx.AsyncClient(
         base_url=stack.url("console"), headers={"X-Requested-With": "sodan"}, timeout=10
     ) as client:
@@ -65,7 +67,7 @@ async def test_the_counsellor_opening_the_case_marks_it_read_once_a_supervisor_n
 async def test_sticker_quick_replies_and_typing_reach_the_client_and_the_end_button_ends(
     stack: Stack, sim: SimulatorClient, counsellor: Console
 ) -> None:
-    user_id, case_id = await _assigned_case(sim, counsellor)
+    user_id, case_id = await _assigned_case(stack, sim, counsellor)
 
     typing = await counsellor.http.post(f"/api/cases/{case_id}/typing")
     assert typing.json() == {"signalled": True}
