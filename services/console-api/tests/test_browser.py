@@ -180,6 +180,45 @@ async def test_counsellor_sees_a_case_arrive_live_and_replies(
         await browser.close()
 
 
+async def test_a_critical_case_alerts_a_supervisor_at_once(
+    served: tuple[str, ConsoleState], js: JetStreamContext
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    url, state = served
+    supervisor = next(s for s in DEMO_STAFF if s.role == "supervisor")
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+        await page.goto(url)
+        await page.fill("#login-id", supervisor.login)
+        await page.fill("#login-password", supervisor.password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#live-state")).to_have_text("リアルタイム更新中")
+        await page.wait_for_timeout(500)
+        # Critical cases of earlier tests alert at login too (as they should): clear that.
+        if await page.locator("#urgent-alert").is_visible():
+            await page.click("#urgent-alert-dismiss")
+
+        identity, cipher = await new_client(state.keyring)
+        first = make_message_received(
+            cipher=cipher, client_no=identity.client_no, text="もう終わりにしたい"
+        )
+        opened = make_case_opened(identity=identity, first_message_id=first.id, urgency="critical")
+        for event in (first, opened):
+            await publish_event(js, event)
+
+        banner = page.locator("#urgent-alert")
+        await expect(banner).to_be_visible(timeout=15_000)  # pushed live, no reload
+        await expect(banner).to_contain_text(f"C-{identity.client_no:06d}")
+        await page.click("#urgent-alert-open")
+        await expect(banner).to_be_hidden()
+        await expect(page.locator("#chat-client")).to_have_text(f"C-{identity.client_no:06d}")
+        await browser.close()
+
+
 async def _pushed(js: JetStreamContext, case_id: object) -> PushRequested:
     from nats.js.api import DeliverPolicy
     from sodan_shared.subjects import PUSH_REQUESTED

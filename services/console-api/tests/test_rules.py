@@ -10,7 +10,14 @@ import pytest
 from sodan_console.auth import SessionTimes, hash_password, session_is_live, verify_password
 from sodan_console.cursor import BadCursorError, CaseCursor
 from sodan_console.live import Change, Hub
-from sodan_console.policy import CaseFacts, Viewer, can_act_on_case, can_view_case, client_label
+from sodan_console.policy import (
+    CaseFacts,
+    Viewer,
+    alerts_viewer,
+    can_act_on_case,
+    can_view_case,
+    client_label,
+)
 
 ME = uuid4()
 OTHER = uuid4()
@@ -72,3 +79,20 @@ async def test_a_stalled_listener_gets_a_resync_instead_of_blocking_others() -> 
     assert [slow.get_nowait().kind] == ["resync"]  # type: ignore[union-attr]
     hub.unsubscribe(slow)
     assert hub.listeners == 1
+
+
+def test_a_critical_case_alerts_supervisors_and_its_counsellor_only() -> None:
+    supervisor, me = Viewer(ME, "supervisor"), Viewer(ME, "counsellor")
+    queued, mine, theirs = (
+        CaseFacts("queued", None),
+        CaseFacts("assigned", ME),
+        CaseFacts("assigned", OTHER),
+    )
+    assert alerts_viewer(supervisor, queued, urgency="critical")
+    assert alerts_viewer(supervisor, theirs, urgency="critical")
+    assert alerts_viewer(me, mine, urgency="critical")
+    assert not alerts_viewer(me, queued, urgency="critical")  # the supervisors handle the queue
+    assert not alerts_viewer(me, theirs, urgency="critical")
+    assert not alerts_viewer(supervisor, queued, urgency="high")
+    assert not alerts_viewer(supervisor, CaseFacts("closed", ME), urgency="critical")
+    assert not alerts_viewer(Viewer(ME, "admin"), queued, urgency="critical")

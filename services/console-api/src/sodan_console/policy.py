@@ -45,6 +45,14 @@ def can_switch_emergency_mode(viewer: Viewer) -> bool:
     return viewer.role == "supervisor"
 
 
+def alerts_viewer(viewer: Viewer, case: CaseFacts, *, urgency: str) -> bool:
+    """A 緊急 case that is not closed alerts every supervisor at once, and the
+    counsellor it is assigned to (a counsellor is not alarmed by others' cases)."""
+    if urgency != "critical" or case.status == "closed":
+        return False
+    return viewer.role == "supervisor" or case.assigned_to == viewer.staff_id
+
+
 def client_label(client_no: int | None) -> str:
     """How staff see a client: never the LINE id, only the desk's number."""
     return f"C-{client_no:06d}" if client_no is not None else "C-??????"

@@ -60,6 +60,7 @@ from sodan_console.db import queries
 from sodan_console.db.tables import outbox
 from sodan_console.policy import (
     CaseFacts,
+    alerts_viewer,
     can_act_on_case,
     can_switch_emergency_mode,
     can_view_case,
@@ -91,6 +92,7 @@ def _case_public(row: Any, staff: Staff) -> CasePublic:
         closed_at=row.closed_at,
         last_message_at=row.last_message_at,
         can_act=row.status != "closed" and can_act_on_case(staff.viewer, facts),
+        urgent_alert=alerts_viewer(staff.viewer, facts, urgency=row.urgency),
         emergency_mode=bool(getattr(row, "emergency_mode", False)),
         can_switch_emergency_mode=can_switch_emergency_mode(staff.viewer),
     )

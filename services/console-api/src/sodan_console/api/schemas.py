@@ -136,6 +136,10 @@ class CasePublic(BaseModel):
     closed_at: datetime | None
     last_message_at: datetime | None
     can_act: bool = Field(description="Whether the viewer may reply to and close it")
+    urgent_alert: bool = Field(
+        default=False,
+        description="緊急 and open, and the viewer is a supervisor or its counsellor: alert them",
+    )
     client_blocked: bool = Field(
         default=False,
         description="The client blocked the account: replies cannot reach them (case detail only)",

@@ -35,9 +35,10 @@ export const api = {
   logout: () => request("POST", "/api/logout"),
   me: () => request("GET", "/api/me"),
   setPresence: (presence) => request("PUT", "/api/me/presence", { presence }),
-  cases: (statuses, cursor) => {
+  cases: (statuses, cursor, urgencies = []) => {
     const params = new URLSearchParams();
     for (const s of statuses) params.append("status", s);
+    for (const u of urgencies) params.append("urgency", u);
     if (cursor) params.set("cursor", cursor);
     return request("GET", `/api/cases?${params}`);
   },

@@ -1,6 +1,7 @@
 // The counsellor console: login, presence, live case list, chat and replies.
 // Text from clients is only ever inserted with textContent (never as HTML).
 
+import { UrgentAlerts } from "./alerts.js";
 import { api, ApiError } from "./api.js";
 import { CaseList } from "./cases.js";
 import { Chat } from "./chat.js";
@@ -12,6 +13,12 @@ const state = { me: null, stream: null };
 const cases = new CaseList({ onSelect: (c) => chat.open(c.case_id) });
 const chat = new Chat({ onChanged: () => cases.refresh() });
 const lexicon = new LexiconEditor($("lexicon-view"));
+const alerts = new UrgentAlerts({
+  onOpen: (caseId) => {
+    cases.select(caseId);
+    chat.open(caseId);
+  },
+});
 
 function show(view) {
   $("login-view").hidden = view !== "login";
@@ -22,6 +29,7 @@ function onUnauthorized() {
   stopStream();
   state.me = null;
   chat.reset();
+  alerts.reset();
   show("login");
   $("login-id").focus();
 }
@@ -40,6 +48,7 @@ async function start() {
   show("main");
   startStream();
   await cases.refresh();
+  await alerts.check();
 }
 
 // --- live updates ------------------------------------------------------------
@@ -57,10 +66,12 @@ function startStream() {
   source.addEventListener("ready", () => {
     setLive("リアルタイム更新中", true);
     cases.refresh();
+    alerts.checkSoon();
     chat.refresh();
   });
   source.addEventListener("case", (e) => {
     cases.refreshSoon();
+    alerts.checkSoon();
     const change = JSON.parse(e.data);
     if (change.case_id && change.case_id === chat.caseId) chat.refreshSoon();
   });
@@ -70,6 +81,7 @@ function startStream() {
   });
   source.addEventListener("resync", () => {
     cases.refreshSoon();
+    alerts.checkSoon();
     chat.refreshSoon();
   });
   source.addEventListener("logout", () => onUnauthorized());
