@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -23,12 +23,13 @@ from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from sodan_console.db import queries
 from sodan_console.db.tables import processed_events
-from sodan_console.handlers import PUSH_RESULTS_CONSUMER
+from sodan_console.handlers import CASES_CONSUMER, PUSH_RESULTS_CONSUMER
 from sodan_console.state import ConsoleState
 from sodan_shared.crypto import Keyring
 from sodan_shared.db import transaction
 from sodan_shared.events.console import StaffPresenceChanged
 from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
+from sodan_shared.events.routing import CongestionChanged, CongestionChangedV1
 from sodan_shared.nats import publish_event
 from sodan_shared.subjects import MESSAGE_RECEIVED, PUSH_REQUESTED, STAFF_PRESENCE_CHANGED
 from sodan_shared.testing.factories import make_message_received, make_message_scored
@@ -451,3 +452,59 @@ async def test_a_requeued_case_returns_to_the_queue_without_its_counsellor(
 
     case = await eventually(queued, what="the case back in the queue")
     assert case["assigned_to"] is None and case["can_act"] is False
+
+
+def _congestion(level: str, *, at: datetime, queue_length: int) -> CongestionChanged:
+    return CongestionChanged.new(
+        channel="desk-test",
+        occurred_at=at,
+        payload=CongestionChangedV1(
+            level=level,  # type: ignore[arg-type]
+            desk_open=True,
+            queue_length=queue_length,
+            active_counsellors=2,
+            capacity=4,
+            free_capacity=0,
+            avg_handling_s=None,
+            avg_first_response_s=None,
+            longest_wait_s=600.0,
+            next_wait_s=1200.0,
+            window_min=60.0,
+        ),
+    )
+
+
+async def test_the_desk_level_routing_announces_is_shown_and_an_older_one_never_wins(
+    counsellor1: httpx.AsyncClient, js: JetStreamContext, state: ConsoleState
+) -> None:
+    now = datetime.now(UTC)
+    busy = _congestion("busy", at=now, queue_length=7)
+    stale = _congestion("normal", at=now - timedelta(minutes=5), queue_length=0)
+    for event in (busy, stale):
+        await publish_event(js, event)
+
+    async def shown() -> dict[str, Any] | None:
+        found = [
+            d for d in (await counsellor1.get("/api/desk")).json() if d["channel"] == "desk-test"
+        ]
+        return found[0] if found and found[0]["queue_length"] == 7 else None
+
+    desk = await eventually(shown, what="the busy level")
+    assert desk["level"] == "busy" and desk["desk_open"] is True
+    assert desk["next_wait_s"] == 1200.0
+
+    async def stale_consumed() -> bool:
+        async with state.db.sessions() as session:
+            found = await session.execute(
+                select(processed_events.c.event_id).where(
+                    processed_events.c.event_id == stale.id,
+                    processed_events.c.consumer == CASES_CONSUMER,
+                )
+            )
+            return found.first() is not None
+
+    await eventually(stale_consumed, what="the stale announcement consumed")
+    [again] = [
+        d for d in (await counsellor1.get("/api/desk")).json() if d["channel"] == "desk-test"
+    ]
+    assert again["level"] == "busy"

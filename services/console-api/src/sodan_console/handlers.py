@@ -32,6 +32,7 @@ from sodan_shared.events.routing import (
     CaseOpened,
     CaseReturnedToQueue,
     CaseUrgencyChanged,
+    CongestionChanged,
 )
 from sodan_shared.events.triage import MessageScored
 from sodan_shared.logging import get_logger
@@ -460,6 +461,22 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
         c = event.payload
         await queries.case_closed(
             session, case_id=c.case_id, client_id=c.client_id, channel=event.channel, event_at=at
+        )
+    elif isinstance(event, CongestionChanged):
+        d = event.payload
+        await queries.desk_status_changed(
+            session,
+            channel=event.channel,
+            values={
+                "level": d.level,
+                "desk_open": d.desk_open,
+                "queue_length": d.queue_length,
+                "active_counsellors": d.active_counsellors,
+                "free_capacity": d.free_capacity,
+                "next_wait_s": d.next_wait_s,
+                "next_opening": d.next_opening,
+            },
+            at=at,
         )
     else:
         log.warning("console.case_event_unhandled", type=event.type)

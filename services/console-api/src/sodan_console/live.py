@@ -22,6 +22,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from pydantic import ValidationError
 from sodan_shared.events.envelope import Envelope
+from sodan_shared.events.routing import CongestionChanged
 from sodan_shared.logging import get_logger
 from sodan_shared.subjects import (
     ALL_SUBJECTS,
@@ -50,7 +51,7 @@ log = get_logger(__name__)
 class Change:
     """What a browser needs to know to refetch: ids only, never content."""
 
-    kind: str  # "case" | "message"
+    kind: str  # "case" | "message" | "desk" | "resync"
     case_id: UUID | None = None
     client_id: UUID | None = None
 
@@ -96,6 +97,8 @@ class Hub:
 
 
 def change_for(event: Envelope[Any]) -> Change | None:
+    if isinstance(event, CongestionChanged):
+        return Change(kind="desk")
     payload = event.payload
     case_id = getattr(payload, "case_id", None)
     client_id = getattr(payload, "client_id", None)

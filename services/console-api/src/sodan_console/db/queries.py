@@ -34,6 +34,7 @@ from sodan_console.db.tables import (
     case_reads,
     cases,
     clients,
+    desk_status,
     messages,
     push_results,
     sessions,
@@ -792,6 +793,24 @@ async def note_case_read(
         where=case_reads.c.up_to_sent_at < stmt.excluded.up_to_sent_at,
     ).returning(case_reads.c.case_id)
     return (await session.execute(upsert)).first() is not None
+
+
+async def desk_status_changed(
+    session: AsyncSession, *, channel: str, values: dict[str, Any], at: datetime
+) -> None:
+    """Keep routing's latest announcement per channel; an older one never wins."""
+    stmt = pg_insert(desk_status).values(channel=channel, changed_at=at, **values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[desk_status.c.channel],
+            set_={**{k: stmt.excluded[k] for k in values}, "changed_at": at},
+            where=desk_status.c.changed_at <= at,
+        )
+    )
+
+
+async def desk_statuses(session: AsyncSession) -> Sequence[Any]:
+    return (await session.execute(select(desk_status).order_by(desk_status.c.channel))).all()
 
 
 # --- reads for the API ------------------------------------------------------------

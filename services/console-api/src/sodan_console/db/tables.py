@@ -9,8 +9,10 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Float,
     ForeignKey,
     Index,
+    Integer,
     LargeBinary,
     MetaData,
     SmallInteger,
@@ -194,6 +196,22 @@ case_reads = Table(
     # Only ever forward: after an unsend the newest message shown can be older.
     Column("up_to_sent_at", DateTime(timezone=True), nullable=False),
     Column("marked_at", DateTime(timezone=True), nullable=False),
+)
+
+# The desk's congestion level and open state, as routing last announced it
+# (case.congestion.v1); an older announcement never overwrites a newer one.
+desk_status = Table(
+    "desk_status",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("level", String(16), nullable=False),
+    Column("desk_open", Boolean, nullable=False),
+    Column("queue_length", Integer, nullable=False),
+    Column("active_counsellors", Integer, nullable=False),
+    Column("free_capacity", Integer, nullable=False),
+    Column("next_wait_s", Float, nullable=True),
+    Column("next_opening", DateTime(timezone=True), nullable=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
 processed_events = processed_events_table(metadata)

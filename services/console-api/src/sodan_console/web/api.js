@@ -34,6 +34,7 @@ export const api = {
   login: (login, password) => request("POST", "/api/login", { login, password }),
   logout: () => request("POST", "/api/logout"),
   me: () => request("GET", "/api/me"),
+  desk: () => request("GET", "/api/desk"),
   setPresence: (presence) => request("PUT", "/api/me/presence", { presence }),
   cases: (statuses, cursor, urgencies = []) => {
     const params = new URLSearchParams();

@@ -49,6 +49,34 @@ async function start() {
   startStream();
   await cases.refresh();
   await alerts.check();
+  await refreshDesk();
+}
+
+// --- the desk's congestion level -----------------------------------------------
+
+const DESK_LEVEL = { normal: "通常", busy: "混雑", suspended: "受付停止" };
+
+async function refreshDesk() {
+  let statuses;
+  try {
+    statuses = await api.desk();
+  } catch {
+    return;
+  }
+  const el = $("desk-state");
+  el.hidden = statuses.length === 0;
+  el.replaceChildren(
+    ...statuses.map((d) => {
+      const span = document.createElement("span");
+      span.className = `desk-level ${d.level}${d.desk_open ? "" : " closed"}`;
+      const wait = d.next_wait_s == null ? "" : `・目安${Math.ceil(d.next_wait_s / 60)}分`;
+      const name = statuses.length > 1 ? `${d.channel}: ` : "";
+      span.textContent = d.desk_open
+        ? `${name}${DESK_LEVEL[d.level] || d.level}（待ち${d.queue_length}件${wait}）`
+        : `${name}時間外（待ち${d.queue_length}件）`;
+      return span;
+    }),
+  );
 }
 
 // --- live updates ------------------------------------------------------------
@@ -84,6 +112,7 @@ function startStream() {
     alerts.checkSoon();
     chat.refreshSoon();
   });
+  source.addEventListener("desk", () => refreshDesk());
   source.addEventListener("logout", () => onUnauthorized());
   source.onerror = () => {
     setLive("再接続中…", false);
