@@ -96,3 +96,26 @@ def test_a_critical_case_alerts_supervisors_and_its_counsellor_only() -> None:
     assert not alerts_viewer(supervisor, queued, urgency="high")
     assert not alerts_viewer(supervisor, CaseFacts("closed", ME), urgency="critical")
     assert not alerts_viewer(Viewer(ME, "admin"), queued, urgency="critical")
+
+
+def test_score_reasons_name_categories_once_and_skip_negated_matches() -> None:
+    from sodan_console.handlers import score_reasons
+    from sodan_shared.events.triage import UrgencyMatch
+
+    def match(category: str, **kw: object) -> UrgencyMatch:
+        return UrgencyMatch(term_id=f"t.{category}", category=category, weight=1.0, **kw)  # type: ignore[arg-type]
+
+    reasons = score_reasons(
+        [
+            match("自殺・自傷"),
+            match("自殺・自傷"),
+            match("自殺・自傷", subject="other"),
+            match("虐待", hedged=True),
+            match("他害・暴力被害", negated=True),
+        ]
+    )
+    assert reasons == [
+        {"category": "自殺・自傷", "subject": "self", "hedged": False},
+        {"category": "自殺・自傷", "subject": "other", "hedged": False},
+        {"category": "虐待", "subject": "self", "hedged": True},
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
@@ -31,6 +32,7 @@ from sodan_shared.events.line import (
     ReplyRequested,
     ReplyRequestedV1,
 )
+from sodan_shared.events.triage import UrgencyMatch
 from sodan_shared.nats import publish_event
 from sodan_shared.subjects import MESSAGE_UNSENT
 from sodan_shared.testing.factories import make_message_received, make_message_scored
@@ -248,6 +250,7 @@ async def test_personal_data_flags_and_late_delivery_are_shown_with_the_message(
 
     by_id = {m["message_id"]: m for m in await eventually(shown, what="both messages")}
     assert by_id[str(flagged.id)]["personal_data"] == ["phone"]
+    assert by_id[str(plain.id)]["score_reasons"] == []
     assert by_id[str(flagged.id)]["late"] is True
     assert by_id[str(plain.id)]["personal_data"] == []
     assert by_id[str(plain.id)]["late"] is False
@@ -307,3 +310,33 @@ async def test_a_block_shows_in_the_chat_and_refuses_replies_until_unblocked(
         f"/api/cases/{case_id}/replies", json={"text": "おかえりなさい"}, headers=CSRF
     )
     assert accepted.status_code == 202
+
+
+async def test_the_chat_says_why_a_message_scored_without_the_words(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext
+) -> None:
+    identity, cipher = await new_client(keyring)
+    said = _text(cipher, identity, "友達が死にたいって言ってた")
+    case_id = await _case_with(counsellor1, js, identity, said)
+    score = make_message_scored(
+        said,
+        level="high",
+        score=0.7,
+        matches=[
+            UrgencyMatch(
+                term_id="suicide.want_to_die", category="自殺・自傷", weight=1.0, subject="other"
+            )
+        ],
+    )
+    for event in (said, score):
+        await publish_event(js, event)
+
+    async def scored() -> list[dict[str, Any]] | None:
+        msgs = await _messages(counsellor1, case_id)
+        return msgs if msgs and msgs[0]["score_reasons"] else None
+
+    [message] = await eventually(scored, what="the reasons shown")
+    assert message["score_reasons"] == [
+        {"category": "自殺・自傷", "subject": "other", "hedged": False}
+    ]
+    assert "死にたい" not in json.dumps(message["score_reasons"], ensure_ascii=False)

@@ -7,6 +7,7 @@ Projections are upserts so events may arrive in any order.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 from uuid import UUID, uuid5
 
@@ -34,7 +35,7 @@ from sodan_shared.events.routing import (
     CaseUrgencyChanged,
     CongestionChanged,
 )
-from sodan_shared.events.triage import MessageScored
+from sodan_shared.events.triage import MessageScored, UrgencyMatch
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
 from sodan_shared.subjects import (
@@ -98,6 +99,18 @@ def consumer_of_subject() -> dict[str, str]:
 def automatic_message_ids(command_id: UUID, count: int) -> list[UUID]:
     """One chat line per text of a system command, with ids stable across redeliveries."""
     return [uuid5(command_id, f"text-{i}") for i in range(count)]
+
+
+def score_reasons(matches: Sequence[UrgencyMatch]) -> list[dict[str, Any]]:
+    """Why a message scored, for the counsellor: each matched category once (not
+    negated), whether it was about someone else or put at a distance. Never words."""
+    reasons: dict[tuple[str, str, bool], dict[str, Any]] = {}
+    for m in matches:
+        if m.negated:
+            continue
+        key = (m.category, m.subject, m.hedged)
+        reasons.setdefault(key, {"category": m.category, "subject": m.subject, "hedged": m.hedged})
+    return list(reasons.values())
 
 
 def _pull() -> PullSub[Literal[False]]:
@@ -261,6 +274,7 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
                 line_message_id=p.line_message_id,
                 urgency=p.level,
                 matched_terms=terms,
+                score_reasons=score_reasons(p.matches),
             )
         log.info(
             "console.message_scored" if stored else "console.score_of_unsent_message",

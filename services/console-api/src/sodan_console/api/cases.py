@@ -9,6 +9,7 @@ from uuid import UUID, uuid4, uuid5
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from nats.js.errors import NotFoundError
+from pydantic import ValidationError
 from sodan_shared.crypto import ClientCipher, KeyDestroyedError, SealedValueError
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox
@@ -47,6 +48,7 @@ from sodan_console.api.schemas import (
     MediaPublic,
     MessagePublic,
     ReplyIn,
+    ScoreReason,
     StickerPublic,
     TypingOut,
 )
@@ -96,6 +98,16 @@ def _case_public(row: Any, staff: Staff) -> CasePublic:
         emergency_mode=bool(getattr(row, "emergency_mode", False)),
         can_switch_emergency_mode=can_switch_emergency_mode(staff.viewer),
     )
+
+
+def _score_reasons(stored: Any) -> list[ScoreReason]:
+    reasons = []
+    for item in stored or []:
+        try:
+            reasons.append(ScoreReason.model_validate(item))
+        except ValidationError:
+            continue  # a newer triage's shape: skip it rather than break the chat
+    return reasons
 
 
 def _personal_data(stored: Any) -> list[PersonalDataKind]:
@@ -173,6 +185,7 @@ def _message_public(
         urgency=row.urgency,
         matched_terms=list(row.matched_terms or []),
         personal_data=_personal_data(row.personal_data),
+        score_reasons=_score_reasons(row.score_reasons),
         late=bool(row.late),
         delivery=row.delivery,
         delivery_error=row.delivery_error,

@@ -172,6 +172,14 @@ class LocationPublic(BaseModel):
     longitude: float | None = None
 
 
+class ScoreReason(BaseModel):
+    category: str = Field(description="Lexicon category, e.g. 自殺・自傷")
+    subject: Literal["self", "other"] = Field(
+        default="self", description="other: about someone else"
+    )
+    hedged: bool = Field(default=False, description="Put in the past or at a distance")
+
+
 class MessagePublic(BaseModel):
     message_id: UUID
     case_id: UUID | None
@@ -186,6 +194,9 @@ class MessagePublic(BaseModel):
     matched_terms: list[str]
     personal_data: list[PersonalDataKind] = Field(
         default_factory=list, description="Kinds of personal data the text seems to contain"
+    )
+    score_reasons: list[ScoreReason] = Field(
+        default_factory=list, description="Why triage scored it: categories, never the words"
     )
     late: bool = Field(default=False, description="LINE delivered it later than usual")
     delivery: Literal["pending", "sent", "failed"] | None

@@ -299,6 +299,7 @@ async def upsert_message_score(
     line_message_id: str,
     urgency: str,
     matched_terms: list[str],
+    score_reasons: list[dict[str, Any]] | None = None,
 ) -> bool:
     """Attach a score (a placeholder row if the message is not here yet); False if unsent."""
     await _lock_line_message(session, client_id, line_message_id)
@@ -310,13 +311,18 @@ async def upsert_message_score(
         direction="in",
         urgency=urgency,
         matched_terms=matched_terms,
+        score_reasons=score_reasons or [],
         # Set on the placeholder too, so an unsend before the message finds it.
         line_message_id=line_message_id,
     )
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[messages.c.message_id],
-            set_={"urgency": urgency, "matched_terms": stmt.excluded.matched_terms},
+            set_={
+                "urgency": urgency,
+                "matched_terms": stmt.excluded.matched_terms,
+                "score_reasons": stmt.excluded.score_reasons,
+            },
         )
     )
     return True
@@ -901,6 +907,7 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
             messages.c.sent_at,
             messages.c.urgency,
             messages.c.matched_terms,
+            messages.c.score_reasons,
             messages.c.delivery,
             messages.c.delivery_error,
             messages.c.staff_id,
@@ -930,6 +937,7 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
         unsent_messages.c.unsent_at.label("sent_at"),
         null().cast(String).label("urgency"),
         null().cast(JSONB).label("matched_terms"),
+        null().cast(JSONB).label("score_reasons"),
         null().cast(String).label("delivery"),
         null().cast(String).label("delivery_error"),
         null().cast(Uuid).label("staff_id"),

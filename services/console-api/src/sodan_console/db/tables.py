@@ -122,6 +122,12 @@ messages = Table(
     Column("sent_at", DateTime(timezone=True), nullable=True),
     Column("urgency", String(16), nullable=True),
     Column("matched_terms", JSONB, nullable=True),
+    Column(
+        "score_reasons",
+        JSONB,
+        nullable=True,
+        comment="Lexicon categories that matched, with subject/hedged; never the words",
+    ),
     Column("delivery", String(16), nullable=True),
     Column("staff_id", Uuid, nullable=True),
     Column("created_at", DateTime(timezone=True), server_default=func.now(), nullable=False),

@@ -164,6 +164,10 @@ export class Chat {
       if (m.delivery) parts.push(DELIVERY[m.delivery]);
     } else {
       if (m.urgency && m.urgency !== "normal") parts.push(`緊急度: ${URGENCY[m.urgency]}`);
+      const why = (m.score_reasons || []).map(
+        (r) => r.category + (r.subject === "other" ? "・第三者の話" : "") + (r.hedged ? "・過去" : ""),
+      );
+      if (why.length) parts.push(`（${[...new Set(why)].join("、")}）`);
       if (m.late) parts.push("遅延受信");
     }
     meta.textContent = parts.join(" · ");
