@@ -29,7 +29,12 @@ from sodan_shared.crypto import Keyring
 from sodan_shared.db import transaction
 from sodan_shared.events.console import StaffPresenceChanged
 from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
-from sodan_shared.events.routing import CongestionChanged, CongestionChangedV1
+from sodan_shared.events.routing import (
+    CaseUnanswered,
+    CaseUnansweredV1,
+    CongestionChanged,
+    CongestionChangedV1,
+)
 from sodan_shared.nats import publish_event
 from sodan_shared.subjects import MESSAGE_RECEIVED, PUSH_REQUESTED, STAFF_PRESENCE_CHANGED
 from sodan_shared.testing.factories import make_message_received, make_message_scored
@@ -508,3 +513,33 @@ async def test_the_desk_level_routing_announces_is_shown_and_an_older_one_never_
         d for d in (await counsellor1.get("/api/desk")).json() if d["channel"] == "desk-test"
     ]
     assert again["level"] == "busy"
+
+
+async def test_an_unanswered_case_is_marked_until_its_counsellor_writes(
+    counsellor1: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext
+) -> None:
+    case_id, opened = await _assigned_case(keyring, js, counsellor1)
+    detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+    assert detail["case"]["unanswered"] is False
+    alert = CaseUnanswered.new(
+        channel="demo",
+        payload=CaseUnansweredV1(
+            case_id=opened.payload.case_id,
+            client_id=opened.payload.client_id,
+            counsellor_id=UUID(str(detail["case"]["assigned_to"])),
+            assigned_at=datetime.fromisoformat(detail["case"]["assigned_at"]),
+            waited_s=600.0,
+        ),
+    )
+    await publish_event(js, alert)
+
+    async def marked() -> bool:
+        case = (await counsellor1.get(f"/api/cases/{case_id}")).json()["case"]
+        return bool(case["unanswered"])
+
+    await eventually(marked, what="the case marked unanswered")
+    response = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "お待たせしました"}, headers=CSRF
+    )
+    assert response.status_code == 202
+    assert (await counsellor1.get(f"/api/cases/{case_id}")).json()["case"]["unanswered"] is False

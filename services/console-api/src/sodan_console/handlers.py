@@ -32,6 +32,7 @@ from sodan_shared.events.routing import (
     CaseClosed,
     CaseOpened,
     CaseReturnedToQueue,
+    CaseUnanswered,
     CaseUrgencyChanged,
     CongestionChanged,
 )
@@ -475,6 +476,10 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
         c = event.payload
         await queries.case_closed(
             session, case_id=c.case_id, client_id=c.client_id, channel=event.channel, event_at=at
+        )
+    elif isinstance(event, CaseUnanswered):
+        await queries.case_unanswered(
+            session, case_id=event.payload.case_id, assigned_at=event.payload.assigned_at
         )
     elif isinstance(event, CongestionChanged):
         d = event.payload

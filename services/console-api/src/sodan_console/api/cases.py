@@ -95,6 +95,9 @@ def _case_public(row: Any, staff: Staff) -> CasePublic:
         last_message_at=row.last_message_at,
         can_act=row.status != "closed" and can_act_on_case(staff.viewer, facts),
         urgent_alert=alerts_viewer(staff.viewer, facts, urgency=row.urgency),
+        unanswered=row.status == "assigned"
+        and row.unanswered_assignment_at is not None
+        and row.unanswered_assignment_at == row.assigned_at,
         emergency_mode=bool(getattr(row, "emergency_mode", False)),
         can_switch_emergency_mode=can_switch_emergency_mode(staff.viewer),
     )

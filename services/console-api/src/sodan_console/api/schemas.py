@@ -136,6 +136,10 @@ class CasePublic(BaseModel):
     closed_at: datetime | None
     last_message_at: datetime | None
     can_act: bool = Field(description="Whether the viewer may reply to and close it")
+    unanswered: bool = Field(
+        default=False,
+        description="Routing reports no counsellor message since this assignment for too long",
+    )
     urgent_alert: bool = Field(
         default=False,
         description="緊急 and open, and the viewer is a supervisor or its counsellor: alert them",

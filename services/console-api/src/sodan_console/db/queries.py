@@ -491,6 +491,15 @@ async def case_assigned(
     )
 
 
+async def case_unanswered(session: AsyncSession, *, case_id: UUID, assigned_at: datetime) -> None:
+    """Routing says this assignment has had no counsellor message for too long."""
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id, cases.c.status == "assigned")
+        .values(unanswered_assignment_at=assigned_at, updated_at=func.now())
+    )
+
+
 async def case_returned_to_queue(
     session: AsyncSession,
     *,
@@ -770,6 +779,10 @@ async def add_outbound_message(
             quick_replies=quick_replies,
         )
     )
+    # A counsellor wrote: routing's "unanswered" alert for this case is over.
+    await session.execute(
+        update(cases).where(cases.c.case_id == case_id).values(unanswered_assignment_at=None)
+    )
 
 
 async def note_case_read(
@@ -838,6 +851,7 @@ _CASE_COLUMNS = (
     cases.c.closed_at,
     cases.c.last_message_at,
     cases.c.emergency_mode,
+    cases.c.unanswered_assignment_at,
 )
 
 

@@ -99,6 +99,12 @@ cases = Table(
     Column("assigned_at", DateTime(timezone=True), nullable=True),
     Column("closed_at", DateTime(timezone=True), nullable=True),
     Column("last_message_at", DateTime(timezone=True), nullable=True),
+    Column(
+        "unanswered_assignment_at",
+        DateTime(timezone=True),
+        nullable=True,
+        comment="The assignment routing reported unanswered; cleared by a counsellor message",
+    ),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     # Set by a supervisor here (the console emits the command); cleared by case.closed.
     Column("emergency_mode", Boolean, nullable=False, server_default=false()),

@@ -87,6 +87,13 @@ export class CaseList {
     status.className = `status ${c.status}`;
     status.textContent = STATUS[c.status] || c.status;
     top.append(badge, client, status);
+    if (c.unanswered) {
+      const late = document.createElement("span");
+      late.className = "badge unanswered";
+      late.textContent = "未応答";
+      late.title = "割り当て後、相談員からの返信がないまま時間が経っています";
+      top.append(late);
+    }
     if (c.emergency_mode) {
       const emergency = document.createElement("span");
       emergency.className = "badge emergency";
