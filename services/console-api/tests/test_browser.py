@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +16,7 @@ from sodan_console.main import create_app
 from sodan_console.seed import DEMO_STAFF
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
+from sodan_devstack.nats import free_port
 from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
 from sodan_shared.nats import publish_event
 from sodan_shared.testing.factories import make_message_received, make_message_scored
@@ -28,15 +28,9 @@ CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleState]]:
-    port = _free_port()
+    port = free_port()
     app = create_app(seeded.model_copy(update={"console_port": port}))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")

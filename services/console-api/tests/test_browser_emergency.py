@@ -7,19 +7,12 @@ import asyncio
 import hashlib
 import struct
 import zlib
-from collections.abc import AsyncIterator
-from pathlib import Path
 from uuid import UUID
 
-import pytest
-import uvicorn
 from console_support import make_case_assigned, make_case_opened, new_client
 from nats.js import JetStreamContext
-from sodan_console.main import create_app
 from sodan_console.seed import DEMO_STAFF
-from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
-from sodan_devstack.nats import free_port
 from sodan_shared.events.line import (
     MediaFetchFailed,
     MediaFetchFailedV1,
@@ -29,8 +22,7 @@ from sodan_shared.events.line import (
 from sodan_shared.media_store import MEDIA_BUCKET, MEDIA_PURPOSE, media_object_name, media_store
 from sodan_shared.nats import publish_event
 from sodan_shared.testing.factories import make_message_received
-
-CHROMIUM = Path("/usr/bin/chromium")
+from test_browser import CHROMIUM, served  # noqa: F401  (fixture)
 
 
 def _png(width: int = 4, height: int = 4) -> bytes:
@@ -51,25 +43,9 @@ def _png(width: int = 4, height: int = 4) -> bytes:
     )
 
 
-@pytest.fixture
-async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleState]]:
-    port = free_port()
-    app = create_app(seeded.model_copy(update={"console_port": port}))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.console
-    server.should_exit = True
-    await task
-
-
 async def test_supervisor_switches_emergency_mode_and_opens_a_stored_image(
-    served: tuple[str, ConsoleState], js: JetStreamContext
+    served: tuple[str, ConsoleState],  # noqa: F811
+    js: JetStreamContext,
 ) -> None:
     from playwright.async_api import async_playwright, expect
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import uvicorn
 from sodan_console.main import create_app
 from sodan_console.seed import DEMO_STAFF
 from sodan_console.settings import ConsoleSettings
+from sodan_devstack.nats import free_port
 from sodan_triage.handlers import TriageDeps
 from sodan_triage.main import compose
 from sodan_triage.main import migrate as migrate_triage
@@ -20,12 +20,6 @@ from sodan_triage.settings import TriageSettings
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"  # `make screenshots` refreshes docs/screenshots/
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -43,7 +37,7 @@ async def triage(seeded: ConsoleSettings) -> AsyncIterator[TriageDeps]:
 
 @pytest.fixture
 async def served(seeded: ConsoleSettings, triage: TriageDeps) -> AsyncIterator[str]:
-    port = _free_port()
+    port = free_port()
     app = create_app(seeded.model_copy(update={"console_port": port}))
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")

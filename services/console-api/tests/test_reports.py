@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -14,15 +13,10 @@ from console_support import CSRF, STAFF, client_for, logged_in
 from fastapi import FastAPI
 from sodan_console.main import create_app
 from sodan_console.settings import ConsoleSettings
+from sodan_devstack.nats import free_port
 from sodan_reporting.main import create_app as create_reporting
 from sodan_reporting.main import migrate as migrate_reporting
 from sodan_reporting.settings import ReportingSettings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -32,7 +26,7 @@ async def reporting_url(seeded: ConsoleSettings) -> AsyncIterator[str]:
     )
     await asyncio.to_thread(migrate_reporting, settings)
     reporting = create_reporting(settings)
-    port = _free_port()
+    port = free_port()
     # the report API alone (no lifespan: nothing consumes or schedules here)
     server = uvicorn.Server(
         uvicorn.Config(reporting.api, host="127.0.0.1", port=port, lifespan="off", log_config=None)
@@ -112,7 +106,7 @@ async def test_reporting_errors_are_passed_on_and_the_analysis_edit_is_kept(
 
 
 async def test_reporting_down_is_a_clear_503(seeded: ConsoleSettings) -> None:
-    down = seeded.model_copy(update={"console_reporting_url": f"http://127.0.0.1:{_free_port()}"})
+    down = seeded.model_copy(update={"console_reporting_url": f"http://127.0.0.1:{free_port()}"})
     async for application in _console(down):
         client = await logged_in(application, "supervisor")
         try:
@@ -128,7 +122,7 @@ async def test_the_reports_page_shows_the_report_to_a_supervisor(
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
-    port = _free_port()
+    port = free_port()
     app = create_app(
         seeded.model_copy(update={"console_port": port, "console_reporting_url": reporting_url})
     )

@@ -220,11 +220,12 @@ async def _lock_line_message(session: AsyncSession, client_id: UUID, line_messag
     Without it an unsend and its message consumed at the same moment could each
     miss the other's uncommitted row, and the deleted message would stay.
     """
-    await session.execute(
-        select(
-            func.pg_advisory_xact_lock(func.hashtextextended(f"{client_id}:{line_message_id}", 0))
-        )
-    )
+    await _advisory_lock(session, f"{client_id}:{line_message_id}")
+
+
+async def _advisory_lock(session: AsyncSession, key: str) -> None:
+    """A lock on ``key`` until the transaction ends (PostgreSQL advisory lock)."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(key, 0))))
 
 
 async def _is_unsent(session: AsyncSession, client_id: UUID, line_message_id: str) -> bool:
@@ -607,9 +608,7 @@ async def case_closed(
 
 async def _lock_push(session: AsyncSession, push_id: UUID) -> None:
     """Serialise a push's result with the projection of its automatic message."""
-    await session.execute(
-        select(func.pg_advisory_xact_lock(func.hashtextextended(f"push:{push_id}", 0)))
-    )
+    await _advisory_lock(session, f"push:{push_id}")
 
 
 async def record_media(
