@@ -58,8 +58,15 @@ async def test_a_client_message_reaches_a_counsellor_and_the_reply_reaches_the_c
         return None
 
     case = await eventually(assigned_case, what="the case is assigned to the counsellor")
-    detail = await counsellor.case(str(case["case_id"]))
-    assert texts_of(detail, "in") == ["はじめまして。相談してもいいですか"]
+
+    # The assignment and the message reach the console by separate consumers:
+    # either may be projected first.
+    async def client_text_shown() -> list[str] | None:
+        detail = await counsellor.case(str(case["case_id"]))
+        return texts_of(detail, "in") or None
+
+    shown = await eventually(client_text_shown, what="the console shows the client's message")
+    assert shown == ["はじめまして。相談してもいいですか"]
 
     await counsellor.reply(str(case["case_id"]), "こんばんは。相談員です。どうぞお話しください。")
     inbox = await sim.wait_for_inbox(user.user_id, 1, timeout=30)
