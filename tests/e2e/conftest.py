@@ -3,6 +3,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -15,11 +16,11 @@ from sqlalchemy import text as sql
 from tests.e2e.stack import Stack
 
 
-@pytest.fixture
-def stack(tmp_path: Path, fresh_database_url: str) -> Iterator[Stack]:
-    """Every service as its own process, on a NATS server of this test's own."""
-    nats = NatsServer(store_dir=tmp_path / "nats").start()
-    stack = Stack(workdir=tmp_path, nats_url=nats.url, database_url=fresh_database_url)
+@contextmanager
+def running_stack(workdir: Path, database_url: str) -> Iterator[Stack]:
+    """Every service as its own process, on a NATS server of its own."""
+    nats = NatsServer(store_dir=workdir / "nats").start()
+    stack = Stack(workdir=workdir, nats_url=nats.url, database_url=database_url)
     try:
         stack.run_command("sodan-console", "migrate")
         stack.run_command("sodan-console", "seed-demo")
@@ -28,6 +29,13 @@ def stack(tmp_path: Path, fresh_database_url: str) -> Iterator[Stack]:
     finally:
         stack.stop_all()
         nats.stop()
+
+
+@pytest.fixture
+def stack(tmp_path: Path, fresh_database_url: str) -> Iterator[Stack]:
+    """A whole stack for this test alone (modules may share one: see test_survival)."""
+    with running_stack(tmp_path, fresh_database_url) as stack:
+        yield stack
 
 
 @pytest.fixture
