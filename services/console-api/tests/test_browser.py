@@ -33,7 +33,14 @@ async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleSta
     port = free_port()
     app = create_app(seeded.model_copy(update={"console_port": port}))
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(200):  # up to 10 s for the lifespan (broker, relay) to start
@@ -42,7 +49,7 @@ async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleSta
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}", app.state.console
     server.should_exit = True
-    await task
+    await asyncio.wait_for(task, timeout=30)
 
 
 async def test_counsellor_sees_a_case_arrive_live_and_replies(

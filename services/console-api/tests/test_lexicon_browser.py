@@ -40,7 +40,14 @@ async def served(seeded: ConsoleSettings, triage: TriageDeps) -> AsyncIterator[s
     port = free_port()
     app = create_app(seeded.model_copy(update={"console_port": port}))
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(200):
@@ -49,7 +56,7 @@ async def served(seeded: ConsoleSettings, triage: TriageDeps) -> AsyncIterator[s
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
-    await task
+    await asyncio.wait_for(task, timeout=30)
 
 
 async def test_supervisor_adds_a_term_and_saves_it(

@@ -29,7 +29,14 @@ async def reporting_url(seeded: ConsoleSettings) -> AsyncIterator[str]:
     port = free_port()
     # the report API alone (no lifespan: nothing consumes or schedules here)
     server = uvicorn.Server(
-        uvicorn.Config(reporting.api, host="127.0.0.1", port=port, lifespan="off", log_config=None)
+        uvicorn.Config(
+            reporting.api,
+            host="127.0.0.1",
+            port=port,
+            lifespan="off",
+            log_config=None,
+            timeout_graceful_shutdown=5,
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(200):
@@ -38,7 +45,7 @@ async def reporting_url(seeded: ConsoleSettings) -> AsyncIterator[str]:
         await asyncio.sleep(0.05)
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
-    await task
+    await asyncio.wait_for(task, timeout=30)
     await reporting.db.dispose()
 
 
@@ -127,7 +134,14 @@ async def test_the_reports_page_shows_the_report_to_a_supervisor(
         seeded.model_copy(update={"console_port": port, "console_reporting_url": reporting_url})
     )
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(200):

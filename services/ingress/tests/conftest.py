@@ -47,7 +47,14 @@ async def serving(app: FastAPI) -> AsyncIterator[str]:
     """Run an ASGI app with uvicorn (lifespan included) on a free port."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(400):

@@ -167,6 +167,8 @@ async def serve(settings: ConsoleSettings) -> None:
         log_config=None,
         proxy_headers=True,
         server_header=False,
+        # open live streams (SSE) must not hold a stop or restart up forever
+        timeout_graceful_shutdown=5,
     )
     await uvicorn.Server(config).serve()
 

@@ -159,7 +159,11 @@ async def serve(settings: IngressSettings) -> None:
     tracer_provider = observe(settings, settings.service_name)
     app = create_app(settings, tracer_provider=tracer_provider)
     config = uvicorn.Config(
-        app, host=settings.ingress_host, port=settings.ingress_port, log_config=None
+        app,
+        host=settings.ingress_host,
+        port=settings.ingress_port,
+        log_config=None,
+        timeout_graceful_shutdown=5,
     )
     await uvicorn.Server(config).serve()
 

@@ -145,7 +145,11 @@ async def serve(settings: ReportingSettings) -> None:
     tracer = observe(settings, settings.service_name)
     app = create_app(settings, tracer_provider=tracer)
     config = uvicorn.Config(
-        app.api, host=settings.reporting_host, port=settings.reporting_port, log_config=None
+        app.api,
+        host=settings.reporting_host,
+        port=settings.reporting_port,
+        log_config=None,
+        timeout_graceful_shutdown=5,
     )
     log.info("reporting.listening", host=settings.reporting_host, port=settings.reporting_port)
     await uvicorn.Server(config).serve()
