@@ -100,9 +100,15 @@ async def test_the_wait_is_estimated_from_the_queue_and_capacity(rig: Rig) -> No
     clients = [await rig.client() for _ in range(3)]
     async with rig.app(routing_default_handling_min=20):
         await rig.publish(make_presence(counsellor, capacity=1))
-        for cipher, no in clients:
+        async with asyncio.timeout(15):  # routing knows the counsellor before anyone writes
+            while True:
+                if await rig.rows("SELECT 1 FROM routing.counsellors"):
+                    break
+                await asyncio.sleep(0.05)
+        for n, (cipher, no) in enumerate(clients, start=1):
             await rig.publish(make_message_received(cipher=cipher, client_no=no))
-            await asyncio.sleep(0.3)  # in this order
+            # in this order: each case is queued before the next client writes
+            await rig.cases.wait_for(lambda log, n=n: len(log.of(CaseOpened)) == n)
         await rig.cases.wait_for(lambda log: len(log.of(CaseAssigned)) == 1)
         await rig.replies.wait_for(2)
     # the first is served at once and told nothing; the others wait 20 and 40 minutes
@@ -118,9 +124,9 @@ async def test_at_suspension_the_client_gets_the_phone_line_instead(rig: Rig) ->
     async with rig.app(
         routing_busy_queue=1, routing_suspend_queue=2, routing_phone="電話 059-000-0000"
     ):
-        for cipher, no in clients:
+        for n, (cipher, no) in enumerate(clients, start=1):
             await rig.publish(make_message_received(cipher=cipher, client_no=no))
-            await asyncio.sleep(0.3)
+            await rig.cases.wait_for(lambda log, n=n: len(log.of(CaseOpened)) == n)
         await rig.replies.wait_for(2)
         await rig.cases.wait_for(
             lambda log: any(e.payload.level == "suspended" for e in log.of(CongestionChanged))

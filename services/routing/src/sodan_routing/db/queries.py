@@ -64,7 +64,15 @@ _CASE_COLUMNS = (
 _URGENCY_RANK = sql_case({"critical": 3, "high": 2, "medium": 1}, value=cases.c.urgency, else_=0)
 
 
+DESK_LOCK = "sodan.routing.desk"  # held until each routing transaction ends
+
+
 async def lock_counsellors(session: AsyncSession) -> list[Counsellor]:
+    """Every counsellor with their load, locked: the first step of every routing unit
+    of work, so replicas take turns. The desk-wide advisory lock comes first because
+    row locks alone serialise nothing while the table is empty or a new counsellor's
+    row is being inserted (replicas then deadlocked on the cases they both wrote)."""
+    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(DESK_LOCK, 0))))
     rows = (
         await session.execute(
             select(counsellors).order_by(counsellors.c.staff_id).with_for_update()
