@@ -17,13 +17,14 @@ from tests.e2e.stack import Stack
 
 
 @contextmanager
-def running_stack(workdir: Path, database_url: str) -> Iterator[Stack]:
-    """Every service as its own process, on a NATS server of its own."""
+def running_stack(workdir: Path, database_url: str, **env: str) -> Iterator[Stack]:
+    """Every service as its own process, on a NATS server of its own; ``env``
+    overrides the services' settings (e.g. ``SODAN_ROUTING_ALWAYS_OPEN="false"``)."""
     nats = NatsServer(store_dir=workdir / "nats").start()
     stack = Stack(workdir=workdir, nats_url=nats.url, database_url=database_url)
+    stack.env.update(env)
     try:
-        stack.run_command("sodan-console", "migrate")
-        stack.run_command("sodan-console", "seed-demo")
+        stack.run_command("sodan-console", "seed-demo")  # migrates first
         stack.start_all()
         yield stack
     finally:

@@ -11,27 +11,18 @@ from pathlib import Path
 
 import pytest
 from line_simulator.client import SimulatorClient
-from sodan_devstack.nats import NatsServer
 from sodan_routing.hours import JST, Session, format_session
 from sqlalchemy import create_engine, text
 
+from tests.e2e.conftest import running_stack
 from tests.e2e.stack import Stack
 
 
 @pytest.fixture
 def hours_stack(tmp_path: Path, fresh_database_url: str) -> Iterator[Stack]:
     """The stack with routing following its calendar (not always open)."""
-    nats = NatsServer(store_dir=tmp_path / "nats").start()
-    stack = Stack(workdir=tmp_path, nats_url=nats.url, database_url=fresh_database_url)
-    stack.env["SODAN_ROUTING_ALWAYS_OPEN"] = "false"
-    try:
-        stack.run_command("sodan-console", "migrate")
-        stack.run_command("sodan-console", "seed-demo")
-        stack.start_all()
+    with running_stack(tmp_path, fresh_database_url, SODAN_ROUTING_ALWAYS_OPEN="false") as stack:
         yield stack
-    finally:
-        stack.stop_all()
-        nats.stop()
 
 
 @pytest.fixture
