@@ -74,7 +74,7 @@ async def close(case_id: UUID, body: CloseIn, staff: CurrentStaff, state: StateD
     row = await _actionable_case(state, staff, case_id)
     problem = closing_problem(body.outcome, body.topics)
     if problem is not None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, problem)
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
     pending = row.urgency == "critical" and staff.role != "supervisor"
     if pending and row.close_request is not None:
         raise HTTPException(status.HTTP_409_CONFLICT, "終了の確認をスーパーバイザーに依頼済みです")
