@@ -53,8 +53,11 @@ from sodan_shared.subjects import (
     CLIENT_FOLLOWED,
     CLIENT_UNFOLLOWED,
     CLOSE_CASE,
+    DECIDE_CLOSE,
     EMERGENCY_MODE_AUDITED,
     EMERGENCY_MODE_SET,
+    HAND_OVER_CASE,
+    HOLD_CASE,
     LOADING_REQUESTED,
     MARK_READ_REQUESTED,
     MEDIA_FETCH_FAILED,
@@ -135,7 +138,24 @@ def declare_publishers(broker: NatsBroker) -> None:
             "message id",
         ),
         (STAFF_PRESENCE_CHANGED, "A staff member became available, away, on a break or offline"),
-        (CLOSE_CASE, "Command to routing: a counsellor closes a case"),
+        (
+            CLOSE_CASE,
+            "Command to routing: close a case with the closing form (outcome, topics, "
+            "after-survey); a counsellor's close of a 緊急 case asks a supervisor",
+        ),
+        (
+            HOLD_CASE,
+            "Command to routing: the assigned counsellor puts a case on hold or resumes it",
+        ),
+        (
+            HAND_OVER_CASE,
+            "Command to routing: a counsellor hands their case to a colleague or back to the "
+            "queue, with a sealed staff-only note",
+        ),
+        (
+            DECIDE_CLOSE,
+            "Command to routing: a supervisor confirms or declines closing a 緊急 case",
+        ),
         (
             EMERGENCY_MODE_SET,
             "Command to ingress: a supervisor switched a case's emergency mode on or off",
