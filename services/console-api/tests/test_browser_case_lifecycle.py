@@ -104,6 +104,7 @@ async def test_counsellor_holds_a_case_then_closes_it_with_the_closing_form(
         await page.click("#close-submit")
         await expect(page.locator("#close-error")).to_have_text("対応結果を選んでください")
         await form.get_by_label("他機関紹介").check()
+        await expect(page.locator("#close-error")).to_be_hidden()
         await form.get_by_label("家族", exact=True).check()
         await form.get_by_label("学校・職場").check()
         await page.check("#close-survey")

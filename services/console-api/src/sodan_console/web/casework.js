@@ -59,6 +59,7 @@ export class Casework {
     this.options = null;
     $("close-case").addEventListener("click", () => this.openClose());
     $("close-cancel").addEventListener("click", () => this.hideForms());
+    $("close-outcomes").addEventListener("change", () => this.formError("close-error", ""));
     $("close-form").addEventListener("submit", (e) => {
       e.preventDefault();
       this.submitClose();
