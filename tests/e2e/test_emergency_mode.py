@@ -70,8 +70,12 @@ async def test_emergency_mode_end_to_end(
         assert "audit.emergency_mode_changed" in types and "audit.media_viewed" in types
         assert all("写真で状況" not in json.dumps(e, ensure_ascii=False) for e in events)
 
-        # The counsellor closes the case: the mode ends, media are refused again.
-        closed = await counsellor.http.post(f"/api/cases/{case_id}/close")
+        # The supervisor closes the case (directly, even at 緊急): the mode ends, media
+        # are refused again.
+        closed = await http.post(
+            f"/api/cases/{case_id}/close",
+            json={"outcome": "他機関紹介", "topics": ["その他"]},
+        )
         assert closed.status_code == 202
         await asyncio.sleep(3.0)
         await sim.send_media(user.user_id, "image")

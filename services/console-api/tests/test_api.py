@@ -331,7 +331,9 @@ async def test_close_emits_close_case_and_a_closed_case_refuses_replies(
     sub = await js.subscribe(
         CLOSE_CASE.name, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
     )
-    assert (await counsellor1.post(f"/api/cases/{case_id}/close", headers=CSRF)).status_code == 202
+    closing = {"outcome": "傾聴・情報提供", "topics": ["家族"]}
+    response = await counsellor1.post(f"/api/cases/{case_id}/close", json=closing, headers=CSRF)
+    assert response.status_code == 202
     while True:
         command = CloseCase.model_validate_json((await sub.next_msg(timeout=10)).data)
         if str(command.payload.case_id) == case_id:

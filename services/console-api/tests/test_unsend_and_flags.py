@@ -284,7 +284,10 @@ async def test_a_block_shows_in_the_chat_and_refuses_replies_until_unblocked(
         await publish_event(js, event)
 
     async def blocked() -> dict[str, Any] | None:
-        detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+        response = await counsellor1.get(f"/api/cases/{case_id}")
+        if response.status_code != 200:  # not projected yet
+            return None
+        detail: dict[str, Any] = response.json()
         return detail if detail["case"]["client_blocked"] else None
 
     detail = await eventually(blocked, what="the block seen")

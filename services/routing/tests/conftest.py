@@ -51,9 +51,16 @@ def make_presence(
     )
 
 
-def make_close(case_id: UUID, staff_id: UUID) -> CloseCase:
+def make_close(case_id: UUID, staff_id: UUID, **kw: Any) -> CloseCase:
     return CloseCase.new(
-        channel="demo", payload=CloseCaseV1(case_id=case_id, staff_id=staff_id, outcome="対応完了")
+        channel="demo",
+        payload=CloseCaseV1(
+            case_id=case_id,
+            staff_id=staff_id,
+            outcome=kw.pop("outcome", "傾聴・情報提供"),
+            topics=kw.pop("topics", ["家族"]),
+            **kw,
+        ),
     )
 
 

@@ -13,8 +13,11 @@ from typing import Any
 from sodan_shared.events.backup import BackupCompleted, BackupFailed
 from sodan_shared.events.console import (
     CloseCase,
+    DecideClose,
     EmergencyModeAudited,
     EmergencyModeSet,
+    HandOverCase,
+    HoldCase,
     MediaViewed,
     ReplaceHours,
     StaffPresenceChanged,
@@ -43,11 +46,20 @@ from sodan_shared.events.routing import (
     AutoTextChanged,
     CaseAssigned,
     CaseClosed,
+    CaseCloseDeclined,
+    CaseCloseRequested,
+    CaseCommandRefused,
+    CaseHandedOver,
+    CaseHoldChanged,
     CaseOpened,
+    CaseReopened,
     CaseReturnedToQueue,
+    CaseSurveyAnswered,
+    CaseSurveySent,
     CaseUnanswered,
     CaseUrgencyChanged,
     CongestionChanged,
+    CriticalCloseAudited,
     HoursChanged,
 )
 from sodan_shared.events.triage import LexiconChanged, LexiconRejected, MessageScored
@@ -130,6 +142,19 @@ REPLACE_HOURS = Subject("console.hours.replace.v1", CONSOLE, ReplaceHours)
 AUTO_TEXT_CHANGED = Subject("audit.auto_text.changed.v1", AUDIT, AutoTextChanged)
 HOURS_CHANGED = Subject("audit.hours.changed.v1", AUDIT, HoursChanged)
 CASE_UNANSWERED = Subject("case.unanswered.v1", CASES, CaseUnanswered)
+# the case lifecycle beyond open/assign/close: 保留, 転送, reopening, closing a 緊急 case
+HOLD_CASE = Subject("console.case.hold.v1", CONSOLE, HoldCase)
+HAND_OVER_CASE = Subject("console.case.hand_over.v1", CONSOLE, HandOverCase)
+DECIDE_CLOSE = Subject("console.case.close_decision.v1", CONSOLE, DecideClose)
+CASE_REOPENED = Subject("case.reopened.v1", CASES, CaseReopened)
+CASE_HOLD_CHANGED = Subject("case.hold_changed.v1", CASES, CaseHoldChanged)
+CASE_HANDED_OVER = Subject("case.handed_over.v1", CASES, CaseHandedOver)
+CASE_CLOSE_REQUESTED = Subject("case.close_requested.v1", CASES, CaseCloseRequested)
+CASE_CLOSE_DECLINED = Subject("case.close_declined.v1", CASES, CaseCloseDeclined)
+CASE_COMMAND_REFUSED = Subject("case.command_refused.v1", CASES, CaseCommandRefused)
+CASE_SURVEY_SENT = Subject("case.survey_sent.v1", CASES, CaseSurveySent)
+CASE_SURVEY_ANSWERED = Subject("case.survey_answered.v1", CASES, CaseSurveyAnswered)
+CRITICAL_CLOSE_AUDITED = Subject("audit.critical_close.v1", AUDIT, CriticalCloseAudited)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -169,6 +194,18 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     AUTO_TEXT_CHANGED,
     HOURS_CHANGED,
     CASE_UNANSWERED,
+    HOLD_CASE,
+    HAND_OVER_CASE,
+    DECIDE_CLOSE,
+    CASE_REOPENED,
+    CASE_HOLD_CHANGED,
+    CASE_HANDED_OVER,
+    CASE_CLOSE_REQUESTED,
+    CASE_CLOSE_DECLINED,
+    CASE_COMMAND_REFUSED,
+    CASE_SURVEY_SENT,
+    CASE_SURVEY_ANSWERED,
+    CRITICAL_CLOSE_AUDITED,
 )
 
 

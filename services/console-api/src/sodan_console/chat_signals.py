@@ -40,4 +40,4 @@ def newest_client_message(rows: Sequence[Any]) -> UUID | None:
 def reads_for_viewer(*, viewer_id: UUID, assigned_to: UUID | None, status: str) -> bool:
     """Only the counsellor the case is assigned to makes it 既読; a supervisor
     monitoring (or anyone glancing at the queue) must not."""
-    return status == "assigned" and assigned_to == viewer_id
+    return status in ("assigned", "on_hold") and assigned_to == viewer_id

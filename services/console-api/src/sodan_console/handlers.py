@@ -30,8 +30,16 @@ from sodan_shared.events.line import (
 from sodan_shared.events.routing import (
     CaseAssigned,
     CaseClosed,
+    CaseCloseDeclined,
+    CaseCloseRequested,
+    CaseCommandRefused,
+    CaseHandedOver,
+    CaseHoldChanged,
     CaseOpened,
+    CaseReopened,
     CaseReturnedToQueue,
+    CaseSurveyAnswered,
+    CaseSurveySent,
     CaseUnanswered,
     CaseUrgencyChanged,
     CongestionChanged,
@@ -45,8 +53,11 @@ from sodan_shared.subjects import (
     CLIENT_FOLLOWED,
     CLIENT_UNFOLLOWED,
     CLOSE_CASE,
+    DECIDE_CLOSE,
     EMERGENCY_MODE_AUDITED,
     EMERGENCY_MODE_SET,
+    HAND_OVER_CASE,
+    HOLD_CASE,
     LOADING_REQUESTED,
     MARK_READ_REQUESTED,
     MEDIA_FETCH_FAILED,
@@ -61,7 +72,7 @@ from sodan_shared.subjects import (
     STAFF_PRESENCE_CHANGED,
 )
 
-from sodan_console.db import queries
+from sodan_console.db import lifecycle, queries
 from sodan_console.db.tables import processed_events
 from sodan_console.state import ConsoleState
 
@@ -127,7 +138,24 @@ def declare_publishers(broker: NatsBroker) -> None:
             "message id",
         ),
         (STAFF_PRESENCE_CHANGED, "A staff member became available, away, on a break or offline"),
-        (CLOSE_CASE, "Command to routing: a counsellor closes a case"),
+        (
+            CLOSE_CASE,
+            "Command to routing: close a case with the closing form (outcome, topics, "
+            "after-survey); a counsellor's close of a 緊急 case asks a supervisor",
+        ),
+        (
+            HOLD_CASE,
+            "Command to routing: the assigned counsellor puts a case on hold or resumes it",
+        ),
+        (
+            HAND_OVER_CASE,
+            "Command to routing: a counsellor hands their case to a colleague or back to the "
+            "queue, with a sealed staff-only note",
+        ),
+        (
+            DECIDE_CLOSE,
+            "Command to routing: a supervisor confirms or declines closing a 緊急 case",
+        ),
         (
             EMERGENCY_MODE_SET,
             "Command to ingress: a supervisor switched a case's emergency mode on or off",
@@ -446,6 +474,7 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
             queued_at=p.queued_at,
             event_at=at,
             first_message_id=p.first_message_event_id,
+            previous_case_id=p.previous_case_id,
         )
     elif isinstance(event, CaseAssigned):
         a = event.payload
@@ -475,9 +504,92 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
     elif isinstance(event, CaseClosed):
         c = event.payload
         await queries.case_closed(
-            session, case_id=c.case_id, client_id=c.client_id, channel=event.channel, event_at=at
+            session,
+            case_id=c.case_id,
+            client_id=c.client_id,
+            channel=event.channel,
+            event_at=at,
+            outcome=c.outcome,
+            topics=c.topics,
         )
-    elif isinstance(event, CaseUnanswered):
+        await lifecycle.log_entry(
+            session,
+            entry_id=event.id,
+            case_id=c.case_id,
+            kind="closed",
+            at=at,
+            staff_id=c.closed_by,
+            data={"outcome": c.outcome, "topics": list(c.topics)},
+        )
+    elif isinstance(event, CaseUnanswered | CongestionChanged):
+        await _apply_desk_event(session, event)
+    else:
+        await _apply_lifecycle_event(session, event)
+
+
+async def _apply_lifecycle_event(session: Any, event: Envelope[Any]) -> None:
+    """保留, 転送, reopening, close requests, refusals, the after-survey: the case's
+    state and a line in its staff-only timeline."""
+    at = event.occurred_at
+    p = event.payload
+    data: dict[str, Any] = {}
+    staff_id: UUID | None = None
+    other: UUID | None = None
+    note: str | None = None
+    if isinstance(event, CaseReopened):
+        await lifecycle.case_reopened(session, case_id=p.case_id, urgency=p.urgency, event_at=at)
+        other = p.previous_counsellor_id
+    elif isinstance(event, CaseHoldChanged):
+        by_client = p.by == "client"
+        await lifecycle.case_hold_changed(
+            session, case_id=p.case_id, on_hold=p.on_hold, by_client=by_client
+        )
+        staff_id = None if by_client else p.counsellor_id
+        data = {"on_hold": p.on_hold, "by": p.by}
+    elif isinstance(event, CaseHandedOver):
+        await lifecycle.case_handed_over(
+            session, case_id=p.case_id, to=p.to_counsellor_id, event_at=at
+        )
+        staff_id, other, note = p.from_counsellor_id, p.to_counsellor_id, p.note
+    elif isinstance(event, CaseCloseRequested):
+        data = {"outcome": p.outcome, "topics": list(p.topics), "send_survey": p.send_survey}
+        await lifecycle.set_close_request(
+            session,
+            case_id=p.case_id,
+            request={**data, "staff_id": str(p.staff_id), "requested_at": at.isoformat()},
+        )
+        staff_id = p.staff_id
+    elif isinstance(event, CaseCloseDeclined):
+        await lifecycle.set_close_request(session, case_id=p.case_id, request=None)
+        staff_id, other = p.staff_id, p.requested_by
+    elif isinstance(event, CaseCommandRefused):
+        await lifecycle.set_attention(session, case_id=p.case_id, attention="refused")
+        staff_id = p.staff_id
+        data = {"command": p.command, "reason": p.reason}
+    elif isinstance(event, CaseSurveySent):
+        pass
+    elif isinstance(event, CaseSurveyAnswered):
+        await lifecycle.survey_answered(session, case_id=p.case_id, answer=p.answer)
+        data = {"answer": p.answer}
+    else:
+        log.warning("console.case_event_unhandled", type=event.type)
+        return
+    await lifecycle.log_entry(
+        session,
+        entry_id=event.id,
+        case_id=p.case_id,
+        kind=event.type.removeprefix("case."),
+        at=at,
+        staff_id=staff_id,
+        other_staff_id=other,
+        note=note,
+        data=data,
+    )
+
+
+async def _apply_desk_event(session: Any, event: Envelope[Any]) -> None:
+    at = event.occurred_at
+    if isinstance(event, CaseUnanswered):
         await queries.case_unanswered(
             session, case_id=event.payload.case_id, assigned_at=event.payload.assigned_at
         )
@@ -497,5 +609,3 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
             },
             at=at,
         )
-    else:
-        log.warning("console.case_event_unhandled", type=event.type)

@@ -22,7 +22,7 @@ from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
 from sqlalchemy import text
 
-from sodan_console.api import cases, desk, lexicon, me, reports, stream
+from sodan_console.api import cases, casework, desk, lexicon, me, reports, stream
 from sodan_console.api.errors import install_error_handlers
 from sodan_console.db.tables import SCHEMA, outbox
 from sodan_console.handlers import consumer_of_subject, register_handlers
@@ -138,6 +138,8 @@ def create_app(
 
     app.include_router(me.router)
     app.include_router(cases.router)
+    app.include_router(casework.router)
+    app.include_router(casework.options_router)
     app.include_router(cases.stickers_router)
     app.include_router(stream.router)
     app.include_router(lexicon.router)

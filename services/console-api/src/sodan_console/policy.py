@@ -7,7 +7,7 @@ from typing import Literal
 from uuid import UUID
 
 Role = Literal["counsellor", "supervisor", "admin"]
-CaseStatus = Literal["queued", "assigned", "closed"]
+CaseStatus = Literal["queued", "assigned", "on_hold", "closed"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,17 @@ def can_act_on_case(viewer: Viewer, case: CaseFacts) -> bool:
     if viewer.role == "supervisor":
         return True
     return viewer.role == "counsellor" and case.assigned_to == viewer.staff_id
+
+
+def can_hold_or_hand_over(viewer: Viewer, case: CaseFacts) -> bool:
+    """保留 and 転送 are the assigned counsellor's own moves (a supervisor reassigns
+    or takes over instead)."""
+    return case.status in ("assigned", "on_hold") and case.assigned_to == viewer.staff_id
+
+
+def can_decide_close(viewer: Viewer) -> bool:
+    """Closing a 緊急 case a counsellor asked to close is a supervisor's decision."""
+    return viewer.role == "supervisor"
 
 
 def can_switch_emergency_mode(viewer: Viewer) -> bool:

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from pydantic import BaseModel, Field
+from sodan_shared.closing import CLIENT_ENDED, CLIENT_ENDED_LABEL
 from sodan_shared.events.triage import URGENCY_LABEL_JA
 
 from sodan_reporting.days import TOKYO, percentile, start_of_day
@@ -143,6 +144,12 @@ def _ordered(
     return rows
 
 
+def _outcome_label(outcome: str | None) -> str | None:
+    """The closing form's outcomes are Japanese labels already (sodan_shared.closing);
+    the client's own end word is recorded as a code."""
+    return CLIENT_ENDED_LABEL if outcome == CLIENT_ENDED else outcome
+
+
 def _answer(value: str | None) -> str:
     return value.strip() if value and value.strip() else UNANSWERED
 
@@ -226,7 +233,7 @@ def breakdowns(cases: Sequence[CaseRow], *, threshold: int) -> list[Breakdown]:
             threshold=threshold,
             note="1件の相談が複数の内容に数えられることがあります",
         ),
-        one("outcome", "対応結果別", (c.outcome for c in cases), ()),
+        one("outcome", "対応結果別", (_outcome_label(c.outcome) for c in cases), ()),
         # The desk's own work (urgency, handling) and time are not who a client
         # is: not suppressed, like the headline figures that repeat them.
         _table("urgency", "緊急度別", urgency_rows, total=n, threshold=threshold, protect=False),

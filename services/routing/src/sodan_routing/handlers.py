@@ -13,6 +13,9 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import NatsBroker, PullSub
 from sodan_shared.events.console import (
     CloseCase,
+    DecideClose,
+    HandOverCase,
+    HoldCase,
     ReplaceHours,
     StaffPresenceChanged,
     UpdateAutoText,
@@ -25,12 +28,24 @@ from sodan_shared.outbox import OutboxRelay
 from sodan_shared.subjects import (
     AUTO_TEXT_CHANGED,
     CASE_ASSIGNED,
+    CASE_CLOSE_DECLINED,
+    CASE_CLOSE_REQUESTED,
     CASE_CLOSED,
+    CASE_COMMAND_REFUSED,
+    CASE_HANDED_OVER,
+    CASE_HOLD_CHANGED,
     CASE_OPENED,
+    CASE_REOPENED,
     CASE_REQUEUED,
+    CASE_SURVEY_ANSWERED,
+    CASE_SURVEY_SENT,
     CASE_URGENCY_CHANGED,
     CLOSE_CASE,
     CONGESTION_CHANGED,
+    CRITICAL_CLOSE_AUDITED,
+    DECIDE_CLOSE,
+    HAND_OVER_CASE,
+    HOLD_CASE,
     HOURS_CHANGED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
@@ -42,7 +57,7 @@ from sodan_shared.subjects import (
     Subject,
 )
 
-from sodan_routing import service
+from sodan_routing import casework, service
 
 log = get_logger(__name__)
 
@@ -50,7 +65,37 @@ _PUBLISHED: tuple[tuple[Subject, str], ...] = (
     (CASE_OPENED, "A client's first message opened a queued case"),
     (CASE_ASSIGNED, "A queued case was given to a counsellor (most urgent, then longest waiting)"),
     (CASE_URGENCY_CHANGED, "A triage score raised a case's urgency"),
-    (CASE_CLOSED, "A counsellor closed a case"),
+    (
+        CASE_CLOSED,
+        "A case closed: by its counsellor (outcome, topics), a supervisor, or the client",
+    ),
+    (
+        CASE_REOPENED,
+        "The client wrote within SODAN_ROUTING_REOPEN_WITHIN_MIN of the close: the same case "
+        "is open again (back to its counsellor if free, else queued)",
+    ),
+    (
+        CASE_HOLD_CHANGED,
+        "保留: the counsellor put the case on hold, or resumed it (or the client's reply did)",
+    ),
+    (CASE_HANDED_OVER, "転送: a counsellor handed the case to a colleague or back to the queue"),
+    (
+        CASE_CLOSE_REQUESTED,
+        "A counsellor asked to close a 緊急 case: waits for a supervisor's confirmation",
+    ),
+    (CASE_CLOSE_DECLINED, "A supervisor declined closing a 緊急 case: it stays open"),
+    (CASE_COMMAND_REFUSED, "A staff command on a case could not be applied, and why"),
+    (CASE_SURVEY_SENT, "The after-survey was sent to the client as the case closed"),
+    (CASE_SURVEY_ANSWERED, "The client answered the after-survey (the case stays closed)"),
+    (
+        CRITICAL_CLOSE_AUDITED,
+        "Audit: each step of closing a 緊急 case (requested, confirmed, declined, closed by "
+        "a supervisor)",
+    ),
+    (
+        PUSH_REQUESTED,
+        "The after-survey's question with its answers as quick-reply buttons (sealed)",
+    ),
     (CASE_REQUEUED, "An offline counsellor's case went back to the queue"),
     (
         CONGESTION_CHANGED,
@@ -133,14 +178,53 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
     @broker.subscriber(
         CLOSE_CASE.name,
         stream=jstream(CLOSE_CASE.stream),
-        durable=service.CLOSE_CONSUMER,
+        durable=casework.CLOSE_CONSUMER,
         pull_sub=pull(),
         ack_policy=AckPolicy.NACK_ON_ERROR,
         description="Closes a case on a counsellor's command and refills their free slot",
     )
     async def on_close_case(command: CloseCase) -> None:
         desk, relay = deps.ready()
-        if await service.handle_close_case(desk, command):
+        if await casework.handle_close_case(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        DECIDE_CLOSE.name,
+        stream=jstream(DECIDE_CLOSE.stream),
+        durable=casework.DECIDE_CLOSE_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="A supervisor confirms or declines a counsellor's request to close a 緊急 case",
+    )
+    async def on_decide_close(command: DecideClose) -> None:
+        desk, relay = deps.ready()
+        if await casework.handle_decide_close(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        HOLD_CASE.name,
+        stream=jstream(HOLD_CASE.stream),
+        durable=casework.HOLD_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="保留: the assigned counsellor puts a case on hold or resumes it",
+    )
+    async def on_hold_case(command: HoldCase) -> None:
+        desk, relay = deps.ready()
+        if await casework.handle_hold_case(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        HAND_OVER_CASE.name,
+        stream=jstream(HAND_OVER_CASE.stream),
+        durable=casework.HAND_OVER_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="転送: a counsellor hands their case to a colleague or back to the queue",
+    )
+    async def on_hand_over_case(command: HandOverCase) -> None:
+        desk, relay = deps.ready()
+        if await casework.handle_hand_over_case(desk, command):
             relay.wake()
 
     @broker.subscriber(

@@ -9,17 +9,18 @@ knows whether to wake the outbox relay.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
+from sodan_shared.closing import CLIENT_ENDED, SURVEY_ANSWERS
 from sodan_shared.crypto import ClientCipher, Keyring
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox, first_time
 from sodan_shared.events.console import (
-    CloseCase,
     ReplaceHours,
     StaffPresenceChanged,
     UpdateAutoText,
@@ -28,6 +29,7 @@ from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
     MessageReceived,
     PushRequested,
+    PushRequestedV1,
     ReplyRequested,
     ReplyRequestedV1,
 )
@@ -38,10 +40,18 @@ from sodan_shared.events.routing import (
     CaseAssignedV1,
     CaseClosed,
     CaseClosedV1,
+    CaseHoldChanged,
+    CaseHoldChangedV1,
     CaseOpened,
     CaseOpenedV1,
+    CaseReopened,
+    CaseReopenedV1,
     CaseReturnedToQueue,
     CaseReturnedToQueueV1,
+    CaseSurveyAnswered,
+    CaseSurveyAnsweredV1,
+    CaseSurveySent,
+    CaseSurveySentV1,
     CaseUnanswered,
     CaseUnansweredV1,
     CaseUrgencyChanged,
@@ -51,11 +61,11 @@ from sodan_shared.events.routing import (
     HoursChanged,
     HoursChangedV1,
 )
-from sodan_shared.events.triage import MessageScored
+from sodan_shared.events.triage import URGENCY_RANK, MessageScored
 from sodan_shared.logging import get_logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from sodan_routing import congestion, hours, texts
+from sodan_routing import congestion, hours, lifecycle, texts
 from sodan_routing.assignment import (
     free_slots,
     plan_assignments,
@@ -73,7 +83,6 @@ Sessions = async_sessionmaker[AsyncSession]
 MESSAGES_CONSUMER = "routing-messages"
 SCORES_CONSUMER = "routing-scores"
 STAFF_CONSUMER = "routing-staff"
-CLOSE_CONSUMER = "routing-close"
 PUSHES_CONSUMER = "routing-pushes"
 AUTO_TEXTS_CONSUMER = "routing-auto-texts"
 HOURS_CONSUMER = "routing-hours"
@@ -104,10 +113,6 @@ class Desk:
             except LookupError:
                 continue
         return found
-
-
-# CaseClosed.outcome when the client ended the conversation with the end word
-CLIENT_ENDED = "client_ended"
 
 
 def _now() -> datetime:
@@ -168,6 +173,7 @@ def _opened(
     cause: Envelope[Any],
     first_message: UUID,
     opens_at: datetime | None = None,
+    previous_case_id: UUID | None = None,
 ) -> CaseOpened:
     assert case.client_no is not None
     return CaseOpened.new(
@@ -182,6 +188,7 @@ def _opened(
             urgency=case.urgency,
             queued_at=case.queued_at,
             opens_at=opens_at,
+            previous_case_id=previous_case_id,
         ),
     )
 
@@ -389,6 +396,7 @@ async def _close(
     now: datetime,
     desk_open: bool,
     critical_cap: int,
+    topics: list[str] | None = None,
 ) -> int:
     """Close the case, emit CaseClosed, give the freed slot to the next queued case."""
     await queries.close_case(session, case_id=case.case_id, at=now)
@@ -404,6 +412,7 @@ async def _close(
                 client_id=case.client_id,
                 closed_by=closed_by,
                 outcome=outcome,
+                topics=list(topics or []),
             ),
         ),
     )
@@ -442,6 +451,218 @@ async def _client_ends(
     )
 
 
+async def _resume_on_reply(
+    session: AsyncSession, case: queries.CaseRow, *, cause: MessageReceived, now: datetime
+) -> int:
+    """The client answered a case on hold (保留): it is its counsellor's to answer again."""
+    assert case.assigned_to is not None
+    await queries.set_hold(session, case_id=case.case_id, on_hold=False, at=now)
+    await add_to_outbox(
+        session,
+        outbox,
+        CaseHoldChanged.new(
+            channel=case.channel,
+            caused_by=cause,
+            event_id=uuid5(cause.id, "resumed"),
+            payload=CaseHoldChangedV1(
+                case_id=case.case_id,
+                client_id=case.client_id,
+                counsellor_id=case.assigned_to,
+                on_hold=False,
+                by="client",
+            ),
+        ),
+    )
+    log.info("case.resumed_by_client", case_id=str(case.case_id))
+    return 1
+
+
+def _text_of(event: MessageReceived, ciphers: Mapping[UUID, ClientCipher]) -> str | None:
+    """The message's text, opened only to compare with the survey's fixed answers."""
+    p = event.payload
+    cipher = ciphers.get(p.client_id)
+    if p.text is None or cipher is None:
+        return None
+    try:
+        return cipher.open("message.text", p.text)
+    except ValueError:  # SealedValueError: not for this key
+        return None
+
+
+async def _after_close(
+    session: AsyncSession,
+    desk: Desk,
+    event: MessageReceived,
+    last: queries.CaseRow,
+    *,
+    placeholder: queries.CaseRow | None,
+    h: Hours,
+    ciphers: Mapping[UUID, ClientCipher],
+) -> int | None:
+    """A client without an open case writes: the answer to their after-survey, or a
+    message within the reopen window (the same case again). None: neither, a new case."""
+    p, now, s = event.payload, h.now, desk.settings
+    answer = lifecycle.survey_answer(
+        _text_of(event, ciphers),
+        sent_at=last.survey_sent_at,
+        answered=last.survey_answer,
+        now=now,
+        within_min=s.routing_survey_within_min,
+    )
+    if answer is None and not lifecycle.reopens(
+        last.closed_at, now=now, within_min=s.routing_reopen_within_min
+    ):
+        return None
+    urgency = last.urgency
+    if placeholder is not None:  # a triage score got here first and opened a case
+        if URGENCY_RANK[placeholder.urgency] > URGENCY_RANK[urgency]:
+            urgency = placeholder.urgency
+        await queries.absorb_placeholder(session, placeholder=placeholder, into=last.case_id)
+    if answer is not None:
+        await queries.record_message(
+            session, case_id=last.case_id, message_event_id=event.id, sent_at=p.sent_at
+        )
+        await queries.record_survey_answer(session, case_id=last.case_id, answer=answer)
+        await add_to_outbox(
+            session,
+            outbox,
+            CaseSurveyAnswered.new(
+                channel=last.channel,
+                caused_by=event,
+                event_id=uuid5(event.id, "survey_answered"),
+                payload=CaseSurveyAnsweredV1(
+                    case_id=last.case_id, client_id=last.client_id, answer=answer
+                ),
+            ),
+        )
+        log.info("case.survey_answered", case_id=str(last.case_id))
+        return 1
+    return await _reopen(session, desk, event, last, urgency=urgency, h=h, ciphers=ciphers)
+
+
+async def _reopen(
+    session: AsyncSession,
+    desk: Desk,
+    event: MessageReceived,
+    last: queries.CaseRow,
+    *,
+    urgency: str,
+    h: Hours,
+    ciphers: Mapping[UUID, ClientCipher],
+) -> int:
+    """The same case again: straight back to its counsellor when they could take it
+    now, otherwise into the queue with its urgency."""
+    p, now = event.payload, h.now
+    cap = desk.settings.routing_max_critical_per_counsellor
+    staff = await queries.lock_counsellors(session)
+    before = next((c for c in staff if c.staff_id == last.assigned_to), None)
+    to = (
+        last.assigned_to
+        if h.open and lifecycle.can_return_to(before, urgency=urgency, critical_cap=cap)
+        else None
+    )
+    case = await queries.reopen_case(session, case_id=last.case_id, to=to, urgency=urgency, at=now)
+    await queries.record_message(
+        session, case_id=case.case_id, message_event_id=event.id, sent_at=p.sent_at
+    )
+    await add_to_outbox(
+        session,
+        outbox,
+        CaseReopened.new(
+            channel=case.channel,
+            caused_by=event,
+            event_id=uuid5(event.id, "reopened"),
+            payload=CaseReopenedV1(
+                case_id=case.case_id,
+                client_id=case.client_id,
+                message_event_id=event.id,
+                previous_counsellor_id=last.assigned_to,
+                urgency=urgency,
+            ),
+        ),
+    )
+    emitted = 1
+    log.info("case.reopened", case_id=str(case.case_id), back_to_counsellor=to is not None)
+    if to is not None:
+        await add_to_outbox(
+            session,
+            outbox,
+            CaseAssigned.new(
+                channel=case.channel,
+                caused_by=event,
+                event_id=uuid5(event.id, f"assigned:{case.case_id}"),
+                payload=CaseAssignedV1(
+                    case_id=case.case_id, client_id=case.client_id, counsellor_id=to
+                ),
+            ),
+        )
+        return emitted + 1
+    emitted += await _assign_queued(
+        session, cause=event, now=now, desk_open=h.open, critical_cap=cap
+    )
+    again = await queries.lock_case(session, case_id=case.case_id)
+    if again is not None and again.status == "queued":
+        emitted += await _greet_queued(session, desk, again, h, cause=event, ciphers=ciphers)
+    return emitted
+
+
+async def send_survey(
+    session: AsyncSession,
+    desk: Desk,
+    case: queries.CaseRow,
+    *,
+    cause: Envelope[Any],
+    cipher: ClientCipher | None,
+    now: datetime,
+) -> int:
+    """The after-survey: one question (an editable automatic text) with its answers as
+    quick-reply buttons; the answer is recorded, it never reopens the case."""
+    if cipher is None:  # erased or unknown client: nobody to ask
+        log.info("case.survey_skipped", case_id=str(case.case_id))
+        return 0
+    stored = await queries.load_auto_texts(session)
+    question = texts.render("survey", stored["survey"], _values_for_survey(desk))
+    buttons = [{"label": a, "text": a} for a in SURVEY_ANSWERS]
+    push_id = uuid5(cause.id, "survey")
+    await add_to_outbox(
+        session,
+        outbox,
+        PushRequested.new(
+            channel=case.channel,
+            caused_by=cause,
+            event_id=push_id,
+            payload=PushRequestedV1(
+                push_id=push_id,
+                client_id=case.client_id,
+                case_id=case.case_id,
+                texts=[cipher.seal("message.text", question)],
+                origin="system",
+                quick_replies=cipher.seal("quick_replies", json.dumps(buttons, ensure_ascii=False)),
+            ),
+        ),
+    )
+    await queries.mark_survey_sent(session, case_id=case.case_id, at=now)
+    await add_to_outbox(
+        session,
+        outbox,
+        CaseSurveySent.new(
+            channel=case.channel,
+            caused_by=cause,
+            event_id=uuid5(cause.id, "survey_sent"),
+            payload=CaseSurveySentV1(case_id=case.case_id, client_id=case.client_id),
+        ),
+    )
+    log.info("case.survey_sent", case_id=str(case.case_id))
+    return 2
+
+
+def _values_for_survey(desk: Desk) -> dict[str, str]:
+    return {
+        "phone": desk.settings.routing_phone,
+        "emergency": "\n".join(desk.settings.routing_emergency_contacts),
+    }
+
+
 async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
     """The client's open case gets the message; a client without one gets a queued case.
     A case left waiting tells the client why (hours, congestion), once."""
@@ -464,6 +685,17 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
                 critical_cap=desk.settings.routing_max_critical_per_counsellor,
             )
         emitted = 0
+        previous: UUID | None = None
+        current = await queries.lock_open_case_of_client(session, client_id=p.client_id)
+        if current is None or not current.announced:
+            last = await queries.lock_latest_closed_case(session, client_id=p.client_id)
+            if last is not None:
+                handled = await _after_close(
+                    session, desk, event, last, placeholder=current, h=h, ciphers=ciphers
+                )
+                if handled is not None:
+                    return handled
+                previous = last.case_id
         await queries.insert_case_if_none_open(
             session,
             case_id=uuid5(event.id, "case"),
@@ -487,16 +719,26 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
                 case = await queries.lock_case(session, case_id=case.case_id)
                 assert case is not None
             opens_at = None if h.open or h.next is None else h.next.starts
+            if previous is not None:
+                await queries.set_previous_case(session, case_id=case.case_id, previous=previous)
             await add_to_outbox(
                 session,
                 outbox,
-                _opened(case, cause=event, first_message=event.id, opens_at=opens_at),
+                _opened(
+                    case,
+                    cause=event,
+                    first_message=event.id,
+                    opens_at=opens_at,
+                    previous_case_id=previous,
+                ),
             )
             emitted += 1
             log.info("case.opened", case_id=str(case.case_id), client_id=str(p.client_id))
         await queries.record_message(
             session, case_id=case.case_id, message_event_id=event.id, sent_at=p.sent_at
         )
+        if case.status == "on_hold":
+            emitted += await _resume_on_reply(session, case, cause=event, now=now)
         if case.status == "queued":
             emitted += await _assign_queued(
                 session,
@@ -626,37 +868,6 @@ async def handle_staff_presence(desk: Desk, event: StaffPresenceChanged) -> int:
             critical_cap=desk.settings.routing_max_critical_per_counsellor,
         )
     return emitted
-
-
-async def handle_close_case(desk: Desk, command: CloseCase) -> int:
-    """Close an open case; the freed slot goes to the next queued case."""
-    p = command.payload
-    now = _now()
-    async with transaction(desk.sessions) as session:
-        if not await first_time(
-            session, processed_events, event_id=command.id, consumer=CLOSE_CONSUMER
-        ):
-            return 0
-        await queries.lock_counsellors(session)
-        case = await queries.lock_case(session, case_id=p.case_id)
-        if case is None or case.status == "closed" or not case.announced:
-            log.warning(
-                "routing.close_ignored",
-                case_id=str(p.case_id),
-                reason="unknown" if case is None else case.status,
-            )
-            return 0
-        h = await _hours(session, desk, now)
-        return await _close(
-            session,
-            case,
-            cause=command,
-            closed_by=p.staff_id,
-            outcome=p.outcome,
-            now=now,
-            desk_open=h.open,
-            critical_cap=desk.settings.routing_max_critical_per_counsellor,
-        )
 
 
 async def handle_push_requested(desk: Desk, event: PushRequested) -> int:

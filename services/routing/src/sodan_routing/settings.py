@@ -100,6 +100,18 @@ class RoutingSettings(SodanSettings):
         default=False,
         description="Also return such a case to the queue for another counsellor",
     )
+    routing_reopen_within_min: float = Field(
+        default=30,
+        ge=0,
+        description="A client who writes within this many minutes after their case closed "
+        "reopens the same case (back to its counsellor if free); later, a new case linked to "
+        "the previous one. 0: never reopen",
+    )
+    routing_survey_within_min: float = Field(
+        default=24 * 60,
+        gt=0,
+        description="The after-survey's answer is accepted this long after it was sent",
+    )
     routing_forbidden_words: list[str] = Field(
         default_factory=lambda: list(DEFAULT_FORBIDDEN_WORDS),
         description="Automatic texts containing any of these are refused (lock-screen safety)",

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Literal
 
 AutoTextKey = Literal[
-    "out_of_hours", "queued", "wait_reminder", "suspended", "closing_soon", "closed"
+    "out_of_hours", "queued", "wait_reminder", "suspended", "closing_soon", "closed", "survey"
 ]
 
 PLACEHOLDERS: dict[str, str] = {
@@ -31,6 +31,8 @@ ALLOWED: dict[AutoTextKey, frozenset[str]] = {
     "suspended": frozenset({"estimated_wait", "phone", "emergency", "next_opening"}),
     "closing_soon": frozenset({"closes_at", "next_opening", "phone", "emergency"}),
     "closed": frozenset({"next_opening", "phone", "emergency"}),
+    # the after-survey's question; its answers are quick-reply buttons (closing.SURVEY_ANSWERS)
+    "survey": frozenset({"phone", "emergency"}),
 }
 
 DEFAULT_TEXTS: dict[AutoTextKey, str] = {
@@ -62,6 +64,10 @@ DEFAULT_TEXTS: dict[AutoTextKey, str] = {
         "本日の受付時間が終わりました。お返事できず、ごめんなさい。"
         "メッセージは届いていますので、次の相談日 {next_opening} に順番にお返事します。\n"
         "急いで誰かと話したいときは、こちらへ。\n{emergency}"
+    ),
+    "survey": (
+        "今日はお話ししてくれてありがとうございました。"
+        "今日の相談はいかがでしたか。下のボタンから選んでください（答えなくても大丈夫です）。"
     ),
 }
 

@@ -28,13 +28,71 @@ class StaffPresenceChanged(Envelope[StaffPresenceChangedV1]):
 class CloseCaseV1(Payload):
     case_id: UUID
     staff_id: UUID
-    outcome: str | None = Field(default=None, max_length=200)
+    outcome: str | None = Field(
+        default=None, max_length=200, description="対応結果, one of sodan_shared.closing.OUTCOMES"
+    )
+    topics: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="相談内容, each one of sodan_shared.closing.TOPICS",
+    )
+    send_survey: bool = Field(default=False, description="Send the client the after-survey")
+    staff_role: StaffRole | None = Field(
+        default=None,
+        description="The closer's role: a counsellor's close of a 緊急 case waits for a "
+        "supervisor's confirmation, a supervisor's closes it (None: counsellor)",
+    )
 
 
 class CloseCase(Envelope[CloseCaseV1]):
     """Command to routing: a counsellor closes a case."""
 
     TYPE = "console.close_case"
+
+
+class DecideCloseV1(Payload):
+    case_id: UUID
+    staff_id: UUID = Field(description="The supervisor")
+    approve: bool = Field(description="True: close as requested; False: the case stays open")
+
+
+class DecideClose(Envelope[DecideCloseV1]):
+    """Command to routing: a supervisor confirms or declines a counsellor's request to
+    close a 緊急 case."""
+
+    TYPE = "console.decide_close"
+
+
+class HoldCaseV1(Payload):
+    case_id: UUID
+    staff_id: UUID
+    hold: bool = Field(
+        default=True, description="True: 保留 (waiting for the client); False: resume"
+    )
+
+
+class HoldCase(Envelope[HoldCaseV1]):
+    """Command to routing: the assigned counsellor puts a case on hold (保留) or resumes it."""
+
+    TYPE = "console.hold_case"
+
+
+class HandOverCaseV1(Payload):
+    case_id: UUID
+    staff_id: UUID = Field(description="The counsellor handing the case over")
+    to_staff_id: UUID | None = Field(
+        default=None, description="The receiving counsellor; None: back to the queue"
+    )
+    note: Sealed | None = Field(
+        default=None,
+        description="引き継ぎメモ, staff-only, sealed with the client's key ('handover.note')",
+    )
+
+
+class HandOverCase(Envelope[HandOverCaseV1]):
+    """Command to routing: a counsellor hands their case to a colleague (転送)."""
+
+    TYPE = "console.hand_over_case"
 
 
 class EmergencyModeSetV1(Payload):

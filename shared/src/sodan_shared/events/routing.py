@@ -7,7 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from sodan_shared.events.envelope import Envelope, Payload
+from sodan_shared.events.envelope import Envelope, Payload, Sealed
 from sodan_shared.events.triage import UrgencyLevel
 
 
@@ -21,6 +21,11 @@ class CaseOpenedV1(Payload):
     opens_at: AwareDatetime | None = Field(
         default=None,
         description="Opened outside consultation hours: waits for the opening starting then",
+    )
+    previous_case_id: UUID | None = Field(
+        default=None,
+        description="The client's latest earlier case (closed longer ago than "
+        "SODAN_ROUTING_REOPEN_WITHIN_MIN): the console links the history",
     )
 
 
@@ -72,6 +77,131 @@ class CaseClosedV1(Payload):
 
 class CaseClosed(Envelope[CaseClosedV1]):
     TYPE = "case.closed"
+
+
+class CaseReopenedV1(Payload):
+    """The client wrote again soon after the close: the same case is open again."""
+
+    case_id: UUID
+    client_id: UUID
+    message_event_id: UUID = Field(description="The message that reopened it")
+    previous_counsellor_id: UUID | None = Field(
+        default=None, description="Who handled it; it goes back to them when they are free"
+    )
+    urgency: UrgencyLevel = "normal"
+
+
+class CaseReopened(Envelope[CaseReopenedV1]):
+    TYPE = "case.reopened"
+
+
+class CaseHoldChangedV1(Payload):
+    """保留: the case waits for the client; it stays with its counsellor."""
+
+    case_id: UUID
+    client_id: UUID
+    counsellor_id: UUID
+    on_hold: bool
+    # a plain string: a new cause must not make the event invalid
+    by: str = Field(
+        default="counsellor",
+        description="counsellor (put on hold / resumed), client (their message resumed it)",
+    )
+
+
+class CaseHoldChanged(Envelope[CaseHoldChangedV1]):
+    TYPE = "case.hold_changed"
+
+
+class CaseHandedOverV1(Payload):
+    """A counsellor handed their case to a colleague (or back to the queue)."""
+
+    case_id: UUID
+    client_id: UUID
+    from_counsellor_id: UUID
+    to_counsellor_id: UUID | None = Field(description="None: back to the queue")
+    note: Sealed | None = Field(
+        default=None, description="引き継ぎメモ (staff-only, sealed 'handover.note')"
+    )
+
+
+class CaseHandedOver(Envelope[CaseHandedOverV1]):
+    TYPE = "case.handed_over"
+
+
+class CaseCloseRequestedV1(Payload):
+    """A counsellor asked to close a 緊急 case: a supervisor confirms or declines."""
+
+    case_id: UUID
+    client_id: UUID
+    staff_id: UUID = Field(description="The counsellor asking")
+    outcome: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    send_survey: bool = False
+
+
+class CaseCloseRequested(Envelope[CaseCloseRequestedV1]):
+    TYPE = "case.close_requested"
+
+
+class CaseCloseDeclinedV1(Payload):
+    case_id: UUID
+    client_id: UUID
+    staff_id: UUID = Field(description="The supervisor who declined")
+    requested_by: UUID
+
+
+class CaseCloseDeclined(Envelope[CaseCloseDeclinedV1]):
+    TYPE = "case.close_declined"
+
+
+class CaseCommandRefusedV1(Payload):
+    """A staff command routing could not apply, and why (the case is unchanged)."""
+
+    case_id: UUID
+    client_id: UUID | None = None
+    staff_id: UUID
+    command: str = Field(description="The command's type, e.g. console.close_case")
+    command_id: UUID
+    reason: str = Field(description="Why, in Japanese, for the staff member")
+
+
+class CaseCommandRefused(Envelope[CaseCommandRefusedV1]):
+    TYPE = "case.command_refused"
+
+
+class CaseSurveySentV1(Payload):
+    case_id: UUID
+    client_id: UUID
+
+
+class CaseSurveySent(Envelope[CaseSurveySentV1]):
+    TYPE = "case.survey_sent"
+
+
+class CaseSurveyAnsweredV1(Payload):
+    case_id: UUID
+    client_id: UUID
+    answer: str = Field(description="One of sodan_shared.closing.SURVEY_ANSWERS")
+
+
+class CaseSurveyAnswered(Envelope[CaseSurveyAnsweredV1]):
+    TYPE = "case.survey_answered"
+
+
+class CriticalCloseAuditedV1(Payload):
+    """Each step of closing a 緊急 case: requested, confirmed, declined, closed directly."""
+
+    case_id: UUID
+    client_id: UUID
+    staff_id: UUID
+    step: Literal["requested", "confirmed", "declined", "closed_by_supervisor"]
+    requested_by: UUID | None = None
+    outcome: str | None = None
+
+
+class CriticalCloseAudited(Envelope[CriticalCloseAuditedV1]):
+    TYPE = "audit.critical_close"
 
 
 class CaseReturnedToQueueV1(Payload):

@@ -14,8 +14,6 @@ from sodan_shared.crypto import ClientCipher, KeyDestroyedError, SealedValueErro
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox
 from sodan_shared.events.console import (
-    CloseCase,
-    CloseCaseV1,
     EmergencyModeAudited,
     EmergencyModeAuditedV1,
     EmergencyModeSet,
@@ -40,9 +38,11 @@ from sodan_console.api.deps import Csrf, CurrentStaff, Staff, StateDep
 from sodan_console.api.schemas import (
     Accepted,
     CaseDetail,
+    CaseLogEntry,
     CasePublic,
     CasesPublic,
     CaseStatus,
+    CloseRequestPublic,
     EmergencyModeIn,
     LocationPublic,
     MediaPublic,
@@ -58,12 +58,14 @@ from sodan_console.chat_signals import (
     should_signal_typing,
 )
 from sodan_console.cursor import BadCursorError, CaseCursor
-from sodan_console.db import queries
+from sodan_console.db import lifecycle, queries
 from sodan_console.db.tables import outbox
 from sodan_console.policy import (
     CaseFacts,
     alerts_viewer,
     can_act_on_case,
+    can_decide_close,
+    can_hold_or_hand_over,
     can_switch_emergency_mode,
     can_view_case,
     client_label,
@@ -75,6 +77,7 @@ log = get_logger(__name__)
 router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 TEXT_PURPOSE = "message.text"
+HANDOVER_NOTE_PURPOSE = "handover.note"
 QUICK_REPLIES_PURPOSE = "quick_replies"
 STICKER_LABEL = "［スタンプ］"
 CASE_NOT_FOUND = "相談が見つかりません"
@@ -100,7 +103,27 @@ def _case_public(row: Any, staff: Staff) -> CasePublic:
         and row.unanswered_assignment_at == row.assigned_at,
         emergency_mode=bool(getattr(row, "emergency_mode", False)),
         can_switch_emergency_mode=can_switch_emergency_mode(staff.viewer),
+        can_hold=can_hold_or_hand_over(staff.viewer, facts),
+        can_hand_over=can_hold_or_hand_over(staff.viewer, facts),
+        attention=row.attention,
+        previous_case_id=row.previous_case_id,
+        outcome=row.outcome,
+        topics=list(row.topics or []),
+        close_request=_close_request(row.close_request),
+        can_decide_close=row.close_request is not None
+        and row.status != "closed"
+        and can_decide_close(staff.viewer),
+        survey_answer=row.survey_answer,
     )
+
+
+def _close_request(stored: Any) -> CloseRequestPublic | None:
+    if not stored:
+        return None
+    try:
+        return CloseRequestPublic.model_validate(stored)
+    except ValidationError:
+        return None
 
 
 def _score_reasons(stored: Any) -> list[ScoreReason]:
@@ -253,7 +276,7 @@ async def list_cases(
         rows = await queries.list_cases(
             session,
             viewer=staff.viewer,
-            statuses=status_ or ["queued", "assigned"],
+            statuses=status_ or ["queued", "assigned", "on_hold"],
             urgencies=urgency,
             after=after,
             limit=page + 1,
@@ -279,16 +302,44 @@ async def get_case(
             session, client_id=row.client_id, limit=state.settings.console_chat_history_limit
         )
         blocked = await queries.client_blocked(session, client_id=row.client_id)
+        entries = await lifecycle.entries(session, case_id=row.case_id)
     cipher = await _cipher_or_none(state, row.client_id)
     case = _case_public(row, staff).model_copy(update={"client_blocked": blocked})
+    if case.close_request is not None:
+        async with state.db.sessions() as session:
+            names = await lifecycle.staff_names(session, [case.close_request.staff_id])
+        case.close_request.staff_name = names.get(case.close_request.staff_id)
     if mark_read and reads_for_viewer(
         viewer_id=staff.staff_id, assigned_to=row.assigned_to, status=row.status
     ):
         newest = newest_client_message(rows)
         sent_at = next((m.sent_at for m in rows if m.message_id == newest), None)
         await _mark_read(state, row, newest, sent_at)
+        if row.attention is not None:  # seen now: the list stops pointing at it
+            async with transaction(state.db.sessions) as session:
+                await lifecycle.clear_attention(session, case_id=row.case_id)
     return CaseDetail(
-        case=case, messages=[_message_public(m, cipher, viewing_case=row.case_id) for m in rows]
+        case=case,
+        messages=[_message_public(m, cipher, viewing_case=row.case_id) for m in rows],
+        log=[_log_entry(e, cipher) for e in entries],
+    )
+
+
+def _log_entry(row: Any, cipher: ClientCipher | None) -> CaseLogEntry:
+    note = None
+    if row.note is not None and cipher is not None:
+        try:
+            note = cipher.open(HANDOVER_NOTE_PURPOSE, row.note)
+        except SealedValueError:
+            note = None
+    return CaseLogEntry(
+        entry_id=row.entry_id,
+        kind=row.kind,
+        at=row.at,
+        staff_name=row.staff_name,
+        other_staff_name=row.other_staff_name,
+        note=note,
+        data=dict(row.data or {}),
     )
 
 
@@ -425,19 +476,6 @@ def _remember_typing(state: ConsoleState, case_id: UUID, now: datetime) -> None:
     for old in [k for k, at in state.typing_signalled.items() if at < horizon]:
         del state.typing_signalled[old]
     state.typing_signalled[case_id] = now
-
-
-@router.post("/{case_id}/close", status_code=status.HTTP_202_ACCEPTED, dependencies=[Csrf])
-async def close(case_id: UUID, staff: CurrentStaff, state: StateDep) -> Accepted:
-    row = await _actionable_case(state, staff, case_id)
-    command = CloseCase.new(
-        channel=row.channel, payload=CloseCaseV1(case_id=row.case_id, staff_id=staff.staff_id)
-    )
-    async with transaction(state.db.sessions) as session:
-        await add_to_outbox(session, outbox, command)
-    state.wake_relay()
-    log.info("console.close_requested", case_id=str(case_id), staff_id=str(staff.staff_id))
-    return Accepted()
 
 
 @router.put("/{case_id}/emergency-mode", dependencies=[Csrf])

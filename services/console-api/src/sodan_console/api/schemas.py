@@ -121,7 +121,18 @@ class StaffPublic(BaseModel):
     capacity: int
 
 
-CaseStatus = Literal["queued", "assigned", "closed"]
+CaseStatus = Literal["queued", "assigned", "on_hold", "closed"]
+
+
+class CloseRequestPublic(BaseModel):
+    """A counsellor's request to close a 緊急 case, waiting for a supervisor."""
+
+    staff_id: UUID
+    staff_name: str | None = None
+    outcome: str | None = None
+    topics: list[str] = Field(default_factory=list)
+    send_survey: bool = False
+    requested_at: datetime | None = None
 
 
 class CasePublic(BaseModel):
@@ -154,6 +165,21 @@ class CasePublic(BaseModel):
     can_switch_emergency_mode: bool = Field(
         default=False, description="Whether the viewer may switch emergency mode (supervisors)"
     )
+    can_hold: bool = Field(default=False, description="The viewer may put it on hold (保留)")
+    can_hand_over: bool = Field(default=False, description="The viewer may hand it over (転送)")
+    attention: str | None = Field(
+        default=None,
+        description="What its counsellor should look at: handed_over, resumed, reopened, "
+        "close_declined, refused (cleared when they open it)",
+    )
+    previous_case_id: UUID | None = Field(default=None, description="前回の相談")
+    outcome: str | None = Field(default=None, description="対応結果 (closed)")
+    topics: list[str] = Field(default_factory=list, description="相談内容 (closed)")
+    close_request: CloseRequestPublic | None = None
+    can_decide_close: bool = Field(
+        default=False, description="The viewer may confirm or decline the close request"
+    )
+    survey_answer: str | None = None
 
 
 class CasesPublic(BaseModel):
@@ -223,11 +249,69 @@ class MessagePublic(BaseModel):
     )
 
 
+class CaseLogEntry(BaseModel):
+    """A line of the case's staff-only timeline (never sent to the client)."""
+
+    entry_id: UUID
+    kind: str = Field(
+        description="reopened, hold_changed, handed_over, close_requested, close_declined, "
+        "command_refused, survey_sent, survey_answered, closed"
+    )
+    at: datetime
+    staff_name: str | None = None
+    other_staff_name: str | None = None
+    note: str | None = Field(default=None, description="引き継ぎメモ (handed_over)")
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
 class CaseDetail(BaseModel):
     case: CasePublic
     messages: list[MessagePublic]
+    log: list[CaseLogEntry] = Field(default_factory=list)
+
+
+class ClosingOptions(BaseModel):
+    outcomes: list[str]
+    topics: list[str]
+    survey_answers: list[str]
+
+
+class CloseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    outcome: str = Field(max_length=200, description="対応結果 (GET /api/closing-options)")
+    topics: list[str] = Field(default_factory=list, max_length=20, description="相談内容")
+    send_survey: bool = Field(default=False, description="Send the client the after-survey")
+
+
+class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    hold: bool = True
+
+
+class HandOverIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to_staff_id: UUID | None = Field(description="None: back to the queue")
+    note: str | None = Field(default=None, max_length=1000, description="引き継ぎメモ")
+
+
+class CloseDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approve: bool
+
+
+class HandoverTarget(BaseModel):
+    staff_id: UUID
+    display_name: str
+    load: int
+    capacity: int
+    available: bool = Field(description="Has a free slot (and room under the 緊急 cap)")
+    reason: str | None = Field(default=None, description="Why not, when not available")
 
 
 class Accepted(BaseModel):
     status: Literal["accepted"] = "accepted"
     message: MessagePublic | None = None
+    pending_confirmation: bool = Field(
+        default=False, description="A 緊急 case: closes once a supervisor confirms"
+    )
+    notice: str | None = Field(default=None, description="What happens next, for the staff member")

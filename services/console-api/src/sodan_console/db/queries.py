@@ -383,7 +383,7 @@ async def _latest_message_at(session: AsyncSession, client_id: UUID) -> datetime
 
 def _status_at_least(new: str) -> Any:
     """Statuses only move forward (queued < assigned < closed) whatever the arrival order."""
-    order = {"queued": 0, "assigned": 1, "closed": 2}
+    order = {"queued": 0, "assigned": 1, "on_hold": 1, "closed": 2}
     current = case(order, value=cases.c.status, else_=0)
     return case((current >= order[new], cases.c.status), else_=new)
 
@@ -399,9 +399,11 @@ async def case_opened(
     queued_at: datetime,
     event_at: datetime,
     first_message_id: UUID,
+    previous_case_id: UUID | None = None,
 ) -> None:
     rank = URGENCY_RANK[urgency]
     stmt = pg_insert(cases).values(
+        previous_case_id=previous_case_id,
         case_id=case_id,
         client_id=client_id,
         client_no=client_no,
@@ -423,6 +425,7 @@ async def case_opened(
                 "channel": channel,
                 "opened_at": queued_at,
                 "open_known": True,
+                "previous_case_id": previous_case_id,
                 "status": _status_at_least("queued"),
                 "urgency": case((newer_urgency, urgency), else_=cases.c.urgency),
                 "urgency_rank": case((newer_urgency, rank), else_=cases.c.urgency_rank),
@@ -475,7 +478,14 @@ async def case_assigned(
             index_elements=[cases.c.case_id],
             set_={
                 "status": case(
-                    (cases.c.status == "closed", cases.c.status),
+                    # a closed case is assigned again only once it reopened after that close
+                    (
+                        and_(
+                            cases.c.status == "closed",
+                            or_(cases.c.closed_at.is_(None), cases.c.closed_at >= event_at),
+                        ),
+                        cases.c.status,
+                    ),
                     (newer, "assigned"),
                     else_=cases.c.status,
                 ),
@@ -581,6 +591,8 @@ async def case_closed(
     client_id: UUID,
     channel: str,
     event_at: datetime,
+    outcome: str | None = None,
+    topics: Sequence[str] = (),
 ) -> None:
     stmt = pg_insert(cases).values(
         case_id=case_id,
@@ -591,6 +603,8 @@ async def case_closed(
         opened_at=event_at,
         closed_at=event_at,
         last_message_at=await _latest_message_at(session, client_id),
+        outcome=outcome,
+        topics=list(topics),
     )
     await session.execute(
         stmt.on_conflict_do_update(
@@ -598,6 +612,10 @@ async def case_closed(
             set_={
                 "status": "closed",
                 "closed_at": event_at,
+                "outcome": outcome,
+                "topics": list(topics),
+                "close_request": None,
+                "attention": None,
                 # Ingress ends the mode with the case too (it follows case.closed).
                 "emergency_mode": False,
                 "updated_at": func.now(),
@@ -851,6 +869,12 @@ _CASE_COLUMNS = (
     cases.c.last_message_at,
     cases.c.emergency_mode,
     cases.c.unanswered_assignment_at,
+    cases.c.previous_case_id,
+    cases.c.outcome,
+    cases.c.topics,
+    cases.c.close_request,
+    cases.c.attention,
+    cases.c.survey_answer,
 )
 
 

@@ -109,8 +109,36 @@ cases = Table(
     # Set by a supervisor here (the console emits the command); cleared by case.closed.
     Column("emergency_mode", Boolean, nullable=False, server_default=false()),
     Column("emergency_changed_at", DateTime(timezone=True), nullable=True),
-    CheckConstraint("status IN ('queued', 'assigned', 'closed')", name="case_status"),
+    # the client's earlier case (前回の相談), when this one opened after the reopen window
+    Column("previous_case_id", Uuid, nullable=True),
+    Column("reopened_at", DateTime(timezone=True), nullable=True),
+    # the closing form: 対応結果 and 相談内容 (sodan_shared.closing)
+    Column("outcome", String(200), nullable=True),
+    Column("topics", JSONB, nullable=False, server_default="[]"),
+    # a counsellor's request to close this 緊急 case, waiting for a supervisor
+    Column("close_request", JSONB, nullable=True),
+    # what its counsellor should look at (handed_over, resumed, close_declined, refused);
+    # cleared when they open the case
+    Column("attention", String(32), nullable=True),
+    Column("survey_answer", String(32), nullable=True),
+    CheckConstraint("status IN ('queued', 'assigned', 'on_hold', 'closed')", name="case_status"),
     Index("cases_queue_order", "urgency_rank", "opened_at", "case_id"),
+)
+
+# The staff-only timeline of a case (保留, 転送 with its sealed note, reopening,
+# close requests and decisions, refusals, the after-survey), one row per event.
+case_log = Table(
+    "case_log",
+    metadata,
+    Column("entry_id", Uuid, primary_key=True),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("staff_id", Uuid, nullable=True),
+    Column("other_staff_id", Uuid, nullable=True),
+    # 引き継ぎメモ, sealed with the client's key ('handover.note')
+    Column("note", Text, nullable=True),
+    Column("data", JSONB, nullable=False, server_default="{}"),
 )
 
 # Inbound rows are keyed by the MessageReceived event id, outbound by the push id.

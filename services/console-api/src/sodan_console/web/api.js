@@ -51,7 +51,17 @@ export const api = {
     request("POST", `/api/cases/${encodeURIComponent(caseId)}/replies`, body),
   typing: (caseId) => request("POST", `/api/cases/${encodeURIComponent(caseId)}/typing`),
   stickers: () => request("GET", "/api/stickers"),
-  close: (caseId) => request("POST", `/api/cases/${encodeURIComponent(caseId)}/close`),
+  close: (caseId, body) =>
+    request("POST", `/api/cases/${encodeURIComponent(caseId)}/close`, body),
+  closingOptions: () => request("GET", "/api/closing-options"),
+  hold: (caseId, hold) =>
+    request("POST", `/api/cases/${encodeURIComponent(caseId)}/hold`, { hold }),
+  handoverTargets: (caseId) =>
+    request("GET", `/api/cases/${encodeURIComponent(caseId)}/handover-targets`),
+  handOver: (caseId, body) =>
+    request("POST", `/api/cases/${encodeURIComponent(caseId)}/hand-over`, body),
+  decideClose: (caseId, approve) =>
+    request("POST", `/api/cases/${encodeURIComponent(caseId)}/close-decision`, { approve }),
   setEmergencyMode: (caseId, body) =>
     request("PUT", `/api/cases/${encodeURIComponent(caseId)}/emergency-mode`, body),
 };

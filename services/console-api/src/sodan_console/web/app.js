@@ -11,7 +11,13 @@ const $ = (id) => document.getElementById(id);
 
 const state = { me: null, stream: null };
 const cases = new CaseList({ onSelect: (c) => chat.open(c.case_id) });
-const chat = new Chat({ onChanged: () => cases.refresh() });
+const chat = new Chat({
+  onChanged: () => cases.refresh(),
+  onOpenCase: (caseId) => {
+    cases.select(caseId);
+    chat.open(caseId);
+  },
+});
 const lexicon = new LexiconEditor($("lexicon-view"));
 const alerts = new UrgentAlerts({
   onOpen: (caseId) => {

@@ -1,13 +1,14 @@
 // The case list: most urgent first, then longest waiting (the API's order).
 
 import { api, ApiError } from "./api.js";
-import { STATUS, URGENCY, waitingTime } from "./labels.js";
+import { ATTENTION, STATUS, URGENCY, waitingTime } from "./labels.js";
 
 const $ = (id) => document.getElementById(id);
 const FILTERS = {
-  open: ["queued", "assigned"],
+  open: ["queued", "assigned", "on_hold"],
   queued: ["queued"],
   assigned: ["assigned"],
+  on_hold: ["on_hold"],
   closed: ["closed"],
 };
 
@@ -93,6 +94,20 @@ export class CaseList {
       late.textContent = "未応答";
       late.title = "割り当て後、相談員からの返信がないまま時間が経っています";
       top.append(late);
+    }
+    if (c.attention && ATTENTION[c.attention]) {
+      const attention = document.createElement("span");
+      attention.className = `badge attention ${c.attention}`;
+      attention.textContent = ATTENTION[c.attention][0];
+      attention.title = ATTENTION[c.attention][1];
+      top.append(attention);
+    }
+    if (c.close_request) {
+      const pending = document.createElement("span");
+      pending.className = "badge close-pending";
+      pending.textContent = "終了確認待ち";
+      pending.title = "相談員が緊急の相談の終了を依頼しています（スーパーバイザーの確認待ち）";
+      top.append(pending);
     }
     if (c.emergency_mode) {
       const emergency = document.createElement("span");

@@ -1,6 +1,7 @@
 // The chat pane: the client's conversation, the reply box and the close button.
 
 import { api, ApiError } from "./api.js";
+import { Casework } from "./casework.js";
 import { Emergency } from "./emergency.js";
 import {
   DELIVERY,
@@ -20,7 +21,7 @@ const MAX_QUICK_REPLIES = 12; // LINE's 13, less the client's end button
 const TYPING_EVERY_MS = 20000; // the server throttles too
 
 export class Chat {
-  constructor({ onChanged }) {
+  constructor({ onChanged, onOpenCase }) {
     this.onChanged = onChanged;
     this.caseId = null;
     this.detail = null;
@@ -55,7 +56,14 @@ export class Chat {
       if (document.visibilityState === "visible") this.refreshSoon();
     });
     this.stickers = [];
-    $("close-case").addEventListener("click", () => this.close());
+    this.casework = new Casework({
+      onChanged: () => {
+        this.onChanged();
+        this.refreshSoon();
+      },
+      onOpenCase: (caseId) => (onOpenCase ? onOpenCase(caseId) : this.open(caseId)),
+      onError: (text) => this.error(text),
+    });
     this.emergency = new Emergency({
       onChanged: () => this.refresh(),
       onError: (text) => this.error(text),
@@ -123,13 +131,18 @@ export class Chat {
     $("chat-meta").textContent = meta.join("　");
 
     this.emergency.render(c);
-    $("close-case").hidden = !c.can_act;
+    this.casework.render(c);
     $("chat-blocked").hidden = !c.client_blocked;
     $("reply-form").hidden = !c.can_act || c.client_blocked;
 
     const list = $("messages");
     const nearBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
-    list.replaceChildren(...messages.map((m) => this.bubble(m)));
+    // The conversation and the case's staff-only timeline, in time order.
+    const lines = [
+      ...messages.map((m) => ({ at: m.sent_at, el: () => this.bubble(m) })),
+      ...(this.detail.log || []).map((e) => ({ at: e.at, el: () => this.casework.line(e) })),
+    ].sort((a, b) => new Date(a.at) - new Date(b.at));
+    list.replaceChildren(...lines.map((l) => l.el()));
     if (forceScroll || nearBottom) list.scrollTop = list.scrollHeight;
   }
 
@@ -301,19 +314,6 @@ export class Chat {
     } finally {
       this.sending = false;
       $("send").disabled = false;
-    }
-  }
-
-  async close() {
-    if (!this.caseId) return;
-    const label = this.detail ? this.detail.case.client_label : "";
-    if (!window.confirm(`${label} の相談を終了しますか？`)) return;
-    try {
-      await api.close(this.caseId);
-      $("chat-meta").textContent = "終了を依頼しました…";
-      this.onChanged();
-    } catch (error) {
-      this.error(error.message);
     }
   }
 }

@@ -1,7 +1,16 @@
 // Japanese labels and small formatting helpers.
 
 export const URGENCY = { critical: "緊急", high: "高", medium: "中", normal: "通常" };
-export const STATUS = { queued: "受付待ち", assigned: "対応中", closed: "終了" };
+export const STATUS = { queued: "受付待ち", assigned: "対応中", on_hold: "保留", closed: "終了" };
+
+// What a case's counsellor should look at (a badge in the list, a line above the chat).
+export const ATTENTION = {
+  handed_over: ["転送", "この相談が引き継がれてきました。引き継ぎメモを確認してください"],
+  resumed: ["返信あり", "相談者から返信があり、保留が解除されました"],
+  reopened: ["再開", "相談者が終了後に連絡してきたため、相談を再開しました"],
+  close_declined: ["終了差し戻し", "スーパーバイザーが終了を差し戻しました。相談を続けてください"],
+  refused: ["要確認", "操作が受け付けられませんでした（理由は会話欄に表示しています）"],
+};
 export const DELIVERY = { pending: "送信中", sent: "送信済み", failed: "送信失敗" };
 export const PERSONAL_DATA = {
   phone: "電話番号",

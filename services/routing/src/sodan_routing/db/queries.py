@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import case as sql_case
@@ -43,6 +44,10 @@ class CaseRow:
     urgency_score: float
     assigned_to: UUID | None
     queued_at: datetime
+    closed_at: datetime | None = None
+    close_request: dict[str, Any] | None = None
+    survey_sent_at: datetime | None = None
+    survey_answer: str | None = None
 
     @property
     def announced(self) -> bool:
@@ -60,7 +65,13 @@ _CASE_COLUMNS = (
     cases.c.urgency_score,
     cases.c.assigned_to,
     cases.c.queued_at,
+    cases.c.closed_at,
+    cases.c.close_request,
+    cases.c.survey_sent_at,
+    cases.c.survey_answer,
 )
+# a case its counsellor holds: assigned, or on hold (保留) waiting for the client
+HELD_STATUSES = ("assigned", "on_hold")
 _URGENCY_RANK = sql_case({"critical": 3, "high": 2, "medium": 1}, value=cases.c.urgency, else_=0)
 
 
@@ -84,7 +95,8 @@ async def lock_counsellors(session: AsyncSession) -> list[Counsellor]:
             func.count(),
             func.count().filter(cases.c.urgency == "critical"),
         )
-        .where(cases.c.status == "assigned")
+        # 保留 counts: the counsellor still owns the conversation and its next message
+        .where(cases.c.status.in_(HELD_STATUSES))
         .group_by(cases.c.assigned_to)
     )
     loads: dict[UUID, tuple[int, int]] = {
@@ -282,7 +294,111 @@ async def close_case(session: AsyncSession, *, case_id: UUID, at: datetime) -> N
     await session.execute(
         update(cases)
         .where(cases.c.case_id == case_id)
-        .values(status="closed", closed_at=at)  # assigned_to kept: who handled it
+        # assigned_to kept: who handled it (and who a reopened case goes back to)
+        .values(status="closed", closed_at=at, close_request=None, held_at=None)
+    )
+
+
+async def set_hold(session: AsyncSession, *, case_id: UUID, on_hold: bool, at: datetime) -> None:
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(status="on_hold" if on_hold else "assigned", held_at=at if on_hold else None)
+    )
+
+
+async def hand_over(session: AsyncSession, *, case_id: UUID, to: UUID, at: datetime) -> None:
+    """The case is the receiver's from now on (a new assignment: the unanswered guard
+    and first response count from here)."""
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(status="assigned", assigned_to=to, assigned_at=at, held_at=None)
+    )
+    await session.execute(
+        update(counsellors).where(counsellors.c.staff_id == to).values(last_assigned_at=at)
+    )
+
+
+async def set_close_request(
+    session: AsyncSession, *, case_id: UUID, request: dict[str, Any] | None
+) -> None:
+    await session.execute(
+        update(cases).where(cases.c.case_id == case_id).values(close_request=request)
+    )
+
+
+async def lock_latest_closed_case(session: AsyncSession, *, client_id: UUID) -> CaseRow | None:
+    """The client's most recently closed (announced) case."""
+    row = (
+        await session.execute(
+            select(*_CASE_COLUMNS)
+            .where(
+                cases.c.client_id == client_id,
+                cases.c.status == "closed",
+                cases.c.client_no.is_not(None),
+            )
+            .order_by(cases.c.closed_at.desc(), cases.c.case_id)
+            .limit(1)
+            .with_for_update()
+        )
+    ).first()
+    return _case(row) if row else None
+
+
+async def reopen_case(
+    session: AsyncSession, *, case_id: UUID, to: UUID | None, urgency: str, at: datetime
+) -> CaseRow:
+    """Open a closed case again: back to its counsellor (``to``) or into the queue,
+    waiting from now (its urgency decides its place)."""
+    row = (
+        await session.execute(
+            update(cases)
+            .where(cases.c.case_id == case_id)
+            .values(
+                status="assigned" if to else "queued",
+                assigned_to=to,
+                assigned_at=at if to else None,
+                queued_at=at,
+                closed_at=None,
+                urgency=urgency,
+                close_request=None,
+            )
+            .returning(*_CASE_COLUMNS)
+        )
+    ).one()
+    if to is not None:
+        await session.execute(
+            update(counsellors).where(counsellors.c.staff_id == to).values(last_assigned_at=at)
+        )
+    return _case(row)
+
+
+async def absorb_placeholder(session: AsyncSession, *, placeholder: CaseRow, into: UUID) -> None:
+    """A case a triage score opened before its message arrived, when that message
+    belongs to a closed case after all (reopening, survey answer): move its
+    messages over and drop it."""
+    await session.execute(
+        update(case_messages)
+        .where(case_messages.c.case_id == placeholder.case_id)
+        .values(case_id=into)
+    )
+    await session.execute(delete(cases).where(cases.c.case_id == placeholder.case_id))
+
+
+async def set_previous_case(session: AsyncSession, *, case_id: UUID, previous: UUID) -> None:
+    await session.execute(
+        update(cases).where(cases.c.case_id == case_id).values(previous_case_id=previous)
+    )
+
+
+async def mark_survey_sent(session: AsyncSession, *, case_id: UUID, at: datetime) -> None:
+    await session.execute(update(cases).where(cases.c.case_id == case_id).values(survey_sent_at=at))
+
+
+async def record_survey_answer(session: AsyncSession, *, case_id: UUID, answer: str) -> None:
+    await session.execute(
+        update(cases).where(cases.c.case_id == case_id).values(survey_answer=answer)
     )
 
 
@@ -290,7 +406,7 @@ async def lock_assigned_cases_of(session: AsyncSession, *, staff_id: UUID) -> li
     rows = (
         await session.execute(
             select(*_CASE_COLUMNS)
-            .where(cases.c.assigned_to == staff_id, cases.c.status == "assigned")
+            .where(cases.c.assigned_to == staff_id, cases.c.status.in_(HELD_STATUSES))
             .order_by(cases.c.case_id)
             .with_for_update()
         )
@@ -303,7 +419,7 @@ async def requeue_case(session: AsyncSession, *, case_id: UUID) -> None:
     await session.execute(
         update(cases)
         .where(cases.c.case_id == case_id)
-        .values(status="queued", assigned_to=None, assigned_at=None)
+        .values(status="queued", assigned_to=None, assigned_at=None, held_at=None)
     )
 
 

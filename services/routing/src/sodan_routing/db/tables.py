@@ -25,6 +25,7 @@ from sqlalchemy import (
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 SCHEMA = "routing"
 metadata = MetaData(schema=SCHEMA)
@@ -52,9 +53,21 @@ cases = Table(
     Column("first_response_at", DateTime(timezone=True), nullable=True),
     # latest counsellor message (the unanswered guard: none since assigned_at)
     Column("last_staff_message_at", DateTime(timezone=True), nullable=True),
-    CheckConstraint("status IN ('queued', 'assigned', 'closed')", name="status_known"),
+    # the client's latest earlier case, when this one was opened after the reopen window
+    Column("previous_case_id", Uuid, nullable=True),
+    # 保留 since then (status on_hold): still its counsellor's, waiting for the client
+    Column("held_at", DateTime(timezone=True), nullable=True),
+    # a counsellor's request to close this 緊急 case, waiting for a supervisor:
+    # {"staff_id", "outcome", "topics", "send_survey", "requested_at"}
+    Column("close_request", JSONB, nullable=True),
+    Column("survey_sent_at", DateTime(timezone=True), nullable=True),
+    Column("survey_answer", String(32), nullable=True),
+    CheckConstraint("status IN ('queued', 'assigned', 'on_hold', 'closed')", name="status_known"),
     CheckConstraint("urgency IN ('critical', 'high', 'medium', 'normal')", name="urgency_known"),
-    CheckConstraint("status <> 'assigned' OR assigned_to IS NOT NULL", name="assigned_has_staff"),
+    CheckConstraint(
+        "status NOT IN ('assigned', 'on_hold') OR assigned_to IS NOT NULL",
+        name="assigned_has_staff",
+    ),
     # a client has at most one case that is not closed
     Index(
         "one_open_case_per_client",
@@ -64,6 +77,12 @@ cases = Table(
     ),
     Index("queued_cases", "queued_at", postgresql_where=text("status = 'queued'")),
     Index("assigned_cases", "assigned_to", postgresql_where=text("status = 'assigned'")),
+    Index(
+        "closed_cases_of_client",
+        "client_id",
+        "closed_at",
+        postgresql_where=text("status = 'closed'"),
+    ),
 )
 
 case_messages = Table(
