@@ -43,6 +43,7 @@ from sodan_shared.events.routing import (
     AutoTextChanged,
     CaseAssigned,
     CaseClosed,
+    CaseIntakeFinished,
     CaseOpened,
     CaseReturnedToQueue,
     CaseUnanswered,
@@ -130,6 +131,7 @@ REPLACE_HOURS = Subject("console.hours.replace.v1", CONSOLE, ReplaceHours)
 AUTO_TEXT_CHANGED = Subject("audit.auto_text.changed.v1", AUDIT, AutoTextChanged)
 HOURS_CHANGED = Subject("audit.hours.changed.v1", AUDIT, HoursChanged)
 CASE_UNANSWERED = Subject("case.unanswered.v1", CASES, CaseUnanswered)
+CASE_INTAKE_FINISHED = Subject("case.intake_finished.v1", CASES, CaseIntakeFinished)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -169,6 +171,7 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     AUTO_TEXT_CHANGED,
     HOURS_CHANGED,
     CASE_UNANSWERED,
+    CASE_INTAKE_FINISHED,
 )
 
 
