@@ -152,8 +152,10 @@ def test_default_texts_are_valid_and_reveal_nothing_on_a_lock_screen() -> None:
 def test_the_seeded_texts_are_the_defaults() -> None:
     from importlib import import_module
 
-    migration = import_module("sodan_routing.db.migrations.versions.0002_hours_congestion")
-    assert migration.SEED_TEXTS == DEFAULT_TEXTS
+    seeded = {}
+    for version in ("0002_hours_congestion", "0003i_intake"):
+        seeded.update(import_module(f"sodan_routing.db.migrations.versions.{version}").SEED_TEXTS)
+    assert seeded == DEFAULT_TEXTS
 
 
 def test_rendering_fills_the_placeholders() -> None:
