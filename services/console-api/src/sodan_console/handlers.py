@@ -30,6 +30,7 @@ from sodan_shared.events.line import (
 from sodan_shared.events.routing import (
     CaseAssigned,
     CaseClosed,
+    CaseIntakeFinished,
     CaseOpened,
     CaseReturnedToQueue,
     CaseUnanswered,
@@ -446,6 +447,21 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
             queued_at=p.queued_at,
             event_at=at,
             first_message_id=p.first_message_event_id,
+            intake=p.intake,
+        )
+    elif isinstance(event, CaseIntakeFinished):
+        i = event.payload
+        await queries.case_intake_finished(
+            session,
+            case_id=i.case_id,
+            client_id=i.client_id,
+            channel=event.channel,
+            outcome=i.outcome,
+            consent=i.consent,
+            age_group=i.age_group,
+            region=i.region,
+            gender_identity=i.gender_identity,
+            event_at=at,
         )
     elif isinstance(event, CaseAssigned):
         a = event.payload

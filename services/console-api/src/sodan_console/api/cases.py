@@ -44,6 +44,7 @@ from sodan_console.api.schemas import (
     CasesPublic,
     CaseStatus,
     EmergencyModeIn,
+    IntakePublic,
     LocationPublic,
     MediaPublic,
     MessagePublic,
@@ -76,6 +77,7 @@ router = APIRouter(prefix="/api/cases", tags=["cases"])
 
 TEXT_PURPOSE = "message.text"
 QUICK_REPLIES_PURPOSE = "quick_replies"
+INTAKE_GENDER_PURPOSE = "intake.gender_identity"
 STICKER_LABEL = "［スタンプ］"
 CASE_NOT_FOUND = "相談が見つかりません"
 
@@ -100,6 +102,26 @@ def _case_public(row: Any, staff: Staff) -> CasePublic:
         and row.unanswered_assignment_at == row.assigned_at,
         emergency_mode=bool(getattr(row, "emergency_mode", False)),
         can_switch_emergency_mode=can_switch_emergency_mode(staff.viewer),
+        in_intake=row.status == "queued" and row.intake == "running",
+    )
+
+
+def _intake_public(row: Any, cipher: ClientCipher | None) -> IntakePublic | None:
+    """The questionnaire's answers for the case detail; the free text opened here only."""
+    if row.intake is None:
+        return None
+    gender = None
+    if row.intake_gender_identity is not None and cipher is not None:
+        try:
+            gender = cipher.open(INTAKE_GENDER_PURPOSE, row.intake_gender_identity)
+        except SealedValueError:
+            log.warning("console.intake_unreadable", case_id=str(row.case_id))
+    return IntakePublic(
+        status=row.intake,
+        consent=row.intake_consent,
+        age_group=row.intake_age_group,
+        region=row.intake_region,
+        gender_identity=gender,
     )
 
 
@@ -280,7 +302,9 @@ async def get_case(
         )
         blocked = await queries.client_blocked(session, client_id=row.client_id)
     cipher = await _cipher_or_none(state, row.client_id)
-    case = _case_public(row, staff).model_copy(update={"client_blocked": blocked})
+    case = _case_public(row, staff).model_copy(
+        update={"client_blocked": blocked, "intake": _intake_public(row, cipher)}
+    )
     if mark_read and reads_for_viewer(
         viewer_id=staff.staff_id, assigned_to=row.assigned_to, status=row.status
     ):

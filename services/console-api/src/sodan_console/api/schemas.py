@@ -124,6 +124,19 @@ class StaffPublic(BaseModel):
 CaseStatus = Literal["queued", "assigned", "closed"]
 
 
+class IntakePublic(BaseModel):
+    """The intake questionnaire (事前アンケート) as the client answered it; None: skipped."""
+
+    status: str = Field(
+        description="running (アンケート中), or how it ended: completed, declined, "
+        "not_an_answer, urgent, timeout, closed"
+    )
+    consent: str | None = None
+    age_group: str | None = None
+    region: str | None = None
+    gender_identity: str | None = Field(default=None, description="In the client's own words")
+
+
 class CasePublic(BaseModel):
     case_id: UUID
     client_label: str = Field(description="C-000123; the LINE user id is never exposed")
@@ -153,6 +166,14 @@ class CasePublic(BaseModel):
     )
     can_switch_emergency_mode: bool = Field(
         default=False, description="Whether the viewer may switch emergency mode (supervisors)"
+    )
+    in_intake: bool = Field(
+        default=False,
+        description="アンケート中: the client is still answering the intake questionnaire "
+        "(routing assigns it when it ends)",
+    )
+    intake: IntakePublic | None = Field(
+        default=None, description="The questionnaire's answers (case detail only)"
     )
 
 

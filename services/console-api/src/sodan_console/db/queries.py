@@ -399,6 +399,7 @@ async def case_opened(
     queued_at: datetime,
     event_at: datetime,
     first_message_id: UUID,
+    intake: bool = False,
 ) -> None:
     rank = URGENCY_RANK[urgency]
     stmt = pg_insert(cases).values(
@@ -413,6 +414,7 @@ async def case_opened(
         opened_at=queued_at,
         open_known=True,
         last_message_at=await _latest_message_at(session, client_id),
+        intake="running" if intake else None,
     )
     newer_urgency = or_(cases.c.urgency_at.is_(None), cases.c.urgency_at <= event_at)
     await session.execute(
@@ -423,6 +425,8 @@ async def case_opened(
                 "channel": channel,
                 "opened_at": queued_at,
                 "open_known": True,
+                # the questionnaire's end may have been projected first
+                "intake": func.coalesce(cases.c.intake, stmt.excluded.intake),
                 "status": _status_at_least("queued"),
                 "urgency": case((newer_urgency, urgency), else_=cases.c.urgency),
                 "urgency_rank": case((newer_urgency, rank), else_=cases.c.urgency_rank),
@@ -851,6 +855,11 @@ _CASE_COLUMNS = (
     cases.c.last_message_at,
     cases.c.emergency_mode,
     cases.c.unanswered_assignment_at,
+    cases.c.intake,
+    cases.c.intake_consent,
+    cases.c.intake_age_group,
+    cases.c.intake_region,
+    cases.c.intake_gender_identity,
 )
 
 
@@ -974,3 +983,41 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
         await session.execute(select(latest).order_by(latest.c.sent_at, latest.c.message_id))
     ).all()
     return rows
+
+
+async def case_intake_finished(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    client_id: UUID,
+    channel: str,
+    outcome: str,
+    consent: str | None,
+    age_group: str | None,
+    region: str | None,
+    gender_identity: str | None,
+    event_at: datetime,
+) -> None:
+    """The questionnaire ended: its answers, and no more アンケート中."""
+    values = {
+        "intake": outcome,
+        "intake_consent": consent,
+        "intake_age_group": age_group,
+        "intake_region": region,
+        "intake_gender_identity": gender_identity,
+    }
+    stmt = pg_insert(cases).values(
+        case_id=case_id,
+        client_id=client_id,
+        client_no=await _client_no(session, client_id),
+        channel=channel,
+        status="queued",
+        opened_at=event_at,
+        last_message_at=await _latest_message_at(session, client_id),
+        **values,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[cases.c.case_id], set_={**values, "updated_at": func.now()}
+        )
+    )

@@ -109,6 +109,23 @@ cases = Table(
     # Set by a supervisor here (the console emits the command); cleared by case.closed.
     Column("emergency_mode", Boolean, nullable=False, server_default=false()),
     Column("emergency_changed_at", DateTime(timezone=True), nullable=True),
+    # routing's intake questionnaire (事前アンケート): case.opened (intake) and
+    # case.intake_finished (the answers)
+    Column(
+        "intake",
+        String(16),
+        nullable=True,
+        comment="running while the client answers; then how it ended (routing's outcome)",
+    ),
+    Column("intake_consent", String(16), nullable=True),
+    Column("intake_age_group", String(16), nullable=True),
+    Column("intake_region", String(16), nullable=True),
+    Column(
+        "intake_gender_identity",
+        Text,
+        nullable=True,
+        comment="Sealed under the client's key, 'intake.gender_identity'",
+    ),
     CheckConstraint("status IN ('queued', 'assigned', 'closed')", name="case_status"),
     Index("cases_queue_order", "urgency_rank", "opened_at", "case_id"),
 )

@@ -2,6 +2,7 @@
 
 import { api, ApiError } from "./api.js";
 import { Emergency } from "./emergency.js";
+import { renderIntake } from "./intake.js";
 import {
   DELIVERY,
   KIND,
@@ -125,6 +126,7 @@ export class Chat {
     this.emergency.render(c);
     $("close-case").hidden = !c.can_act;
     $("chat-blocked").hidden = !c.client_blocked;
+    renderIntake($("chat-intake"), c.intake);
     $("reply-form").hidden = !c.can_act || c.client_blocked;
 
     const list = $("messages");
