@@ -15,11 +15,25 @@ from sqlalchemy import text as sql
 from tests.e2e.stack import Stack
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "stack_env(**settings): environment of the test's own for every service"
+    )
+
+
 @pytest.fixture
-def stack(tmp_path: Path, fresh_database_url: str) -> Iterator[Stack]:
+def stack(
+    tmp_path: Path, fresh_database_url: str, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
     """Every service as its own process, on a NATS server of this test's own."""
     nats = NatsServer(store_dir=tmp_path / "nats").start()
-    stack = Stack(workdir=tmp_path, nats_url=nats.url, database_url=fresh_database_url)
+    marker = request.node.get_closest_marker("stack_env")
+    stack = Stack(
+        workdir=tmp_path,
+        nats_url=nats.url,
+        database_url=fresh_database_url,
+        overrides=dict(marker.kwargs) if marker else {},
+    )
     try:
         stack.run_command("sodan-console", "migrate")
         stack.run_command("sodan-console", "seed-demo")
