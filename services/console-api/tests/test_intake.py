@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
+from uuid import uuid4
 
 import httpx
 from nats.js import JetStreamContext
 from sodan_shared.crypto import Keyring
+from sodan_shared.events.line import ReplyRequested, ReplyRequestedV1
 from sodan_shared.events.routing import CaseIntakeFinished, CaseIntakeFinishedV1
 from sodan_shared.nats import publish_event
 from sodan_shared.testing.factories import make_message_received
@@ -101,3 +104,40 @@ async def test_answers_projected_before_the_case_opened_are_kept(
     await eventually(opened_projected, what="the case opened")
     c = (await supervisor.get(f"/api/cases/{case_id}")).json()["case"]
     assert c["in_intake"] is False and c["intake"]["status"] == "urgent"
+
+
+async def test_an_automatic_question_shows_its_buttons_in_the_chat(
+    supervisor: httpx.AsyncClient, keyring: Keyring, js: JetStreamContext
+) -> None:
+    identity, cipher = await new_client(keyring)
+    received = make_message_received(cipher=cipher, client_no=identity.client_no)
+    opened = make_case_opened(identity=identity, first_message_id=received.id, intake=True)
+    question = ReplyRequested.new(
+        channel="demo",
+        payload=ReplyRequestedV1(
+            reply_id=uuid4(),
+            client_id=identity.client_id,
+            case_id=opened.payload.case_id,
+            texts=[cipher.seal("message.text", "年代を教えてください。")],
+            quick_replies=cipher.seal(
+                "quick_replies",
+                json.dumps(
+                    [{"label": "20代", "text": "20代"}, {"label": "スキップ", "text": "スキップ"}]
+                ),
+            ),
+        ),
+    )
+    for event in (received, opened, question):
+        await publish_event(js, event)
+    case_id = str(opened.payload.case_id)
+
+    async def shown() -> dict[str, object] | None:
+        r = await supervisor.get(f"/api/cases/{case_id}")
+        if r.status_code != 200:
+            return None
+        automatic = [m for m in r.json()["messages"] if m["automatic"]]
+        return automatic[0] if automatic else None
+
+    message = await eventually(shown, what="the automatic question in the chat")
+    assert message["text"] == "年代を教えてください。"
+    assert message["quick_replies"] == ["20代", "スキップ"]

@@ -318,7 +318,8 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
         durable=AUTOMATIC_CONSUMER,
         pull_sub=_pull(),
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        description="Show what the system answered a client (the refused-media notice) in the chat",
+        description="Show what the system answered a client (the refused-media notice, wait "
+        "notices, the intake questions with their buttons) in the chat",
     )
     async def on_reply_requested(event: ReplyRequested) -> None:
         p = event.payload
@@ -335,6 +336,7 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
                 case_id=p.case_id,
                 bodies=list(p.texts),
                 sent_at=event.occurred_at,
+                quick_replies=p.quick_replies,
             )
         log.info("console.automatic_message", reply_id=str(p.reply_id), client_id=str(p.client_id))
 

@@ -725,8 +725,10 @@ async def add_automatic_messages(
     case_id: UUID | None,
     bodies: Sequence[str],
     sent_at: datetime,
+    quick_replies: str | None = None,
 ) -> None:
-    """Project what the system sent a client (still sealed), with any result already known."""
+    """Project what the system sent a client (still sealed), with any result already known;
+    its quick-reply buttons (sealed) go with the last text, as LINE shows them."""
     await _lock_push(session, push_id)
     known = (
         await session.execute(
@@ -735,7 +737,8 @@ async def add_automatic_messages(
             )
         )
     ).first()
-    for message_id, body in zip(message_ids, bodies, strict=True):
+    last = len(bodies) - 1
+    for i, (message_id, body) in enumerate(zip(message_ids, bodies, strict=True)):
         await session.execute(
             pg_insert(messages)
             .values(
@@ -750,6 +753,7 @@ async def add_automatic_messages(
                 delivery_error=known.error if known else None,
                 push_id=push_id,
                 automatic=True,
+                quick_replies=quick_replies if i == last else None,
             )
             .on_conflict_do_nothing(index_elements=[messages.c.message_id])
         )
