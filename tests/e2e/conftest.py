@@ -16,13 +16,18 @@ from sqlalchemy import text as sql
 from tests.e2e.stack import Stack
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "stack_env(**settings): environment of the test's own for every service"
+    )
+
+
 @contextmanager
 def running_stack(workdir: Path, database_url: str, **env: str) -> Iterator[Stack]:
     """Every service as its own process, on a NATS server of its own; ``env``
     overrides the services' settings (e.g. ``SODAN_ROUTING_ALWAYS_OPEN="false"``)."""
     nats = NatsServer(store_dir=workdir / "nats").start()
-    stack = Stack(workdir=workdir, nats_url=nats.url, database_url=database_url)
-    stack.env.update(env)
+    stack = Stack(workdir=workdir, nats_url=nats.url, database_url=database_url, overrides=env)
     try:
         stack.run_command("sodan-console", "seed-demo")  # migrates first
         stack.start_all()
@@ -33,9 +38,14 @@ def running_stack(workdir: Path, database_url: str, **env: str) -> Iterator[Stac
 
 
 @pytest.fixture
-def stack(tmp_path: Path, fresh_database_url: str) -> Iterator[Stack]:
-    """A whole stack for this test alone (modules may share one: see test_survival)."""
-    with running_stack(tmp_path, fresh_database_url) as stack:
+def stack(
+    tmp_path: Path, fresh_database_url: str, request: pytest.FixtureRequest
+) -> Iterator[Stack]:
+    """A whole stack for this test alone (modules may share one: see test_survival);
+    a ``stack_env`` mark sets settings of the test's own."""
+    marker = request.node.get_closest_marker("stack_env")
+    env = dict(marker.kwargs) if marker else {}
+    with running_stack(tmp_path, fresh_database_url, **env) as stack:
         yield stack
 
 

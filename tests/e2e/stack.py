@@ -48,6 +48,8 @@ class Stack:
     database_url: str
     ports: dict[str, int] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    # settings of one test's own, over the defaults below
+    overrides: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for spec in SERVICES:
@@ -67,6 +69,9 @@ class Stack:
                 "SODAN_ENVIRONMENT": "test",
                 # end-to-end tests run at any hour: the calendar has its own tests
                 "SODAN_ROUTING_ALWAYS_OPEN": "true",
+                # a first message queues the case directly; the intake questionnaire
+                # has its own test (test_intake.py), which switches it on
+                "SODAN_ROUTING_INTAKE_ENABLED": "false",
                 "SODAN_NATS_URL": self.nats_url,
                 "SODAN_DATABASE_URL": self.database_url,
                 "SODAN_MASTER_KEYS": f"e2e:{master}",
@@ -85,6 +90,7 @@ class Stack:
         for spec in SERVICES:
             if spec.port_env:
                 env[spec.port_env] = str(self.ports[spec.name])
+        env.update(self.overrides)
         return env
 
     def start(self, name: str) -> None:

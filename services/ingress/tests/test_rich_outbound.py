@@ -31,6 +31,8 @@ from sodan_shared.events.line import (
     MarkReadRequestedV1,
     PushRequested,
     PushRequestedV1,
+    ReplyRequested,
+    ReplyRequestedV1,
     StickerRef,
 )
 from sodan_shared.nats import publish_event
@@ -173,6 +175,30 @@ async def test_counsellor_quick_replies_arrive_with_the_end_button_last_and_tapp
     blocked = await _push(js, keyring, client_id, "まだいらっしゃいますか？")
     result = await _result_of(js, blocked)
     assert result["payload"]["error"] == "client_ended_conversation"
+
+
+async def test_an_automatic_reply_carries_its_quick_replies_before_the_end_button(
+    sim: SimulatorClient, js: JetStreamContext, keyring: Keyring
+) -> None:
+    user_id, client_id = await _client_of_new_user(sim, js)
+    cipher = await keyring.cipher(client_id)
+    buttons = [{"label": "同意する", "text": "同意する"}, {"label": "スキップ", "text": "スキップ"}]
+    reply = ReplyRequested.new(
+        channel="demo",
+        payload=ReplyRequestedV1(
+            reply_id=uuid4(),
+            client_id=client_id,
+            texts=[cipher.seal("message.text", "ご相談の前に確認させてください")],
+            quick_replies=cipher.seal("quick_replies", json.dumps(buttons)),
+        ),
+    )
+    await publish_event(js, reply)
+    [entry] = await sim.wait_for_inbox(user_id, 1)
+    assert _labels(entry.message) == [
+        ("同意する", "同意する"),
+        ("スキップ", "スキップ"),
+        ("相談を終わる", "終了"),
+    ]
 
 
 async def test_loading_reaches_the_simulator_once_and_never_for_an_ended_client(

@@ -180,6 +180,8 @@ async def rig(private_nats_url: str, fresh_database_url: str) -> AsyncIterator[R
         routing_sweep_interval_s=0.5,
         # the calendar has its own tests; these must not depend on the hour they run at
         routing_always_open=True,
+        # the questionnaire has its own tests (test_intake_flow): here a first message queues
+        routing_intake_enabled=False,
     )
     nc = await nats.connect(private_nats_url)
     js = nc.jetstream()

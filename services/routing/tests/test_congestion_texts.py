@@ -153,7 +153,7 @@ def test_the_seeded_texts_are_the_defaults() -> None:
     from importlib import import_module
 
     seeded: dict[str, str] = {}
-    for name in ("0002_hours_congestion", "0003l_case_lifecycle"):
+    for name in ("0002_hours_congestion", "0003_case_lifecycle", "0004_intake"):
         seeded.update(import_module(f"sodan_routing.db.migrations.versions.{name}").SEED_TEXTS)
     assert seeded == DEFAULT_TEXTS
 

@@ -51,6 +51,7 @@ from sodan_shared.events.routing import (
     CaseCommandRefused,
     CaseHandedOver,
     CaseHoldChanged,
+    CaseIntakeFinished,
     CaseOpened,
     CaseReopened,
     CaseReturnedToQueue,
@@ -155,6 +156,7 @@ CASE_COMMAND_REFUSED = Subject("case.command_refused.v1", CASES, CaseCommandRefu
 CASE_SURVEY_SENT = Subject("case.survey_sent.v1", CASES, CaseSurveySent)
 CASE_SURVEY_ANSWERED = Subject("case.survey_answered.v1", CASES, CaseSurveyAnswered)
 CRITICAL_CLOSE_AUDITED = Subject("audit.critical_close.v1", AUDIT, CriticalCloseAudited)
+CASE_INTAKE_FINISHED = Subject("case.intake_finished.v1", CASES, CaseIntakeFinished)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -206,6 +208,7 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     CASE_SURVEY_SENT,
     CASE_SURVEY_ANSWERED,
     CRITICAL_CLOSE_AUDITED,
+    CASE_INTAKE_FINISHED,
 )
 
 

@@ -35,6 +35,7 @@ from sodan_shared.events.routing import (
     CaseCommandRefused,
     CaseHandedOver,
     CaseHoldChanged,
+    CaseIntakeFinished,
     CaseOpened,
     CaseReopened,
     CaseReturnedToQueue,
@@ -345,7 +346,8 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
         durable=AUTOMATIC_CONSUMER,
         pull_sub=_pull(),
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        description="Show what the system answered a client (the refused-media notice) in the chat",
+        description="Show what the system answered a client (the refused-media notice, wait "
+        "notices, the intake questions with their buttons) in the chat",
     )
     async def on_reply_requested(event: ReplyRequested) -> None:
         p = event.payload
@@ -362,6 +364,7 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
                 case_id=p.case_id,
                 bodies=list(p.texts),
                 sent_at=event.occurred_at,
+                quick_replies=p.quick_replies,
             )
         log.info("console.automatic_message", reply_id=str(p.reply_id), client_id=str(p.client_id))
 
@@ -475,6 +478,21 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
             event_at=at,
             first_message_id=p.first_message_event_id,
             previous_case_id=p.previous_case_id,
+            intake=p.intake,
+        )
+    elif isinstance(event, CaseIntakeFinished):
+        i = event.payload
+        await queries.case_intake_finished(
+            session,
+            case_id=i.case_id,
+            client_id=i.client_id,
+            channel=event.channel,
+            outcome=i.outcome,
+            consent=i.consent,
+            age_group=i.age_group,
+            region=i.region,
+            gender_identity=i.gender_identity,
+            event_at=at,
         )
     elif isinstance(event, CaseAssigned):
         a = event.payload

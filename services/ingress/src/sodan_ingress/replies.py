@@ -26,7 +26,12 @@ from sodan_shared.logging import get_logger
 from sodan_ingress.db.queries import find_client
 from sodan_ingress.db.tables import outbox, processed_events
 from sodan_ingress.delivery import decide, error_text, reply_token_refused, verdict_for_status
-from sodan_ingress.messages import assemble_buttons, build_messages
+from sodan_ingress.messages import (
+    BadQuickRepliesError,
+    assemble_buttons,
+    build_messages,
+    parse_buttons,
+)
 from sodan_ingress.outbound import Attempt, client_end_button, settle_once
 from sodan_ingress.quiet_hours import push_is_silent
 from sodan_ingress.service import Ingress
@@ -99,11 +104,14 @@ async def _attempt_reply(ingress: Ingress, event: ReplyRequested, *, attempt: in
         cipher = await ingress.keyring.cipher(p.client_id)
         texts = [cipher.open("message.text", sealed) for sealed in p.texts]
         token = cipher.open("reply_token", p.reply_token) if p.reply_token else None
+        own = (
+            parse_buttons(cipher.open("quick_replies", p.quick_replies)) if p.quick_replies else []
+        )
     except KeyDestroyedError:
         return Attempt(status="failed", error="client_erased")
-    except SealedValueError:
+    except (SealedValueError, BadQuickRepliesError):
         return Attempt(status="failed", error="sealed_value_unreadable")
-    messages = build_messages(texts, buttons=assemble_buttons([], client_end_button(ingress)))
+    messages = build_messages(texts, buttons=assemble_buttons(own, client_end_button(ingress)))
     if token is not None:
         answer = await ingress.pusher.reply(
             channel=channel,

@@ -34,6 +34,7 @@ from sodan_shared.subjects import (
     CASE_COMMAND_REFUSED,
     CASE_HANDED_OVER,
     CASE_HOLD_CHANGED,
+    CASE_INTAKE_FINISHED,
     CASE_OPENED,
     CASE_REOPENED,
     CASE_REQUEUED,
@@ -62,7 +63,16 @@ from sodan_routing import casework, service
 log = get_logger(__name__)
 
 _PUBLISHED: tuple[tuple[Subject, str], ...] = (
-    (CASE_OPENED, "A client's first message opened a queued case"),
+    (
+        CASE_OPENED,
+        "A client's first message opened a case: queued, or answering the intake "
+        "questionnaire (intake=true) first",
+    ),
+    (
+        CASE_INTAKE_FINISHED,
+        "A case's intake questionnaire (事前アンケート) ended: the answers, and why it ended "
+        "(completed, declined, urgent, not an answer, timeout, closed)",
+    ),
     (CASE_ASSIGNED, "A queued case was given to a counsellor (most urgent, then longest waiting)"),
     (CASE_URGENCY_CHANGED, "A triage score raised a case's urgency"),
     (
@@ -105,7 +115,7 @@ _PUBLISHED: tuple[tuple[Subject, str], ...] = (
     (
         REPLY_REQUESTED,
         "Automatic messages to a waiting client: out of hours, estimated wait, reminder, "
-        "受付停止, closing soon, closed",
+        "受付停止, closing soon, closed; the intake questions with their quick replies",
     ),
     (AUTO_TEXT_CHANGED, "A supervisor's edit of an automatic text: applied, or refused and why"),
     (HOURS_CHANGED, "A supervisor's new consultation calendar: applied, or refused and why"),
@@ -142,7 +152,8 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
         durable=service.MESSAGES_CONSUMER,
         pull_sub=pull(),
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        description="Opens a case for a client without one, or adds the message to it",
+        description="Opens a case for a client without one, or adds the message to it "
+        "(while the case is in intake: the answer to the question asked)",
     )
     async def on_message_received(event: MessageReceived) -> None:
         desk, relay = deps.ready()
@@ -155,7 +166,8 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
         durable=service.SCORES_CONSUMER,
         pull_sub=pull(),
         ack_policy=AckPolicy.NACK_ON_ERROR,
-        description="Raises the urgency of the scored message's case (never lowers it)",
+        description="Raises the urgency of the scored message's case (never lowers it); "
+        "high or critical ends its intake questionnaire and queues it at once",
     )
     async def on_message_scored(event: MessageScored) -> None:
         desk, relay = deps.ready()

@@ -42,6 +42,8 @@ from sodan_shared.events.routing import (
     CaseClosedV1,
     CaseHoldChanged,
     CaseHoldChangedV1,
+    CaseIntakeFinished,
+    CaseIntakeFinishedV1,
     CaseOpened,
     CaseOpenedV1,
     CaseReopened,
@@ -65,7 +67,7 @@ from sodan_shared.events.triage import URGENCY_RANK, MessageScored
 from sodan_shared.logging import get_logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from sodan_routing import congestion, hours, lifecycle, texts
+from sodan_routing import congestion, hours, intake, lifecycle, texts
 from sodan_routing.assignment import (
     free_slots,
     plan_assignments,
@@ -174,6 +176,7 @@ def _opened(
     first_message: UUID,
     opens_at: datetime | None = None,
     previous_case_id: UUID | None = None,
+    in_intake: bool = False,
 ) -> CaseOpened:
     assert case.client_no is not None
     return CaseOpened.new(
@@ -189,6 +192,7 @@ def _opened(
             queued_at=case.queued_at,
             opens_at=opens_at,
             previous_case_id=previous_case_id,
+            intake=in_intake,
         ),
     )
 
@@ -234,6 +238,7 @@ def _values(desk: Desk, h: Hours, *, wait_s: float | None = None) -> dict[str, s
         "estimated_wait": congestion.wait_phrase(wait_s),
         "phone": desk.settings.routing_phone,
         "emergency": "\n".join(desk.settings.routing_emergency_contacts),
+        "terms_url": desk.settings.routing_terms_url,
     }
 
 
@@ -264,6 +269,7 @@ async def _notify(
     ciphers: Mapping[UUID, ClientCipher],
     reply_token: str | None = None,
     also: tuple[tuple[str, str], ...] = (),
+    quick_replies: list[dict[str, str]] | None = None,
     now: datetime,
 ) -> int:
     """Queue one automatic message to the client, once per (case, kind, key) however
@@ -297,6 +303,9 @@ async def _notify(
                 reply_token=reply_token,
                 texts=[cipher.seal("message.text", text)],
                 origin="system",
+                quick_replies=cipher.seal("quick_replies", json.dumps(quick_replies))
+                if quick_replies
+                else None,
             ),
         ),
     )
@@ -347,14 +356,15 @@ async def _greet_queued(
     case: queries.CaseRow,
     h: Hours,
     *,
-    cause: MessageReceived,
+    cause: Envelope[Any] | None,
     ciphers: Mapping[UUID, ClientCipher],
+    reply_token: str | None = None,
 ) -> int:
     """A client whose case waits hears why: closed (next opening and emergency
     contacts), 受付停止 (phone line), or the estimated wait. Once per closed period
     or opening, however many messages they send."""
     stored = await queries.load_auto_texts(session)
-    token = cause.payload.reply_token
+    token = reply_token
     if not h.open:
         notice = Notice(
             case.case_id, case.channel, case.client_id, "out_of_hours", h.closed_period_key
@@ -399,6 +409,17 @@ async def _close(
     topics: list[str] | None = None,
 ) -> int:
     """Close the case, emit CaseClosed, give the freed slot to the next queued case."""
+    answers = await queries.intake_of(session, case_id=case.case_id)
+    emitted = 0
+    if answers.step is not None:  # closed while answering: the questionnaire ends with it
+        emitted += await _finish_intake(
+            session,
+            case,
+            intake.Answers(answers.consent, answers.age_group, answers.region),
+            outcome="closed",
+            cause=cause,
+            queue=False,
+        )
     await queries.close_case(session, case_id=case.case_id, at=now)
     await add_to_outbox(
         session,
@@ -413,12 +434,19 @@ async def _close(
                 closed_by=closed_by,
                 outcome=outcome,
                 topics=list(topics or []),
+                age_group=answers.age_group,
+                region=answers.region,
+                gender_identity=answers.gender_report,
             ),
         ),
     )
     log.info("case.closed", case_id=str(case.case_id), staff_id=str(closed_by))
-    return 1 + await _assign_queued(
-        session, cause=cause, now=now, desk_open=desk_open, critical_cap=critical_cap
+    return (
+        emitted
+        + 1
+        + await _assign_queued(
+            session, cause=cause, now=now, desk_open=desk_open, critical_cap=critical_cap
+        )
     )
 
 
@@ -477,18 +505,6 @@ async def _resume_on_reply(
     return 1
 
 
-def _text_of(event: MessageReceived, ciphers: Mapping[UUID, ClientCipher]) -> str | None:
-    """The message's text, opened only to compare with the survey's fixed answers."""
-    p = event.payload
-    cipher = ciphers.get(p.client_id)
-    if p.text is None or cipher is None:
-        return None
-    try:
-        return cipher.open("message.text", p.text)
-    except ValueError:  # SealedValueError: not for this key
-        return None
-
-
 async def _after_close(
     session: AsyncSession,
     desk: Desk,
@@ -502,8 +518,10 @@ async def _after_close(
     """A client without an open case writes: the answer to their after-survey, or a
     message within the reopen window (the same case again). None: neither, a new case."""
     p, now, s = event.payload, h.now, desk.settings
+    if last.intake_outcome == "declined":  # agreeing later starts a new case, never this one
+        return None
     answer = lifecycle.survey_answer(
-        _text_of(event, ciphers),
+        _client_text(event, ciphers),
         sent_at=last.survey_sent_at,
         answered=last.survey_answer,
         now=now,
@@ -663,12 +681,230 @@ def _values_for_survey(desk: Desk) -> dict[str, str]:
     }
 
 
+# --- the intake questionnaire (事前アンケート) ---------------------------------------
+
+# A case this urgent never waits behind the questionnaire.
+URGENT_LEVELS = frozenset({"high", "critical"})
+# CaseClosed.outcome when the client declined the terms
+INTAKE_DECLINED = "intake_declined"
+GENDER_PURPOSE = "intake.gender_identity"
+
+
+def _intake_applies(desk: Desk, case: queries.CaseRow, h: Hours) -> bool:
+    """A new case is asked the questionnaire only while the desk is open (closed: the
+    out-of-hours reply goes instead, and nobody is asked at the opening) and while
+    nothing says the client is in danger."""
+    return (
+        desk.settings.routing_intake_enabled
+        and h.open
+        and case.status == "queued"
+        and case.urgency not in URGENT_LEVELS
+    )
+
+
+def _client_text(event: MessageReceived, ciphers: Mapping[UUID, ClientCipher]) -> str | None:
+    """The message's text, read only to understand an answer (questionnaire, after-survey);
+    never logged or stored."""
+    p = event.payload
+    cipher = ciphers.get(p.client_id)
+    if p.kind != "text" or p.text is None or cipher is None:
+        return None
+    try:
+        return cipher.open("message.text", p.text)
+    except ValueError:  # SealedValueError: not for this key
+        return None
+
+
+async def _ask(
+    session: AsyncSession,
+    desk: Desk,
+    case: queries.CaseRow,
+    h: Hours,
+    step: intake.Step,
+    *,
+    retry: bool,
+    cause: MessageReceived,
+    ciphers: Mapping[UUID, ClientCipher],
+) -> int:
+    stored = await queries.load_auto_texts(session)
+    key: texts.AutoTextKey = intake.QUESTIONS[step].text_key  # type: ignore[assignment]
+    text = _text(stored, key, _values(desk, h))
+    if retry:
+        text = _text(stored, "intake_retry", _values(desk, h)) + "\n" + text
+    return await _notify(
+        session,
+        desk,
+        Notice(case.case_id, case.channel, case.client_id, key, str(cause.id)),
+        text=text,
+        cause=cause,
+        ciphers=ciphers,
+        reply_token=cause.payload.reply_token,
+        quick_replies=intake.quick_replies(step),
+        now=h.now,
+    )
+
+
+async def _finish_intake(
+    session: AsyncSession,
+    case: queries.CaseRow,
+    answers: intake.Answers,
+    *,
+    outcome: intake.Outcome,
+    cause: Envelope[Any] | None,
+    queue: bool,
+    cipher: ClientCipher | None = None,
+    personal_data: bool = False,
+) -> int:
+    """Record the end of the questionnaire and tell the console (answers, アンケート中
+    no more); a case to serve joins the queue."""
+    gender = answers.gender_identity
+    sealed = cipher.seal(GENDER_PURPOSE, gender) if gender is not None and cipher else None
+    await queries.finish_intake(
+        session,
+        case_id=case.case_id,
+        outcome=outcome,
+        consent=answers.consent,
+        age_group=answers.age_group,
+        region=answers.region,
+        gender_identity=sealed,
+        gender_report=intake.reportable_gender_identity(answers, personal_data=personal_data),
+        queue=queue,
+    )
+    await add_to_outbox(
+        session,
+        outbox,
+        CaseIntakeFinished.new(
+            channel=case.channel,
+            caused_by=cause,
+            event_id=uuid5(cause.id, "intake")
+            if cause is not None
+            else uuid5(case.case_id, "intake-timeout"),
+            payload=CaseIntakeFinishedV1(
+                case_id=case.case_id,
+                client_id=case.client_id,
+                outcome=outcome,
+                consent=answers.consent,
+                age_group=answers.age_group,
+                region=answers.region,
+                gender_identity=sealed,
+            ),
+        ),
+    )
+    log.info("case.intake_finished", case_id=str(case.case_id), outcome=outcome)
+    return 1
+
+
+async def _intake_step(
+    session: AsyncSession,
+    desk: Desk,
+    case: queries.CaseRow,
+    h: Hours,
+    *,
+    event: MessageReceived,
+    text: str | None,
+    ciphers: Mapping[UUID, ClientCipher],
+    first: bool,
+) -> int:
+    """Start the questionnaire on a new case, or take the client's next message as the
+    answer to the question asked: ask the next one, or end it (queue, or close on a
+    declined consent)."""
+    if first:
+        nxt = intake.start(text)
+    else:
+        row = await queries.intake_of(session, case_id=case.case_id)
+        if row.step is None:  # cannot happen: status 'intake' always has a step
+            return 0
+        state = intake.State(
+            step=row.step,  # type: ignore[arg-type]
+            retried=row.retried,
+            answers=intake.Answers(row.consent, row.age_group, row.region),
+        )
+        nxt = intake.answer(state, text)
+    a = nxt.answers
+    if nxt.ask is not None:
+        await queries.save_intake(
+            session,
+            case_id=case.case_id,
+            step=nxt.ask,
+            retried=nxt.retry,
+            consent=a.consent,
+            age_group=a.age_group,
+            region=a.region,
+            at=h.now,
+        )
+        return await _ask(
+            session, desk, case, h, nxt.ask, retry=nxt.retry, cause=event, ciphers=ciphers
+        )
+    assert nxt.outcome is not None
+    declined = nxt.outcome == "declined"
+    emitted = await _finish_intake(
+        session,
+        case,
+        a,
+        outcome=nxt.outcome,
+        cause=event,
+        queue=not declined,
+        cipher=ciphers.get(case.client_id),
+        personal_data=bool(event.payload.personal_data),
+    )
+    stored = await queries.load_auto_texts(session)
+    if declined:
+        emitted += await _notify(
+            session,
+            desk,
+            Notice(case.case_id, case.channel, case.client_id, "intake_declined", str(event.id)),
+            text=_text(stored, "intake_declined", _values(desk, h)),
+            cause=event,
+            ciphers=ciphers,
+            reply_token=event.payload.reply_token,
+            quick_replies=intake.consent_again(),
+            now=h.now,
+        )
+        closing = await queries.lock_case(session, case_id=case.case_id)
+        assert closing is not None
+        emitted += await _close(
+            session,
+            closing,
+            cause=event,
+            closed_by=None,
+            outcome=INTAKE_DECLINED,
+            now=h.now,
+            desk_open=h.open,
+            critical_cap=desk.settings.routing_max_critical_per_counsellor,
+        )
+    elif nxt.outcome == "completed":
+        emitted += await _notify(
+            session,
+            desk,
+            Notice(case.case_id, case.channel, case.client_id, "intake_done", str(event.id)),
+            text=_text(stored, "intake_done", _values(desk, h)),
+            cause=event,
+            ciphers=ciphers,
+            reply_token=event.payload.reply_token,
+            now=h.now,
+        )
+    return emitted
+
+
+async def _intake_timeouts(session: AsyncSession, desk: Desk, h: Hours) -> int:
+    """A client who stopped answering is queued anyway: never trapped in the questionnaire."""
+    timeout = timedelta(minutes=desk.settings.routing_intake_timeout_min)
+    emitted = 0
+    for case in await queries.lock_stale_intakes(session, asked_before=h.now - timeout):
+        row = await queries.intake_of(session, case_id=case.case_id)
+        answers = intake.Answers(row.consent, row.age_group, row.region)
+        emitted += await _finish_intake(
+            session, case, answers, outcome="timeout", cause=None, queue=True
+        )
+    return emitted
+
+
 async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
     """The client's open case gets the message; a client without one gets a queued case.
     A case left waiting tells the client why (hours, congestion), once."""
     p = event.payload
     now = _now()
-    ciphers = {} if p.ends_conversation else await desk.ciphers([p.client_id])
+    ciphers = await desk.ciphers([p.client_id])
     async with transaction(desk.sessions) as session:
         if not await first_time(
             session, processed_events, event_id=event.id, consumer=MESSAGES_CONSUMER
@@ -707,7 +943,9 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
         )
         case = await queries.lock_open_case_of_client(session, client_id=p.client_id)
         assert case is not None  # inserted above or open already
+        in_intake = False
         if case.case_id == uuid5(event.id, "case") or not case.announced:
+            in_intake = _intake_applies(desk, case, h)
             if not case.announced:  # opened by an early score: now we know the client
                 await queries.announce_case(
                     session,
@@ -730,6 +968,7 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
                     first_message=event.id,
                     opens_at=opens_at,
                     previous_case_id=previous,
+                    in_intake=in_intake,
                 ),
             )
             emitted += 1
@@ -739,6 +978,13 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
         )
         if case.status == "on_hold":
             emitted += await _resume_on_reply(session, case, cause=event, now=now)
+        elif in_intake or case.status == "intake":
+            text = _client_text(event, ciphers)
+            emitted += await _intake_step(
+                session, desk, case, h, event=event, text=text, ciphers=ciphers, first=in_intake
+            )
+            case = await queries.lock_case(session, case_id=case.case_id)
+            assert case is not None
         if case.status == "queued":
             emitted += await _assign_queued(
                 session,
@@ -749,14 +995,25 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
             )
             case = await queries.lock_case(session, case_id=case.case_id)
             if case is not None and case.status == "queued":
-                emitted += await _greet_queued(session, desk, case, h, cause=event, ciphers=ciphers)
+                emitted += await _greet_queued(
+                    session,
+                    desk,
+                    case,
+                    h,
+                    cause=event,
+                    ciphers=ciphers,
+                    reply_token=p.reply_token,
+                )
     return emitted
 
 
 async def handle_message_scored(desk: Desk, event: MessageScored) -> int:
-    """Raise the urgency of the message's case (never lower it)."""
+    """Raise the urgency of the message's case (never lower it). A case this urgent
+    stops its questionnaire and joins the queue at once."""
     p = event.payload
     now = _now()
+    intake_on = desk.settings.routing_intake_enabled and p.level in URGENT_LEVELS
+    ciphers = await desk.ciphers([p.client_id]) if intake_on else {}
     async with transaction(desk.sessions) as session:
         if not await first_time(
             session, processed_events, event_id=event.id, consumer=SCORES_CONSUMER
@@ -805,6 +1062,16 @@ async def handle_message_scored(desk: Desk, event: MessageScored) -> int:
             )
             emitted += 1
         log.info("case.urgency_raised", case_id=str(case.case_id), urgency=level)
+        stopped = False
+        if case.status == "intake" and level in URGENT_LEVELS:
+            row = await queries.intake_of(session, case_id=case.case_id)
+            answers = intake.Answers(row.consent, row.age_group, row.region)
+            emitted += await _finish_intake(
+                session, case, answers, outcome="urgent", cause=event, queue=True
+            )
+            case = await queries.lock_case(session, case_id=case.case_id)
+            assert case is not None
+            stopped = True
         if case.status == "queued" and case.announced:
             h = await _hours(session, desk, now)
             emitted += await _assign_queued(
@@ -814,6 +1081,12 @@ async def handle_message_scored(desk: Desk, event: MessageScored) -> int:
                 desk_open=h.open,
                 critical_cap=desk.settings.routing_max_critical_per_counsellor,
             )
+            if stopped:  # the questions stop: tell the client they are heard
+                waiting = await queries.lock_case(session, case_id=case.case_id)
+                if waiting is not None and waiting.status == "queued":
+                    emitted += await _greet_queued(
+                        session, desk, waiting, h, cause=event, ciphers=ciphers
+                    )
     return emitted
 
 
@@ -1137,6 +1410,7 @@ async def sweep(desk: Desk) -> int:
         await queries.lock_counsellors(session)
         h = await _hours(session, desk, now)
         emitted = await _unanswered(session, desk, now)
+        emitted += await _intake_timeouts(session, desk, h)
         emitted += await _assign_queued(
             session,
             cause=None,

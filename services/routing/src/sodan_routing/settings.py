@@ -8,6 +8,7 @@ from sodan_shared.settings import SodanSettings
 from sodan_routing.congestion import Thresholds
 
 DEMO_PHONE = "（電話番号は未設定です: SODAN_ROUTING_PHONE）"
+DEMO_TERMS_URL = "（利用規約のURLは未設定です: SODAN_ROUTING_TERMS_URL）"
 DEFAULT_EMERGENCY = [
     "命の危険を感じたら 110番（警察）・119番（救急）へ。",
     "よりそいホットライン（24時間・無料）0120-279-338",
@@ -111,6 +112,22 @@ class RoutingSettings(SodanSettings):
         default=24 * 60,
         gt=0,
         description="The after-survey's answer is accepted this long after it was sent",
+    )
+    routing_intake_enabled: bool = Field(
+        default=True,
+        description="Ask a new case the intake questionnaire (事前アンケート: consent, age "
+        "group, region, how they describe themselves) before queueing it; not when the desk "
+        "is closed or the case is already urgent",
+    )
+    routing_intake_timeout_min: float = Field(
+        default=10,
+        gt=0,
+        description="A client who stops answering the questionnaire is queued after this many "
+        "minutes without a message (never trapped in it)",
+    )
+    routing_terms_url: str = Field(
+        default=DEMO_TERMS_URL,
+        description="Where the terms of use are, for {terms_url} in the intake texts",
     )
     routing_forbidden_words: list[str] = Field(
         default_factory=lambda: list(DEFAULT_FORBIDDEN_WORDS),

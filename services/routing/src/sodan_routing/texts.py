@@ -13,7 +13,20 @@ from collections.abc import Iterable, Mapping
 from typing import Literal
 
 AutoTextKey = Literal[
-    "out_of_hours", "queued", "wait_reminder", "suspended", "closing_soon", "closed", "survey"
+    "out_of_hours",
+    "queued",
+    "wait_reminder",
+    "suspended",
+    "closing_soon",
+    "closed",
+    "survey",
+    "intake_consent",
+    "intake_age_group",
+    "intake_region",
+    "intake_gender_identity",
+    "intake_retry",
+    "intake_declined",
+    "intake_done",
 ]
 
 PLACEHOLDERS: dict[str, str] = {
@@ -22,6 +35,7 @@ PLACEHOLDERS: dict[str, str] = {
     "estimated_wait": "待ち時間の目安（例: おおよそ20分ほど／しばらく）",
     "phone": "電話での相談先（設定 SODAN_ROUTING_PHONE）",
     "emergency": "緊急時の連絡先（設定 SODAN_ROUTING_EMERGENCY_CONTACTS）",
+    "terms_url": "利用規約のURL（設定 SODAN_ROUTING_TERMS_URL）",
 }
 
 ALLOWED: dict[AutoTextKey, frozenset[str]] = {
@@ -33,6 +47,13 @@ ALLOWED: dict[AutoTextKey, frozenset[str]] = {
     "closed": frozenset({"next_opening", "phone", "emergency"}),
     # the after-survey's question; its answers are quick-reply buttons (closing.SURVEY_ANSWERS)
     "survey": frozenset({"phone", "emergency"}),
+    "intake_consent": frozenset({"terms_url", "phone", "emergency"}),
+    "intake_age_group": frozenset({"phone", "emergency"}),
+    "intake_region": frozenset({"phone", "emergency"}),
+    "intake_gender_identity": frozenset({"phone", "emergency"}),
+    "intake_retry": frozenset({"phone", "emergency"}),
+    "intake_declined": frozenset({"terms_url", "phone", "emergency"}),
+    "intake_done": frozenset({"phone", "emergency"}),
 }
 
 DEFAULT_TEXTS: dict[AutoTextKey, str] = {
@@ -69,6 +90,29 @@ DEFAULT_TEXTS: dict[AutoTextKey, str] = {
         "今日はお話ししてくれてありがとうございました。"
         "今日の相談はいかがでしたか。下のボタンから選んでください（答えなくても大丈夫です）。"
     ),
+    # The intake questionnaire (事前アンケート). Lock-screen safe like every text:
+    # the gender question cannot name its topic (the forbidden words), so it asks
+    # how the client describes themselves.
+    "intake_consent": (
+        "メッセージありがとうございます。お話を聞く前に、いくつか質問させてください"
+        "（どれも答えなくてかまいません）。\n"
+        "まず、利用規約に同意いただけますか？\n{terms_url}"
+    ),
+    "intake_age_group": "年代を教えてください。",
+    "intake_region": "お住まいの地域を教えてください。",
+    "intake_gender_identity": (
+        "ご自身のことを、どのように表していますか？ あなたの言葉で自由に書いてください。"
+        "答えたくないときは「スキップ」を押してください。"
+    ),
+    "intake_retry": "ごめんなさい、うまく受け取れませんでした。下のボタンから選んでください。",
+    "intake_declined": (
+        "お返事ありがとうございます。ここでのご相談は、利用規約への同意をいただいてから"
+        "お受けしています。\n{terms_url}\n"
+        "気持ちが変わったときは「同意する」を押すか、もう一度メッセージを送ってください。\n"
+        "お電話でもお話を聞いています。\n{phone}\n"
+        "急いで誰かと話したいときは、こちらへ。\n{emergency}"
+    ),
+    "intake_done": "ありがとうございました。相談員におつなぎします。",
 }
 
 AUTO_TEXT_KEYS: tuple[AutoTextKey, ...] = tuple(DEFAULT_TEXTS)

@@ -216,6 +216,11 @@ class ReplyRequestedV1(Payload):
     texts: list[Sealed] = Field(min_length=1, max_length=5)
     origin: Literal["system"] = "system"
     notification_disabled: bool = False
+    quick_replies: Sealed | None = Field(
+        default=None,
+        description="JSON list of {label, text} message actions (purpose 'quick_replies'), "
+        "on the last message, as for PushRequested; ingress adds the end button after them",
+    )
 
 
 class ReplyRequested(Envelope[ReplyRequestedV1]):

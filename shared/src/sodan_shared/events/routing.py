@@ -27,10 +27,40 @@ class CaseOpenedV1(Payload):
         description="The client's latest earlier case (closed longer ago than "
         "SODAN_ROUTING_REOPEN_WITHIN_MIN): the console links the history",
     )
+    intake: bool = Field(
+        default=False,
+        description="The client is answering the intake questionnaire (アンケート中): not "
+        "assigned until case.intake_finished",
+    )
 
 
 class CaseOpened(Envelope[CaseOpenedV1]):
     TYPE = "case.opened"
+
+
+class CaseIntakeFinishedV1(Payload):
+    """The intake questionnaire (事前アンケート) of a case ended; the answers so far.
+
+    age_group and region are the report's labels; None: skipped or not asked."""
+
+    case_id: UUID
+    client_id: UUID
+    # a plain string, not a Literal: a new reason must not make the event invalid
+    outcome: str = Field(
+        description="completed, declined (the terms), not_an_answer (the client wrote "
+        "instead: queued at once), urgent (triage: queued at once), timeout, closed"
+    )
+    consent: str | None = Field(default=None, description="同意 / 同意しない; None: skipped")
+    age_group: str | None = Field(default=None, description="10代以下 … 60代以上, 不明")
+    region: str | None = Field(default=None, description="北勢 … 東紀州, 県外, 不明")
+    gender_identity: Sealed | None = Field(
+        default=None,
+        description="In the client's own words (purpose 'intake.gender_identity'), or 不明",
+    )
+
+
+class CaseIntakeFinished(Envelope[CaseIntakeFinishedV1]):
+    TYPE = "case.intake_finished"
 
 
 class CaseAssignedV1(Payload):

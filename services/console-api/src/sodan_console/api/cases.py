@@ -44,6 +44,7 @@ from sodan_console.api.schemas import (
     CaseStatus,
     CloseRequestPublic,
     EmergencyModeIn,
+    IntakePublic,
     LocationPublic,
     MediaPublic,
     MessagePublic,
@@ -79,6 +80,7 @@ router = APIRouter(prefix="/api/cases", tags=["cases"])
 TEXT_PURPOSE = "message.text"
 HANDOVER_NOTE_PURPOSE = "handover.note"
 QUICK_REPLIES_PURPOSE = "quick_replies"
+INTAKE_GENDER_PURPOSE = "intake.gender_identity"
 STICKER_LABEL = "［スタンプ］"
 CASE_NOT_FOUND = "相談が見つかりません"
 
@@ -114,6 +116,26 @@ def _case_public(row: Any, staff: Staff) -> CasePublic:
         and row.status != "closed"
         and can_decide_close(staff.viewer),
         survey_answer=row.survey_answer,
+        in_intake=row.status == "queued" and row.intake == "running",
+    )
+
+
+def _intake_public(row: Any, cipher: ClientCipher | None) -> IntakePublic | None:
+    """The questionnaire's answers for the case detail; the free text opened here only."""
+    if row.intake is None:
+        return None
+    gender = None
+    if row.intake_gender_identity is not None and cipher is not None:
+        try:
+            gender = cipher.open(INTAKE_GENDER_PURPOSE, row.intake_gender_identity)
+        except SealedValueError:
+            log.warning("console.intake_unreadable", case_id=str(row.case_id))
+    return IntakePublic(
+        status=row.intake,
+        consent=row.intake_consent,
+        age_group=row.intake_age_group,
+        region=row.intake_region,
+        gender_identity=gender,
     )
 
 
@@ -304,7 +326,9 @@ async def get_case(
         blocked = await queries.client_blocked(session, client_id=row.client_id)
         entries = await lifecycle.entries(session, case_id=row.case_id)
     cipher = await _cipher_or_none(state, row.client_id)
-    case = _case_public(row, staff).model_copy(update={"client_blocked": blocked})
+    case = _case_public(row, staff).model_copy(
+        update={"client_blocked": blocked, "intake": _intake_public(row, cipher)}
+    )
     if case.close_request is not None:
         async with state.db.sessions() as session:
             names = await lifecycle.staff_names(session, [case.close_request.staff_id])

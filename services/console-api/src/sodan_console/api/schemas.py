@@ -135,6 +135,19 @@ class CloseRequestPublic(BaseModel):
     requested_at: datetime | None = None
 
 
+class IntakePublic(BaseModel):
+    """The intake questionnaire (事前アンケート) as the client answered it; None: skipped."""
+
+    status: str = Field(
+        description="running (アンケート中), or how it ended: completed, declined, "
+        "not_an_answer, urgent, timeout, closed"
+    )
+    consent: str | None = None
+    age_group: str | None = None
+    region: str | None = None
+    gender_identity: str | None = Field(default=None, description="In the client's own words")
+
+
 class CasePublic(BaseModel):
     case_id: UUID
     client_label: str = Field(description="C-000123; the LINE user id is never exposed")
@@ -180,6 +193,14 @@ class CasePublic(BaseModel):
         default=False, description="The viewer may confirm or decline the close request"
     )
     survey_answer: str | None = None
+    in_intake: bool = Field(
+        default=False,
+        description="アンケート中: the client is still answering the intake questionnaire "
+        "(routing assigns it when it ends)",
+    )
+    intake: IntakePublic | None = Field(
+        default=None, description="The questionnaire's answers (case detail only)"
+    )
 
 
 class CasesPublic(BaseModel):

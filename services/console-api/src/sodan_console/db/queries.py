@@ -400,6 +400,7 @@ async def case_opened(
     event_at: datetime,
     first_message_id: UUID,
     previous_case_id: UUID | None = None,
+    intake: bool = False,
 ) -> None:
     rank = URGENCY_RANK[urgency]
     stmt = pg_insert(cases).values(
@@ -415,6 +416,7 @@ async def case_opened(
         opened_at=queued_at,
         open_known=True,
         last_message_at=await _latest_message_at(session, client_id),
+        intake="running" if intake else None,
     )
     newer_urgency = or_(cases.c.urgency_at.is_(None), cases.c.urgency_at <= event_at)
     await session.execute(
@@ -426,6 +428,8 @@ async def case_opened(
                 "opened_at": queued_at,
                 "open_known": True,
                 "previous_case_id": previous_case_id,
+                # the questionnaire's end may have been projected first
+                "intake": func.coalesce(cases.c.intake, stmt.excluded.intake),
                 "status": _status_at_least("queued"),
                 "urgency": case((newer_urgency, urgency), else_=cases.c.urgency),
                 "urgency_rank": case((newer_urgency, rank), else_=cases.c.urgency_rank),
@@ -739,8 +743,10 @@ async def add_automatic_messages(
     case_id: UUID | None,
     bodies: Sequence[str],
     sent_at: datetime,
+    quick_replies: str | None = None,
 ) -> None:
-    """Project what the system sent a client (still sealed), with any result already known."""
+    """Project what the system sent a client (still sealed), with any result already known;
+    its quick-reply buttons (sealed) go with the last text, as LINE shows them."""
     await _lock_push(session, push_id)
     known = (
         await session.execute(
@@ -749,7 +755,8 @@ async def add_automatic_messages(
             )
         )
     ).first()
-    for message_id, body in zip(message_ids, bodies, strict=True):
+    last = len(bodies) - 1
+    for i, (message_id, body) in enumerate(zip(message_ids, bodies, strict=True)):
         await session.execute(
             pg_insert(messages)
             .values(
@@ -764,6 +771,7 @@ async def add_automatic_messages(
                 delivery_error=known.error if known else None,
                 push_id=push_id,
                 automatic=True,
+                quick_replies=quick_replies if i == last else None,
             )
             .on_conflict_do_nothing(index_elements=[messages.c.message_id])
         )
@@ -875,6 +883,11 @@ _CASE_COLUMNS = (
     cases.c.close_request,
     cases.c.attention,
     cases.c.survey_answer,
+    cases.c.intake,
+    cases.c.intake_consent,
+    cases.c.intake_age_group,
+    cases.c.intake_region,
+    cases.c.intake_gender_identity,
 )
 
 
@@ -998,3 +1011,41 @@ async def client_messages(session: AsyncSession, *, client_id: UUID, limit: int)
         await session.execute(select(latest).order_by(latest.c.sent_at, latest.c.message_id))
     ).all()
     return rows
+
+
+async def case_intake_finished(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    client_id: UUID,
+    channel: str,
+    outcome: str,
+    consent: str | None,
+    age_group: str | None,
+    region: str | None,
+    gender_identity: str | None,
+    event_at: datetime,
+) -> None:
+    """The questionnaire ended: its answers, and no more アンケート中."""
+    values = {
+        "intake": outcome,
+        "intake_consent": consent,
+        "intake_age_group": age_group,
+        "intake_region": region,
+        "intake_gender_identity": gender_identity,
+    }
+    stmt = pg_insert(cases).values(
+        case_id=case_id,
+        client_id=client_id,
+        client_no=await _client_no(session, client_id),
+        channel=channel,
+        status="queued",
+        opened_at=event_at,
+        last_message_at=await _latest_message_at(session, client_id),
+        **values,
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[cases.c.case_id], set_={**values, "updated_at": func.now()}
+        )
+    )

@@ -122,6 +122,23 @@ cases = Table(
     Column("attention", String(32), nullable=True),
     Column("survey_answer", String(32), nullable=True),
     CheckConstraint("status IN ('queued', 'assigned', 'on_hold', 'closed')", name="case_status"),
+    # routing's intake questionnaire (事前アンケート): case.opened (intake) and
+    # case.intake_finished (the answers)
+    Column(
+        "intake",
+        String(16),
+        nullable=True,
+        comment="running while the client answers; then how it ended (routing's outcome)",
+    ),
+    Column("intake_consent", String(16), nullable=True),
+    Column("intake_age_group", String(16), nullable=True),
+    Column("intake_region", String(16), nullable=True),
+    Column(
+        "intake_gender_identity",
+        Text,
+        nullable=True,
+        comment="Sealed under the client's key, 'intake.gender_identity'",
+    ),
     Index("cases_queue_order", "urgency_rank", "opened_at", "case_id"),
 )
 

@@ -1,6 +1,7 @@
 // The case list: most urgent first, then longest waiting (the API's order).
 
 import { api, ApiError } from "./api.js";
+import { intakeBadge } from "./intake.js";
 import { ATTENTION, STATUS, URGENCY, waitingTime } from "./labels.js";
 
 const $ = (id) => document.getElementById(id);
@@ -88,6 +89,8 @@ export class CaseList {
     status.className = `status ${c.status}`;
     status.textContent = STATUS[c.status] || c.status;
     top.append(badge, client, status);
+    const inIntake = intakeBadge(c);
+    if (inIntake) top.append(inIntake);
     if (c.unanswered) {
       const late = document.createElement("span");
       late.className = "badge unanswered";

@@ -3,6 +3,7 @@
 import { api, ApiError } from "./api.js";
 import { Casework } from "./casework.js";
 import { Emergency } from "./emergency.js";
+import { renderIntake } from "./intake.js";
 import {
   DELIVERY,
   KIND,
@@ -133,6 +134,7 @@ export class Chat {
     this.emergency.render(c);
     this.casework.render(c);
     $("chat-blocked").hidden = !c.client_blocked;
+    renderIntake($("chat-intake"), c.intake);
     $("reply-form").hidden = !c.can_act || c.client_blocked;
 
     const list = $("messages");

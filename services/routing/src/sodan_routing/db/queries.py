@@ -48,6 +48,7 @@ class CaseRow:
     close_request: dict[str, Any] | None = None
     survey_sent_at: datetime | None = None
     survey_answer: str | None = None
+    intake_outcome: str | None = None
 
     @property
     def announced(self) -> bool:
@@ -69,6 +70,7 @@ _CASE_COLUMNS = (
     cases.c.close_request,
     cases.c.survey_sent_at,
     cases.c.survey_answer,
+    cases.c.intake_outcome,
 )
 # a case its counsellor holds: assigned, or on hold (保留) waiting for the client
 HELD_STATUSES = ("assigned", "on_hold")
@@ -632,4 +634,120 @@ async def queued_clients(session: AsyncSession) -> list[UUID]:
     rows = await session.execute(
         select(cases.c.client_id).where(cases.c.status == "queued", cases.c.client_no.is_not(None))
     )
+    return [r.client_id for r in rows]
+
+
+# --- the intake questionnaire (事前アンケート) --------------------------------------
+
+
+@dataclass(frozen=True)
+class IntakeRow:
+    step: str | None
+    retried: bool
+    consent: str | None
+    age_group: str | None
+    region: str | None
+    gender_report: str | None
+
+
+async def intake_of(session: AsyncSession, *, case_id: UUID) -> IntakeRow:
+    row = (
+        await session.execute(
+            select(
+                cases.c.intake_step,
+                cases.c.intake_retried,
+                cases.c.intake_consent,
+                cases.c.intake_age_group,
+                cases.c.intake_region,
+                cases.c.intake_gender_report,
+            ).where(cases.c.case_id == case_id)
+        )
+    ).one()
+    return IntakeRow(
+        step=row.intake_step,
+        retried=row.intake_retried,
+        consent=row.intake_consent,
+        age_group=row.intake_age_group,
+        region=row.intake_region,
+        gender_report=row.intake_gender_report,
+    )
+
+
+async def save_intake(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    step: str,
+    retried: bool,
+    consent: str | None,
+    age_group: str | None,
+    region: str | None,
+    at: datetime,
+) -> None:
+    """The question now asked and the answers so far; the case waits in 'intake'."""
+    await session.execute(
+        update(cases)
+        .where(cases.c.case_id == case_id)
+        .values(
+            status="intake",
+            intake_step=step,
+            intake_retried=retried,
+            intake_asked_at=at,
+            intake_consent=consent,
+            intake_age_group=age_group,
+            intake_region=region,
+        )
+    )
+
+
+async def finish_intake(
+    session: AsyncSession,
+    *,
+    case_id: UUID,
+    outcome: str,
+    consent: str | None,
+    age_group: str | None,
+    region: str | None,
+    gender_identity: str | None,
+    gender_report: str | None,
+    queue: bool,
+) -> None:
+    """The questionnaire ended: keep the answers; a case to serve joins the queue
+    (queued_at kept: it waits from the client's first message)."""
+    values: dict[str, object] = {
+        "intake_step": None,
+        "intake_outcome": outcome,
+        "intake_consent": consent,
+        "intake_age_group": age_group,
+        "intake_region": region,
+        "intake_gender_identity": gender_identity,
+        "intake_gender_report": gender_report,
+    }
+    if queue:
+        values["status"] = "queued"
+    await session.execute(update(cases).where(cases.c.case_id == case_id).values(**values))
+
+
+async def lock_stale_intakes(session: AsyncSession, *, asked_before: datetime) -> list[CaseRow]:
+    """Cases whose client has not answered the last question since then."""
+    rows = (
+        await session.execute(
+            select(*_CASE_COLUMNS)
+            .where(
+                cases.c.status == "intake",
+                func.greatest(
+                    cases.c.intake_asked_at,
+                    func.coalesce(cases.c.last_message_at, cases.c.intake_asked_at),
+                )
+                < asked_before,
+            )
+            .order_by(cases.c.queued_at)
+            .with_for_update(skip_locked=True, of=cases)
+        )
+    ).all()
+    return [_case(r) for r in rows]
+
+
+async def intake_clients(session: AsyncSession) -> list[UUID]:
+    rows = await session.execute(select(cases.c.client_id).where(cases.c.status == "intake"))
     return [r.client_id for r in rows]

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     Time,
     Uuid,
+    false,
     func,
     text,
 )
@@ -62,7 +63,22 @@ cases = Table(
     Column("close_request", JSONB, nullable=True),
     Column("survey_sent_at", DateTime(timezone=True), nullable=True),
     Column("survey_answer", String(32), nullable=True),
-    CheckConstraint("status IN ('queued', 'assigned', 'on_hold', 'closed')", name="status_known"),
+    # The intake questionnaire (事前アンケート) while status = 'intake': the question
+    # last asked; the answers stay after it ends (reported in case.closed).
+    Column("intake_step", String(16), nullable=True),
+    Column("intake_retried", Boolean, nullable=False, server_default=false()),
+    Column("intake_asked_at", DateTime(timezone=True), nullable=True),
+    Column("intake_outcome", String(16), nullable=True),
+    Column("intake_consent", String(16), nullable=True),
+    Column("intake_age_group", String(16), nullable=True),
+    Column("intake_region", String(16), nullable=True),
+    # sealed under the client's key ('intake.gender_identity'): the client's own words
+    Column("intake_gender_identity", Text, nullable=True),
+    # what case.closed reports (short, nothing that looked like personal data)
+    Column("intake_gender_report", String(40), nullable=True),
+    CheckConstraint(
+        "status IN ('intake', 'queued', 'assigned', 'on_hold', 'closed')", name="status_known"
+    ),
     CheckConstraint("urgency IN ('critical', 'high', 'medium', 'normal')", name="urgency_known"),
     CheckConstraint(
         "status NOT IN ('assigned', 'on_hold') OR assigned_to IS NOT NULL",

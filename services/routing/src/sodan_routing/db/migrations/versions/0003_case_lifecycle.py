@@ -1,6 +1,6 @@
 """cases: 保留 (on_hold), reopening, the closing request of a 緊急 case, the after-survey
 
-Revision ID: 0003l
+Revision ID: 0003
 Revises: 0002
 """
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0003l"
+revision: str = "0003"
 down_revision: str | None = "0002"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None

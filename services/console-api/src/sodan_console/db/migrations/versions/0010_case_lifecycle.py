@@ -1,7 +1,7 @@
 """cases: 保留 (on_hold), reopening, the closing form, a 緊急 case's close request,
 what needs its counsellor's attention; case_log: the staff-only timeline of a case
 
-Revision ID: 0010l
+Revision ID: 0010
 Revises: 0009
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects.postgresql import JSONB
 
-revision: str = "0010l"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
