@@ -16,7 +16,11 @@ from sodan_shared.events.console import (
     EmergencyModeAudited,
     EmergencyModeSet,
     MediaViewed,
+    PickCase,
+    ReassignCase,
     ReplaceHours,
+    SetAssignmentMode,
+    StaffCapacitySet,
     StaffPresenceChanged,
     UpdateAutoText,
     UpdateLexicon,
@@ -40,6 +44,8 @@ from sodan_shared.events.line import (
 )
 from sodan_shared.events.reporting import MonthlyReportReady
 from sodan_shared.events.routing import (
+    AssignmentModeChanged,
+    AssignmentRefused,
     AutoTextChanged,
     CaseAssigned,
     CaseClosed,
@@ -130,6 +136,12 @@ REPLACE_HOURS = Subject("console.hours.replace.v1", CONSOLE, ReplaceHours)
 AUTO_TEXT_CHANGED = Subject("audit.auto_text.changed.v1", AUDIT, AutoTextChanged)
 HOURS_CHANGED = Subject("audit.hours.changed.v1", AUDIT, HoursChanged)
 CASE_UNANSWERED = Subject("case.unanswered.v1", CASES, CaseUnanswered)
+SET_ASSIGNMENT_MODE = Subject("console.assignment_mode.set.v1", CONSOLE, SetAssignmentMode)
+PICK_CASE = Subject("console.case.pick.v1", CONSOLE, PickCase)
+REASSIGN_CASE = Subject("console.case.reassign.v1", CONSOLE, ReassignCase)
+STAFF_CAPACITY_SET = Subject("audit.staff_capacity.v1", AUDIT, StaffCapacitySet)
+ASSIGNMENT_MODE_CHANGED = Subject("case.assignment_mode.v1", CASES, AssignmentModeChanged)
+ASSIGNMENT_REFUSED = Subject("case.assignment_refused.v1", CASES, AssignmentRefused)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -169,6 +181,12 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     AUTO_TEXT_CHANGED,
     HOURS_CHANGED,
     CASE_UNANSWERED,
+    SET_ASSIGNMENT_MODE,
+    PICK_CASE,
+    REASSIGN_CASE,
+    STAFF_CAPACITY_SET,
+    ASSIGNMENT_MODE_CHANGED,
+    ASSIGNMENT_REFUSED,
 )
 
 
