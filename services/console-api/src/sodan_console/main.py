@@ -22,7 +22,16 @@ from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
 from sqlalchemy import text
 
-from sodan_console.api import cases, desk, lexicon, me, reports, stream
+from sodan_console.api import (
+    cases,
+    desk,
+    desk_settings,
+    lexicon,
+    me,
+    reports,
+    stream,
+    supervision,
+)
 from sodan_console.api.errors import install_error_handlers
 from sodan_console.db.tables import SCHEMA, outbox
 from sodan_console.handlers import consumer_of_subject, register_handlers
@@ -143,6 +152,8 @@ def create_app(
     app.include_router(lexicon.router)
     app.include_router(desk.router)
     app.include_router(reports.router)
+    app.include_router(desk_settings.router)
+    app.include_router(supervision.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:
