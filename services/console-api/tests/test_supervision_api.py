@@ -11,9 +11,11 @@ from uuid import UUID, uuid4
 
 import httpx
 import pytest
-from console_support import CSRF, STAFF, eventually, make_case_opened, new_client
+from console_support import CSRF, STAFF, eventually, logged_in, make_case_opened, new_client
+from sodan_console.presence_sweep import sweep_once
 from sodan_console.state import ConsoleState
 from sodan_shared.crypto import Keyring
+from sodan_shared.db import transaction
 from sodan_shared.events.console import StaffPresenceChanged, StaffPresenceChangedV1
 from sodan_shared.events.routing import (
     CaseAssigned,
@@ -23,6 +25,7 @@ from sodan_shared.events.routing import (
 )
 from sodan_shared.nats import publish_event
 from sodan_shared.subjects import STAFF_CAPACITY_SET, STAFF_PRESENCE_CHANGED
+from sqlalchemy import text
 from supervise_support import FakeRouting
 
 C1 = STAFF["counsellor1"].staff_id
@@ -435,3 +438,47 @@ async def test_cases_handed_back_when_a_counsellor_goes_offline_make_one_notice(
     item = await eventually(notice, what="one notice for both cases")
     assert item["counsellor_name"] == STAFF["counsellor2"].display_name
     assert item["reason"] == "counsellor_unavailable"
+
+
+# --- a session that ends without logging out ------------------------------------------
+
+
+async def test_a_counsellor_whose_session_ended_goes_offline_and_routing_hears_it(
+    app: Any, state: ConsoleState
+) -> None:
+    client = await logged_in(app, "counsellor2")
+    try:
+        response = await client.put(
+            "/api/me/presence", json={"presence": "available"}, headers=CSRF
+        )
+        assert response.status_code == 200
+        async with transaction(state.db.sessions) as session:  # idle for two hours
+            await session.execute(
+                text(
+                    "UPDATE console.sessions SET last_seen_at = now() - interval '2 hours' "
+                    "WHERE staff_id = :s"
+                ),
+                {"s": C2},
+            )
+        nc = state.broker.connection
+        seen: list[dict[str, Any]] = []
+
+        async def collect(msg: Any) -> None:
+            seen.append(json.loads(msg.data)["payload"])
+
+        sub = await nc.subscribe(STAFF_PRESENCE_CHANGED.name, cb=collect)
+        try:
+            assert await sweep_once(state) >= 1
+
+            async def offline() -> dict[str, Any] | None:
+                found = [p for p in seen if p["staff_id"] == str(C2)]
+                return found[0] if found else None
+
+            event = await eventually(offline, what="StaffPresenceChanged offline")
+        finally:
+            await sub.unsubscribe()
+        assert event["presence"] == "offline"
+        response = await client.get("/api/me")
+        assert response.status_code == 401  # the idle session is over as well
+    finally:
+        await client.aclose()

@@ -36,6 +36,7 @@ from sodan_console.api.errors import install_error_handlers
 from sodan_console.db.tables import SCHEMA, outbox
 from sodan_console.handlers import consumer_of_subject, register_handlers
 from sodan_console.live import LiveFeed
+from sodan_console.presence_sweep import PresenceSweep
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
 
@@ -85,12 +86,15 @@ def create_app(
         state.relay.start()
         state.feed = LiveFeed(nc, state.hub, db.sessions, consumer_of=consumer_of_subject())
         await state.feed.start()
+        sweep = PresenceSweep(state)
+        sweep.start()
         log.info("console.started", host=settings.console_host, port=settings.console_port)
         try:
             yield
         finally:
             # Bounded: a stuck step must not keep a stopping replica alive forever.
             steps = (
+                ("presence_sweep", sweep.stop),
                 ("live_feed", state.feed.stop),
                 ("outbox_relay", state.relay.stop),
                 ("broker", broker.stop),

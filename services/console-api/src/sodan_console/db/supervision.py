@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from sodan_console.db.tables import (
     desk_controls,
     handbacks,
     hours_calendar,
+    sessions,
     staff,
 )
 
@@ -190,3 +191,26 @@ async def set_capacity(session: AsyncSession, *, staff_id: UUID, capacity: int) 
     await session.execute(
         update(staff).where(staff.c.staff_id == staff_id).values(capacity=capacity)
     )
+
+
+async def lock_present_staff_without_session(
+    session: AsyncSession, *, now: datetime, seen_since: datetime
+) -> Sequence[Any]:
+    """Staff not offline with no live session (expired, or idle since before
+    `seen_since`: the rule of sodan_console.auth.session_is_live). Rows another
+    replica is handling are skipped."""
+    live = exists().where(
+        and_(
+            sessions.c.staff_id == staff.c.staff_id,
+            sessions.c.expires_at > now,
+            sessions.c.last_seen_at > seen_since,
+        )
+    )
+    return (
+        await session.execute(
+            select(staff)
+            .where(staff.c.presence != "offline", staff.c.disabled.is_(False), ~live)
+            .order_by(staff.c.staff_id)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
