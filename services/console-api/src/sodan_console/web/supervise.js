@@ -71,7 +71,7 @@ export class AssignmentMode {
       const { data } = await call("GET", "/api/assignment-mode");
       this.mode = data.mode;
       const label = $("assign-mode");
-      label.hidden = false;
+      label.hidden = isSupervisor(this.me); // supervisors see it in their switch
       label.className = `assign-mode ${data.mode}`;
       label.textContent = MODE[data.mode];
       label.title = data.changed_by_name
