@@ -19,7 +19,11 @@ from sodan_shared.events.console import (
     HandOverCase,
     HoldCase,
     MediaViewed,
+    PickCase,
+    ReassignCase,
     ReplaceHours,
+    SetAssignmentMode,
+    StaffCapacitySet,
     StaffPresenceChanged,
     UpdateAutoText,
     UpdateLexicon,
@@ -43,6 +47,8 @@ from sodan_shared.events.line import (
 )
 from sodan_shared.events.reporting import MonthlyReportReady
 from sodan_shared.events.routing import (
+    AssignmentModeChanged,
+    AssignmentRefused,
     AutoTextChanged,
     CaseAssigned,
     CaseClosed,
@@ -157,6 +163,12 @@ CASE_SURVEY_SENT = Subject("case.survey_sent.v1", CASES, CaseSurveySent)
 CASE_SURVEY_ANSWERED = Subject("case.survey_answered.v1", CASES, CaseSurveyAnswered)
 CRITICAL_CLOSE_AUDITED = Subject("audit.critical_close.v1", AUDIT, CriticalCloseAudited)
 CASE_INTAKE_FINISHED = Subject("case.intake_finished.v1", CASES, CaseIntakeFinished)
+SET_ASSIGNMENT_MODE = Subject("console.assignment_mode.set.v1", CONSOLE, SetAssignmentMode)
+PICK_CASE = Subject("console.case.pick.v1", CONSOLE, PickCase)
+REASSIGN_CASE = Subject("console.case.reassign.v1", CONSOLE, ReassignCase)
+STAFF_CAPACITY_SET = Subject("audit.staff_capacity.v1", AUDIT, StaffCapacitySet)
+ASSIGNMENT_MODE_CHANGED = Subject("case.assignment_mode.v1", CASES, AssignmentModeChanged)
+ASSIGNMENT_REFUSED = Subject("case.assignment_refused.v1", CASES, AssignmentRefused)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -209,6 +221,12 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     CASE_SURVEY_ANSWERED,
     CRITICAL_CLOSE_AUDITED,
     CASE_INTAKE_FINISHED,
+    SET_ASSIGNMENT_MODE,
+    PICK_CASE,
+    REASSIGN_CASE,
+    STAFF_CAPACITY_SET,
+    ASSIGNMENT_MODE_CHANGED,
+    ASSIGNMENT_REFUSED,
 )
 
 

@@ -28,6 +28,9 @@ from sodan_shared.events.line import (
     ReplyRequested,
 )
 from sodan_shared.events.routing import (
+    AssignmentModeChanged,
+    AssignmentRefused,
+    AutoTextChanged,
     CaseAssigned,
     CaseClosed,
     CaseCloseDeclined,
@@ -44,12 +47,14 @@ from sodan_shared.events.routing import (
     CaseUnanswered,
     CaseUrgencyChanged,
     CongestionChanged,
+    HoursChanged,
 )
 from sodan_shared.events.triage import MessageScored, UrgencyMatch
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
 from sodan_shared.subjects import (
     ALL_SUBJECTS,
+    AUTO_TEXT_CHANGED,
     CASES,
     CLIENT_FOLLOWED,
     CLIENT_UNFOLLOWED,
@@ -59,6 +64,7 @@ from sodan_shared.subjects import (
     EMERGENCY_MODE_SET,
     HAND_OVER_CASE,
     HOLD_CASE,
+    HOURS_CHANGED,
     LOADING_REQUESTED,
     MARK_READ_REQUESTED,
     MEDIA_FETCH_FAILED,
@@ -67,13 +73,19 @@ from sodan_shared.subjects import (
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
     MESSAGE_UNSENT,
+    PICK_CASE,
     PUSH_REQUESTED,
     PUSH_RESULT,
+    REASSIGN_CASE,
+    REPLACE_HOURS,
     REPLY_REQUESTED,
+    SET_ASSIGNMENT_MODE,
+    STAFF_CAPACITY_SET,
     STAFF_PRESENCE_CHANGED,
+    UPDATE_AUTO_TEXT,
 )
 
-from sodan_console.db import lifecycle, queries
+from sodan_console.db import lifecycle, queries, supervision
 from sodan_console.db.tables import processed_events
 from sodan_console.state import ConsoleState
 
@@ -89,6 +101,8 @@ FOLLOWS_CONSUMER = "console-follows"
 UNFOLLOWS_CONSUMER = "console-unfollows"
 MEDIA_STORED_CONSUMER = "console-media-stored"
 MEDIA_FAILED_CONSUMER = "console-media-failed"
+AUTO_TEXTS_CONSUMER = "console-auto-texts"
+HOURS_CONSUMER = "console-hours"
 
 CASE_SUBJECTS = {s.name: s for s in ALL_SUBJECTS if s.stream is CASES}
 
@@ -105,6 +119,8 @@ def consumer_of_subject() -> dict[str, str]:
         CLIENT_UNFOLLOWED.name: UNFOLLOWS_CONSUMER,
         MEDIA_STORED.name: MEDIA_STORED_CONSUMER,
         MEDIA_FETCH_FAILED.name: MEDIA_FAILED_CONSUMER,
+        AUTO_TEXT_CHANGED.name: AUTO_TEXTS_CONSUMER,
+        HOURS_CHANGED.name: HOURS_CONSUMER,
         **dict.fromkeys(CASE_SUBJECTS, CASES_CONSUMER),
     }
 
@@ -170,6 +186,21 @@ def declare_publishers(broker: NatsBroker) -> None:
         (
             MARK_READ_REQUESTED,
             "The assigned counsellor opened the case: 既読 up to the newest client message shown",
+        ),
+        (UPDATE_AUTO_TEXT, "Command to routing: a supervisor edits an automatic text"),
+        (REPLACE_HOURS, "Command to routing: a supervisor saves the consultation calendar"),
+        (
+            SET_ASSIGNMENT_MODE,
+            "Command to routing: a supervisor switches automatic assignment / manual pick-up",
+        ),
+        (PICK_CASE, "Command to routing: a counsellor picks a queued case (manual pick-up)"),
+        (
+            REASSIGN_CASE,
+            "Command to routing: a supervisor reassigns a case, or takes it over themselves",
+        ),
+        (
+            STAFF_CAPACITY_SET,
+            "Audit: a supervisor changed a staff member's capacity (concurrent chats)",
         ),
     ):
         broker.publisher(
@@ -443,6 +474,64 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
         log.info("console.case_projected", event_id=str(event.id), type=event.type)
 
     @broker.subscriber(
+        AUTO_TEXT_CHANGED.name,
+        stream=jstream(AUTO_TEXT_CHANGED.stream),
+        durable=AUTO_TEXTS_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Keep the automatic texts as routing applied them, and its latest answer",
+    )
+    async def on_auto_text_changed(event: AutoTextChanged) -> None:
+        p = event.payload
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=AUTO_TEXTS_CONSUMER
+            ):
+                return
+            await supervision.auto_text_outcome(
+                session,
+                key=p.key,
+                outcome=p.outcome,
+                body=p.body,
+                error=p.error,
+                staff_id=p.staff_id,
+                command_id=p.command_id,
+                at=event.occurred_at,
+            )
+        log.info("console.auto_text_projected", key=p.key, outcome=p.outcome)
+
+    @broker.subscriber(
+        HOURS_CHANGED.name,
+        stream=jstream(HOURS_CHANGED.stream),
+        durable=HOURS_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Keep the consultation calendar as routing applied it, and its latest answer",
+    )
+    async def on_hours_changed(event: HoursChanged) -> None:
+        p = event.payload
+        rules = (
+            [r.model_dump(mode="json", exclude_none=True) for r in p.calendar]
+            if p.calendar is not None
+            else None
+        )
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=HOURS_CONSUMER
+            ):
+                return
+            await supervision.hours_outcome(
+                session,
+                outcome=p.outcome,
+                rules=rules,
+                error=p.error,
+                staff_id=p.staff_id,
+                command_id=p.command_id,
+                at=event.occurred_at,
+            )
+        log.info("console.hours_projected", outcome=p.outcome)
+
+    @broker.subscriber(
         PUSH_RESULT.name,
         stream=jstream(PUSH_RESULT.stream),
         durable=PUSH_RESULTS_CONSUMER,
@@ -509,6 +598,15 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
         await queries.case_returned_to_queue(
             session, case_id=r.case_id, client_id=r.client_id, channel=event.channel, event_at=at
         )
+        if r.reason == "counsellor_unavailable":
+            # one notice per presence change, however many cases it returned
+            await supervision.add_handback(
+                session,
+                cause_id=event.causation_id or event.id,
+                counsellor_id=r.previous_counsellor_id,
+                reason=r.reason,
+                at=at,
+            )
     elif isinstance(event, CaseUrgencyChanged):
         u = event.payload
         await queries.case_urgency_changed(
@@ -539,7 +637,9 @@ async def _apply_case_event(session: Any, event: Envelope[Any]) -> None:
             staff_id=c.closed_by,
             data={"outcome": c.outcome, "topics": list(c.topics)},
         )
-    elif isinstance(event, CaseUnanswered | CongestionChanged):
+    elif isinstance(
+        event, CaseUnanswered | CongestionChanged | AssignmentModeChanged | AssignmentRefused
+    ):
         await _apply_desk_event(session, event)
     else:
         await _apply_lifecycle_event(session, event)
@@ -627,3 +727,10 @@ async def _apply_desk_event(session: Any, event: Envelope[Any]) -> None:
             },
             at=at,
         )
+    elif isinstance(event, AssignmentModeChanged):
+        m = event.payload
+        await supervision.assignment_mode_changed(session, mode=m.mode, staff_id=m.staff_id, at=at)
+    elif isinstance(event, AssignmentRefused):
+        pass  # answered to the one who asked (api/supervision.py); nothing to project
+    else:
+        log.warning("console.case_event_unhandled", type=event.type)

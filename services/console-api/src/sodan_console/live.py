@@ -21,8 +21,9 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from pydantic import ValidationError
+from sodan_shared.events.console import StaffPresenceChanged
 from sodan_shared.events.envelope import Envelope
-from sodan_shared.events.routing import CongestionChanged
+from sodan_shared.events.routing import AssignmentModeChanged, CongestionChanged
 from sodan_shared.logging import get_logger
 from sodan_shared.subjects import (
     ALL_SUBJECTS,
@@ -38,6 +39,7 @@ from sodan_shared.subjects import (
     PUSH_REQUESTED,
     PUSH_RESULT,
     REPLY_REQUESTED,
+    STAFF_PRESENCE_CHANGED,
 )
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -51,7 +53,7 @@ log = get_logger(__name__)
 class Change:
     """What a browser needs to know to refetch: ids only, never content."""
 
-    kind: str  # "case" | "message" | "desk" | "resync"
+    kind: str  # "case" | "message" | "desk" | "staff" | "resync"
     case_id: UUID | None = None
     client_id: UUID | None = None
 
@@ -97,8 +99,10 @@ class Hub:
 
 
 def change_for(event: Envelope[Any]) -> Change | None:
-    if isinstance(event, CongestionChanged):
+    if isinstance(event, CongestionChanged | AssignmentModeChanged):
         return Change(kind="desk")
+    if isinstance(event, StaffPresenceChanged):  # presence or capacity: the staff panel
+        return Change(kind="staff")
     payload = event.payload
     case_id = getattr(payload, "case_id", None)
     client_id = getattr(payload, "client_id", None)
@@ -145,6 +149,7 @@ class LiveFeed:
             MEDIA_STORED.name,
             MEDIA_FETCH_FAILED.name,
             EMERGENCY_MODE_SET.name,
+            STAFF_PRESENCE_CHANGED.name,
             *CASES.subjects,
         ):
             self._subs.append(await self._nc.subscribe(subject, cb=self._on_msg))

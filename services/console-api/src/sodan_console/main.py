@@ -22,11 +22,22 @@ from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
 from sqlalchemy import text
 
-from sodan_console.api import cases, casework, desk, lexicon, me, reports, stream
+from sodan_console.api import (
+    cases,
+    casework,
+    desk,
+    desk_settings,
+    lexicon,
+    me,
+    reports,
+    stream,
+    supervision,
+)
 from sodan_console.api.errors import install_error_handlers
 from sodan_console.db.tables import SCHEMA, outbox
 from sodan_console.handlers import consumer_of_subject, register_handlers
 from sodan_console.live import LiveFeed
+from sodan_console.presence_sweep import PresenceSweep
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
 
@@ -76,12 +87,15 @@ def create_app(
         state.relay.start()
         state.feed = LiveFeed(nc, state.hub, db.sessions, consumer_of=consumer_of_subject())
         await state.feed.start()
+        sweep = PresenceSweep(state)
+        sweep.start()
         log.info("console.started", host=settings.console_host, port=settings.console_port)
         try:
             yield
         finally:
             # Bounded: a stuck step must not keep a stopping replica alive forever.
             steps = (
+                ("presence_sweep", sweep.stop),
                 ("live_feed", state.feed.stop),
                 ("outbox_relay", state.relay.stop),
                 ("broker", broker.stop),
@@ -145,6 +159,8 @@ def create_app(
     app.include_router(lexicon.router)
     app.include_router(desk.router)
     app.include_router(reports.router)
+    app.include_router(desk_settings.router)
+    app.include_router(supervision.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:

@@ -19,6 +19,12 @@ class ConsoleSettings(SodanSettings):
     )
     console_session_idle_minutes: int = Field(default=60, ge=1, le=24 * 60)
     console_session_max_hours: int = Field(default=12, ge=1, le=7 * 24)
+    console_presence_sweep_s: float = Field(
+        default=60.0,
+        ge=1,
+        description="How often staff whose session ended (idle or expired) are set offline, "
+        "so routing hands their cases back",
+    )
     console_case_page_size: int = Field(default=50, ge=1, le=200)
     console_chat_history_limit: int = Field(default=500, ge=10, le=5000)
     console_typing_throttle_s: float = Field(

@@ -16,7 +16,10 @@ from sodan_shared.events.console import (
     DecideClose,
     HandOverCase,
     HoldCase,
+    PickCase,
+    ReassignCase,
     ReplaceHours,
+    SetAssignmentMode,
     StaffPresenceChanged,
     UpdateAutoText,
 )
@@ -26,6 +29,8 @@ from sodan_shared.logging import get_logger
 from sodan_shared.nats import jstream
 from sodan_shared.outbox import OutboxRelay
 from sodan_shared.subjects import (
+    ASSIGNMENT_MODE_CHANGED,
+    ASSIGNMENT_REFUSED,
     AUTO_TEXT_CHANGED,
     CASE_ASSIGNED,
     CASE_CLOSE_DECLINED,
@@ -50,15 +55,18 @@ from sodan_shared.subjects import (
     HOURS_CHANGED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
+    PICK_CASE,
     PUSH_REQUESTED,
+    REASSIGN_CASE,
     REPLACE_HOURS,
     REPLY_REQUESTED,
+    SET_ASSIGNMENT_MODE,
     STAFF_PRESENCE_CHANGED,
     UPDATE_AUTO_TEXT,
     Subject,
 )
 
-from sodan_routing import casework, service
+from sodan_routing import casework, controls, service
 
 log = get_logger(__name__)
 
@@ -73,7 +81,11 @@ _PUBLISHED: tuple[tuple[Subject, str], ...] = (
         "A case's intake questionnaire (事前アンケート) ended: the answers, and why it ended "
         "(completed, declined, urgent, not an answer, timeout, closed)",
     ),
-    (CASE_ASSIGNED, "A queued case was given to a counsellor (most urgent, then longest waiting)"),
+    (
+        CASE_ASSIGNED,
+        "A case was given to a counsellor: automatically (most urgent, then longest waiting), "
+        "picked by the counsellor (manual mode), or reassigned / taken over by a supervisor",
+    ),
     (CASE_URGENCY_CHANGED, "A triage score raised a case's urgency"),
     (
         CASE_CLOSED,
@@ -119,6 +131,11 @@ _PUBLISHED: tuple[tuple[Subject, str], ...] = (
     ),
     (AUTO_TEXT_CHANGED, "A supervisor's edit of an automatic text: applied, or refused and why"),
     (HOURS_CHANGED, "A supervisor's new consultation calendar: applied, or refused and why"),
+    (
+        ASSIGNMENT_MODE_CHANGED,
+        "A supervisor switched the desk between automatic assignment and manual pick-up",
+    ),
+    (ASSIGNMENT_REFUSED, "A pick-up, reassignment or take-over that could not be done, and why"),
 )
 
 
@@ -275,4 +292,43 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
     async def on_replace_hours(command: ReplaceHours) -> None:
         desk, relay = deps.ready()
         if await service.handle_replace_hours(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        SET_ASSIGNMENT_MODE.name,
+        stream=jstream(SET_ASSIGNMENT_MODE.stream),
+        durable=controls.MODE_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Switches automatic assignment off (manual pick-up) or back on",
+    )
+    async def on_set_assignment_mode(command: SetAssignmentMode) -> None:
+        desk, relay = deps.ready()
+        if await controls.handle_set_assignment_mode(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        PICK_CASE.name,
+        stream=jstream(PICK_CASE.stream),
+        durable=controls.PICK_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Gives a queued case to the counsellor who picked it, or says why not",
+    )
+    async def on_pick_case(command: PickCase) -> None:
+        desk, relay = deps.ready()
+        if await controls.handle_pick_case(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        REASSIGN_CASE.name,
+        stream=jstream(REASSIGN_CASE.stream),
+        durable=controls.REASSIGN_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Reassigns an open case (or lets a supervisor take it over), or says why not",
+    )
+    async def on_reassign_case(command: ReassignCase) -> None:
+        desk, relay = deps.ready()
+        if await controls.handle_reassign_case(desk, command):
             relay.wake()

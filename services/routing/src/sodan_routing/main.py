@@ -144,7 +144,12 @@ def show_hours(argv: Sequence[str]) -> int:
             print("SODAN_ROUTING_ALWAYS_OPEN: 常に受付中 / always open (calendar below unused)")
         for rule in calendar.weekly:
             day = hours.WEEKDAYS_JA[rule.weekday]
-            print(f"毎週{day}曜 {rule.starts:%H:%M}〜{rule.ends:%H:%M} holidays={rule.holidays}")
+            every = (
+                "毎週"
+                if rule.nth is None
+                else ("毎月最終" if rule.nth == -1 else f"毎月第{rule.nth}")
+            )
+            print(f"{every}{day}曜 {rule.starts:%H:%M}〜{rule.ends:%H:%M} holidays={rule.holidays}")
         for d in calendar.dated:
             print(f"{d.day} {d.starts:%H:%M}〜{d.ends:%H:%M}")
         for c in sorted(calendar.closed_days):

@@ -77,6 +77,7 @@ from sodan_routing.assignment import (
 from sodan_routing.db import queries
 from sodan_routing.db.tables import outbox, processed_events
 from sodan_routing.settings import RoutingSettings
+from sodan_routing.supervision import assignment_paused
 
 log = get_logger(__name__)
 
@@ -131,9 +132,12 @@ async def _assign_queued(
 ) -> int:
     """Give queued cases to free counsellors. Counsellor rows are locked first (by the
     caller or here: locking again is a no-op), queued cases with SKIP LOCKED. Outside
-    consultation hours nothing is assigned: the queue waits for the opening."""
+    consultation hours nothing is assigned: the queue waits for the opening; in manual
+    pick-up mode neither: counsellors choose."""
     if not desk_open:
         return 0
+    if assignment_paused(await queries.assignment_mode(session)):
+        return 0  # manual pick-up: counsellors choose (sodan_routing.controls)
     staff = await queries.lock_counsellors(session)
     slots = free_slots(staff)
     if slots == 0:
@@ -1230,6 +1234,7 @@ async def handle_replace_hours(desk: Desk, command: ReplaceHours) -> int:
                     rules=len(p.rules) if calendar is not None else 0,
                     next_opening=nxt.starts if nxt else None,
                     command_id=command.id,
+                    calendar=p.rules if calendar is not None else None,
                 ),
             ),
         )

@@ -178,6 +178,12 @@ class HoursRuleV1(Payload):
     ends: time | None = Field(default=None, description="Not after starts: past midnight")
     holidays: Literal["any", "skip", "only"] = "any"
     note: str | None = Field(default=None, max_length=200)
+    nth: int | None = Field(
+        default=None,
+        ge=-1,
+        le=5,
+        description="weekly only: just the nth such weekday of the month (1-5; -1 = the last)",
+    )
 
 
 class ReplaceHoursV1(Payload):
@@ -189,3 +195,54 @@ class ReplaceHours(Envelope[ReplaceHoursV1]):
     """Command to routing: a supervisor replaces the consultation calendar."""
 
     TYPE = "console.replace_hours"
+
+
+class StaffCapacitySetV1(Payload):
+    staff_id: UUID = Field(description="The supervisor who set it")
+    target_staff_id: UUID
+    previous_capacity: int
+    capacity: int = Field(ge=0, le=20)
+
+
+class StaffCapacitySet(Envelope[StaffCapacitySetV1]):
+    """Audit: a supervisor changed how many chats a staff member takes at once (routing
+    learns the new capacity from the StaffPresenceChanged sent with it)."""
+
+    TYPE = "audit.staff_capacity_set"
+
+
+AssignmentMode = Literal["auto", "manual"]
+
+
+class SetAssignmentModeV1(Payload):
+    mode: AssignmentMode = Field(description="auto: routing assigns by load; manual: pick-up")
+    staff_id: UUID = Field(description="The supervisor who switched it")
+
+
+class SetAssignmentMode(Envelope[SetAssignmentModeV1]):
+    """Command to routing: switch the desk between automatic assignment and manual pick-up."""
+
+    TYPE = "console.set_assignment_mode"
+
+
+class PickCaseV1(Payload):
+    case_id: UUID
+    staff_id: UUID = Field(description="The counsellor picking the case for themselves")
+
+
+class PickCase(Envelope[PickCaseV1]):
+    """Command to routing: in manual pick-up mode a counsellor takes a queued case."""
+
+    TYPE = "console.pick_case"
+
+
+class ReassignCaseV1(Payload):
+    case_id: UUID
+    staff_id: UUID = Field(description="The supervisor giving the order")
+    to_staff_id: UUID = Field(description="Who gets the case; the supervisor themselves: take-over")
+
+
+class ReassignCase(Envelope[ReassignCaseV1]):
+    """Command to routing: a supervisor reassigns an open case, or takes it over."""
+
+    TYPE = "console.reassign_case"

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
+from sodan_shared.events.console import HoursRuleV1
 from sodan_shared.events.envelope import Envelope, Payload, Sealed
 from sodan_shared.events.triage import UrgencyLevel
 
@@ -309,7 +310,42 @@ class HoursChangedV1(Payload):
     rules: int = Field(description="How many rules the calendar now has (applied)")
     next_opening: AwareDatetime | None = None
     command_id: UUID
+    calendar: list[HoursRuleV1] | None = Field(
+        default=None, description="The rules now in use (applied), for the console's editor"
+    )
 
 
 class HoursChanged(Envelope[HoursChangedV1]):
     TYPE = "audit.hours_changed"
+
+
+class AssignmentModeChangedV1(Payload):
+    """The desk's assignment mode, after a supervisor's SetAssignmentMode."""
+
+    mode: Literal["auto", "manual"] = Field(description="自動割当 / 手動ピックアップ")
+    previous_mode: Literal["auto", "manual"]
+    staff_id: UUID
+    command_id: UUID
+
+
+class AssignmentModeChanged(Envelope[AssignmentModeChangedV1]):
+    TYPE = "case.assignment_mode_changed"
+
+
+class AssignmentRefusedV1(Payload):
+    """A PickCase or ReassignCase routing could not carry out, and why."""
+
+    case_id: UUID
+    staff_id: UUID = Field(description="Who asked")
+    to_staff_id: UUID = Field(description="Who would have got the case")
+    # a plain string, not a Literal: a new reason must not make the event invalid
+    reason: str = Field(
+        description="not_open, not_queued, already_assigned, auto_mode, unknown_staff, "
+        "not_available, over_capacity, critical_cap, desk_closed"
+    )
+    message: str = Field(description="Japanese, for the staff member who asked")
+    command_id: UUID
+
+
+class AssignmentRefused(Envelope[AssignmentRefusedV1]):
+    TYPE = "case.assignment_refused"

@@ -271,5 +271,58 @@ desk_status = Table(
     Column("changed_at", DateTime(timezone=True), nullable=False),
 )
 
+# Supervisors' settings as routing last applied them (audit.auto_text.changed,
+# audit.hours.changed), with the latest outcome for the editors. No row: the
+# shared defaults (sodan_shared.auto_texts) are in use, as routing seeds them.
+auto_texts = Table(
+    "auto_texts",
+    metadata,
+    Column("key", String(32), primary_key=True),
+    Column("body", Text, nullable=True, comment="NULL: never edited, the default applies"),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+    Column("updated_by", Uuid, nullable=True),
+    Column("last_outcome", String(8), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("last_command_id", Uuid, nullable=False),
+)
+
+hours_calendar = Table(
+    "hours_calendar",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("rules", JSONB, nullable=True, comment="NULL: never edited here"),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+    Column("updated_by", Uuid, nullable=True),
+    Column("last_outcome", String(8), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("last_command_id", Uuid, nullable=False),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+# The desk's assignment mode as routing announced it (case.assignment_mode.v1).
+desk_controls = Table(
+    "desk_controls",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("assignment_mode", String(8), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", Uuid, nullable=True),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+# Cases routing handed back to the queue, one row per cause (a counsellor going
+# offline returns all their cases in one go): the supervisors' notice.
+handbacks = Table(
+    "handbacks",
+    metadata,
+    Column("cause_id", Uuid, primary_key=True),
+    Column("counsellor_id", Uuid, nullable=False),
+    Column("reason", String(32), nullable=False),
+    Column("cases", Integer, nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+)
+
 processed_events = processed_events_table(metadata)
 outbox = outbox_table(metadata)

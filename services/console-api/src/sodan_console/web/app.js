@@ -6,19 +6,46 @@ import { api, ApiError } from "./api.js";
 import { CaseList } from "./cases.js";
 import { Chat } from "./chat.js";
 import { LexiconEditor } from "./lexicon.js";
+import {
+  AssignmentMode,
+  AutoTextEditor,
+  CaseControls,
+  HandbackAlerts,
+  HoursEditor,
+  StaffPanel,
+} from "./supervise.js";
 
 const $ = (id) => document.getElementById(id);
 
 const state = { me: null, stream: null };
 const cases = new CaseList({ onSelect: (c) => chat.open(c.case_id) });
+const controls = new CaseControls({
+  onChanged: () => {
+    cases.refresh();
+    chat.refreshSoon();
+  },
+});
 const chat = new Chat({
   onChanged: () => cases.refresh(),
   onOpenCase: (caseId) => {
     cases.select(caseId);
     chat.open(caseId);
   },
+  controls,
 });
 const lexicon = new LexiconEditor($("lexicon-view"));
+const staffPanel = new StaffPanel($("staff-view"));
+const autoTexts = new AutoTextEditor($("auto-texts-view"));
+const hoursEditor = new HoursEditor($("hours-view"));
+const handbacks = new HandbackAlerts();
+const assignMode = new AssignmentMode({ onChanged: (mode) => controls.setMode(mode) });
+// overlay screens: one at a time
+const PANELS = {
+  "open-lexicon": { view: "lexicon-view", panel: lexicon },
+  "open-staff": { view: "staff-view", panel: staffPanel },
+  "open-auto-texts": { view: "auto-texts-view", panel: autoTexts },
+  "open-hours": { view: "hours-view", panel: hoursEditor },
+};
 const alerts = new UrgentAlerts({
   onOpen: (caseId) => {
     cases.select(caseId);
@@ -36,6 +63,11 @@ function onUnauthorized() {
   state.me = null;
   chat.reset();
   alerts.reset();
+  handbacks.reset();
+  for (const { view, panel } of Object.values(PANELS)) {
+    panel.dirty = false;
+    if (!$(view).hidden) panel.close();
+  }
   show("login");
   $("login-id").focus();
 }
@@ -50,12 +82,17 @@ async function start() {
   $("me-name").textContent = state.me.display_name;
   $("reports-link").hidden = !["supervisor", "admin"].includes(state.me.role);
   $("presence").value = state.me.presence;
-  $("open-lexicon").hidden = !["supervisor", "admin"].includes(state.me.role);
+  const supervises = ["supervisor", "admin"].includes(state.me.role);
+  for (const id of Object.keys(PANELS)) $(id).hidden = !supervises;
+  controls.setMe(state.me);
+  staffPanel.me = state.me;
   show("main");
   startStream();
   await cases.refresh();
   await alerts.check();
   await refreshDesk();
+  await assignMode.refresh(state.me);
+  handbacks.start(state.me);
 }
 
 // --- the desk's congestion level -----------------------------------------------
@@ -106,6 +143,8 @@ function startStream() {
   source.addEventListener("case", (e) => {
     cases.refreshSoon();
     alerts.checkSoon();
+    handbacks.checkSoon();
+    staffPanel.refreshSoon();
     const change = JSON.parse(e.data);
     if (change.case_id && change.case_id === chat.caseId) chat.refreshSoon();
   });
@@ -116,9 +155,19 @@ function startStream() {
   source.addEventListener("resync", () => {
     cases.refreshSoon();
     alerts.checkSoon();
+    handbacks.checkSoon();
+    assignMode.refresh();
     chat.refreshSoon();
   });
-  source.addEventListener("desk", () => refreshDesk());
+  source.addEventListener("desk", () => {
+    refreshDesk();
+    assignMode.refresh();
+    staffPanel.refreshSoon();
+  });
+  source.addEventListener("staff", () => {
+    staffPanel.refreshSoon();
+    if (chat.caseId) chat.refreshSoon(); // the reassign list shows presence and load
+  });
   source.addEventListener("logout", () => onUnauthorized());
   source.onerror = () => {
     setLive("再接続中…", false);
@@ -170,10 +219,18 @@ $("presence").addEventListener("change", async (event) => {
   }
 });
 
-$("open-lexicon").addEventListener("click", () => {
-  if ($("lexicon-view").hidden) lexicon.open();
-  else lexicon.close();
-});
+for (const [id, { view, panel }] of Object.entries(PANELS)) {
+  $(id).addEventListener("click", () => {
+    if (!$(view).hidden) {
+      panel.close();
+      return;
+    }
+    for (const other of Object.values(PANELS)) {
+      if (other.panel !== panel && !$(other.view).hidden && other.panel.close() === false) return;
+    }
+    panel.open();
+  });
+}
 
 window.addEventListener("sodan:unauthorized", onUnauthorized);
 setInterval(() => cases.tick(), 30000);

@@ -22,8 +22,9 @@ const MAX_QUICK_REPLIES = 12; // LINE's 13, less the client's end button
 const TYPING_EVERY_MS = 20000; // the server throttles too
 
 export class Chat {
-  constructor({ onChanged, onOpenCase }) {
+  constructor({ onChanged, onOpenCase, controls = null }) {
     this.onChanged = onChanged;
+    this.controls = controls; // supervise.js: pick up, reassign, take over
     this.caseId = null;
     this.detail = null;
     this.timer = null;
@@ -110,8 +111,12 @@ export class Chat {
       if (error instanceof ApiError && error.status === 401) {
         window.dispatchEvent(new Event("sodan:unauthorized"));
       } else if (error instanceof ApiError && (error.status === 403 || error.status === 404)) {
+        // open and visible a moment ago: a supervisor moved it to someone else
+        const left = error.status === 403 && this.detail && this.detail.case.status !== "closed";
         this.reset();
-        $("chat-empty").textContent = error.message;
+        $("chat-empty").textContent = left
+          ? "この相談は担当が変わりました（スーパーバイザーによる担当変更・引き継ぎ）。一覧から外れています。"
+          : error.message;
       }
     }
   }
@@ -132,6 +137,7 @@ export class Chat {
     $("chat-meta").textContent = meta.join("　");
 
     this.emergency.render(c);
+    if (this.controls) this.controls.render(c);
     this.casework.render(c);
     $("chat-blocked").hidden = !c.client_blocked;
     renderIntake($("chat-intake"), c.intake);

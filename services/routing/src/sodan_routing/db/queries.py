@@ -26,6 +26,7 @@ from sodan_routing.db.tables import (
     case_notices,
     cases,
     counsellors,
+    desk_settings,
     desk_state,
     hours_rules,
 )
@@ -292,6 +293,29 @@ async def assign_case(
     return _case(row)
 
 
+async def reassign_case(
+    session: AsyncSession, *, case_id: UUID, counsellor_id: UUID, at: datetime
+) -> CaseRow | None:
+    """Give an open case (queued or assigned) to `counsellor_id`; the caller holds its lock.
+    The new assigned_at restarts the unanswered clock for the new counsellor."""
+    row = (
+        await session.execute(
+            update(cases)
+            .where(cases.c.case_id == case_id, cases.c.status.in_(("queued", "assigned")))
+            .values(status="assigned", assigned_to=counsellor_id, assigned_at=at)
+            .returning(*_CASE_COLUMNS)
+        )
+    ).first()
+    if row is None:
+        return None
+    await session.execute(
+        update(counsellors)
+        .where(counsellors.c.staff_id == counsellor_id)
+        .values(last_assigned_at=at)
+    )
+    return _case(row)
+
+
 async def close_case(session: AsyncSession, *, case_id: UUID, at: datetime) -> None:
     await session.execute(
         update(cases)
@@ -426,6 +450,32 @@ async def requeue_case(session: AsyncSession, *, case_id: UUID) -> None:
 
 
 # --- consultation hours, automatic texts, notices, congestion -----------------
+
+
+async def assignment_mode(session: AsyncSession) -> str:
+    mode = (await session.execute(select(desk_settings.c.assignment_mode))).scalar()
+    return str(mode) if mode is not None else "auto"
+
+
+async def lock_assignment_mode(session: AsyncSession) -> str:
+    """The mode, with its row locked (two switches in a row apply in order)."""
+    await session.execute(
+        pg_insert(desk_settings)
+        .values(id=1, assignment_mode="auto", changed_at=func.now())
+        .on_conflict_do_nothing(index_elements=[desk_settings.c.id])
+    )
+    mode = (
+        await session.execute(select(desk_settings.c.assignment_mode).with_for_update())
+    ).scalar_one()
+    return str(mode)
+
+
+async def save_assignment_mode(session: AsyncSession, *, mode: str, by: UUID, at: datetime) -> None:
+    await session.execute(
+        update(desk_settings)
+        .where(desk_settings.c.id == 1)
+        .values(assignment_mode=mode, changed_by=by, changed_at=at)
+    )
 
 
 async def load_calendar(session: AsyncSession, *, always_open: bool) -> Calendar:

@@ -133,7 +133,12 @@ hours_rules = Table(
     Column("ends", Time, nullable=True),  # not after starts: runs past midnight
     Column("holidays", String(8), nullable=False, server_default="any"),
     Column("note", Text, nullable=True),
+    # weekly only: just the nth such weekday of the month (1-5; -1 = the last)
+    Column("nth", SmallInteger, nullable=True),
     CheckConstraint("kind IN ('weekly', 'dated', 'closed')", name="kind_known"),
+    CheckConstraint(
+        "nth IS NULL OR (kind = 'weekly' AND nth IN (-1, 1, 2, 3, 4, 5))", name="nth_weekly"
+    ),
     CheckConstraint("holidays IN ('any', 'skip', 'only')", name="holidays_known"),
     CheckConstraint(
         "(kind = 'weekly' AND weekday BETWEEN 0 AND 6 AND starts IS NOT NULL "
@@ -177,6 +182,18 @@ desk_state = Table(
     Column("seq", BigInteger, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+# One row: how cases reach counsellors, as a supervisor last set it (no row: auto).
+desk_settings = Table(
+    "desk_settings",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("assignment_mode", String(8), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("changed_by", Uuid, nullable=True),
+    CheckConstraint("id = 1", name="single_row"),
+    CheckConstraint("assignment_mode IN ('auto', 'manual')", name="mode_known"),
 )
 
 processed_events = processed_events_table(metadata)

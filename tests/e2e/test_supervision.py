@@ -1,0 +1,98 @@
+"""Supervisors' controls through every service as separate processes: manual pick-up,
+a take-over the counsellor sees, and the two editors answered by the real routing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+from line_simulator.client import SimulatorClient
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
+
+from tests.e2e.conftest import Console
+from tests.e2e.stack import Stack
+from tests.e2e.test_thin_path import eventually
+
+
+async def test_manual_pick_up_take_over_and_the_editors_end_to_end(
+    stack: Stack, sim: SimulatorClient, counsellor: Console
+) -> None:
+    async with httpx.AsyncClient(
+        base_url=stack.url("console"), headers={"X-Requested-With": "sodan"}, timeout=15
+    ) as http:
+        supervisor = Console(http)
+        await supervisor.login("supervisor", "demo-pass-sv")
+        switched = await http.put("/api/assignment-mode", json={"mode": "manual"})
+        assert switched.status_code == 200, switched.text
+        assert switched.json()["status"] == "applied"
+        await counsellor.go_on_duty(stack.database_url)
+
+        user = await sim.create_user("手動テスト")
+        assert (await sim.send_text(user.user_id, "相談したいです")).final_status == 200
+
+        async def queued() -> dict[str, Any] | None:
+            return next((c for c in await counsellor.cases() if c["status"] == "queued"), None)
+
+        case_id = str((await eventually(queued, what="the queued case"))["case_id"])
+        picked = await counsellor.http.post(f"/api/cases/{case_id}/pick")
+        assert picked.status_code == 200, picked.text
+        assert picked.json()["status"] == "assigned"
+        again = await counsellor.http.post(f"/api/cases/{case_id}/pick")
+        assert again.status_code == 409
+        assert again.json()["reason"] == "already_assigned"
+
+        # the supervisor takes it over; it leaves the counsellor's console
+        await supervisor.set_presence("available")
+        me = (await http.get("/api/me")).json()["staff_id"]
+
+        async def routing_knows_supervisor() -> bool:
+            return await asyncio.to_thread(_routing_knows, stack.database_url, me)
+
+        await eventually(routing_knows_supervisor, what="routing knows the supervisor")
+        taken = await http.post(f"/api/cases/{case_id}/take-over")
+        assert taken.status_code == 200, taken.text
+
+        async def gone() -> bool:
+            r = await counsellor.http.get(f"/api/cases/{case_id}?mark_read=false")
+            return r.status_code == 403
+
+        await eventually(gone, what="the case left the counsellor")
+
+        # routing answers the editors: a text applied, one refused, a monthly calendar
+        body = "順番にお返事しています。{estimated_wait}お待ちください。"
+        saved = await http.put("/api/auto-texts/queued", json={"body": body})
+        assert saved.status_code == 200, saved.text
+        assert saved.json()["status"] == "applied"
+        refused = await http.put(
+            "/api/auto-texts/closed", json={"body": "性の相談窓口です。次は {next_opening} です。"}
+        )
+        assert refused.status_code == 422
+        assert "routing が保存を断りました" in refused.json()["detail"]
+        rules = [{"kind": "weekly", "weekday": 1, "nth": 2, "starts": "18:00", "ends": "21:00"}]
+        hours = await http.put("/api/hours", json={"rules": rules})
+        assert hours.status_code == 200, hours.text
+
+        async def calendar() -> dict[str, Any] | None:
+            data = (await http.get("/api/hours")).json()
+            return data if not data["is_seeded"] else None
+
+        shown = await eventually(calendar, what="the applied calendar")
+        assert shown["rules"][0]["nth"] == 2
+        assert all("（火）18:00〜21:00" in s["label"] for s in shown["upcoming"])
+        back = await http.put("/api/assignment-mode", json={"mode": "auto"})
+        assert back.status_code == 200
+
+
+def _routing_knows(database_url: str, staff_id: str) -> bool:
+    engine = create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return bool(
+                conn.execute(
+                    sql("SELECT 1 FROM routing.counsellors WHERE staff_id = :s"), {"s": staff_id}
+                ).first()
+            )
+    finally:
+        engine.dispose()
