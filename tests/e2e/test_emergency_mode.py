@@ -65,9 +65,14 @@ async def test_emergency_mode_end_to_end(
         assert await sim.inbox(user.user_id) == []  # no refused-media notice
 
         # The audit trail has the switch and the view, and no stream carries the bytes.
-        events = await stream_events(stack.nats_url, "AUDIT")
-        types = [e["type"] for e in events]
-        assert "audit.emergency_mode_changed" in types and "audit.media_viewed" in types
+        # (the view's audit event leaves the console through its outbox, a moment later)
+        async def audited() -> list[dict[str, Any]] | None:
+            found = await stream_events(stack.nats_url, "AUDIT")
+            types = {e["type"] for e in found}
+            wanted = {"audit.emergency_mode_changed", "audit.media_viewed"}
+            return found if wanted <= types else None
+
+        events = await eventually(audited, what="the switch and the view audited")
         assert all("写真で状況" not in json.dumps(e, ensure_ascii=False) for e in events)
 
         # The supervisor closes the case (directly, even at 緊急): the mode ends, media

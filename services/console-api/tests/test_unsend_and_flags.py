@@ -288,9 +288,11 @@ async def test_a_block_shows_in_the_chat_and_refuses_replies_until_unblocked(
         if response.status_code != 200:  # not projected yet
             return None
         detail: dict[str, Any] = response.json()
-        return detail if detail["case"]["client_blocked"] else None
+        # assigned too: the assignment and the block reach the console by separate consumers
+        seen = detail["case"]["client_blocked"] and detail["case"]["status"] == "assigned"
+        return detail if seen else None
 
-    detail = await eventually(blocked, what="the block seen")
+    detail = await eventually(blocked, what="the block seen on the assigned case")
     assert [m["kind"] for m in detail["messages"]] == ["text", "blocked"]
     refused = await counsellor1.post(
         f"/api/cases/{case_id}/replies", json={"text": "届きますか"}, headers=CSRF
