@@ -113,10 +113,12 @@ async def test_closing_frees_capacity_and_the_next_queued_case_is_assigned(rig: 
     first = make_message_received(sent_at=datetime.now(UTC) - timedelta(minutes=1))
     second = make_message_received()
     async with rig.app():
-        await rig.publish(make_presence(counsellor, capacity=1), first, second)
-        await rig.cases.wait_for(
-            lambda log: len(log.of(CaseAssigned)) == 1 and len(log.of(CaseOpened)) == 2
-        )
+        # both waiting before anyone is free (presence and messages are separate
+        # consumers): then the longer waiting is served first
+        await rig.publish(first, second)
+        await rig.cases.wait_for(lambda log: len(log.of(CaseOpened)) == 2)
+        await rig.publish(make_presence(counsellor, capacity=1))
+        await rig.cases.wait_for(lambda log: len(log.of(CaseAssigned)) == 1)
         (assigned,) = rig.cases.of(CaseAssigned)
         assert assigned.payload.client_id == first.payload.client_id
         await rig.publish(make_close(assigned.payload.case_id, counsellor))
