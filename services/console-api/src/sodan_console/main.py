@@ -22,7 +22,9 @@ from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database, broker_for, keyring_for, observe, service_cli
 from sqlalchemy import text
 
+from sodan_console.access_log import access_log_middleware
 from sodan_console.api import (
+    admin_access_log,
     cases,
     casework,
     desk,
@@ -117,6 +119,8 @@ def create_app(
     app.state.console = state
     app.state.broker = broker
     install_error_handlers(app)
+    # innermost middleware: it sees the matched route and the endpoint's status
+    app.middleware("http")(access_log_middleware)
 
     @app.middleware("http")
     async def security_headers(
@@ -161,6 +165,7 @@ def create_app(
     app.include_router(reports.router)
     app.include_router(desk_settings.router)
     app.include_router(supervision.router)
+    app.include_router(admin_access_log.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:

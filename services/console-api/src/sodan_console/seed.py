@@ -1,4 +1,4 @@
-"""``sodan-console seed-demo``: the demo desk (two counsellors and a supervisor)."""
+"""``sodan-console seed-demo``: the demo desk (two counsellors, a supervisor and an admin)."""
 
 from __future__ import annotations
 
@@ -31,6 +31,7 @@ DEMO_STAFF = (
     DemoStaff("counsellor1", "相談員 一郎", "counsellor", "demo-pass-1"),
     DemoStaff("counsellor2", "相談員 二葉", "counsellor", "demo-pass-2"),
     DemoStaff("supervisor", "スーパーバイザー 三咲", "supervisor", "demo-pass-sv"),
+    DemoStaff("admin", "管理者 四季", "admin", "demo-pass-admin"),
 )
 
 

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import Depends, HTTPException, Request, status
 from sodan_shared.db import transaction
 
+from sodan_console.access_log import mark_staff
 from sodan_console.auth import SessionTimes, session_is_live, should_touch, token_digest
 from sodan_console.db import queries
 from sodan_console.policy import Role, Viewer
@@ -44,7 +45,9 @@ class Staff:
 
 
 async def current_staff(request: Request, state: StateDep) -> Staff:
-    return await staff_for_token(state, request.cookies.get(SESSION_COOKIE), touch=True)
+    staff = await staff_for_token(state, request.cookies.get(SESSION_COOKIE), touch=True)
+    mark_staff(request, staff.staff_id)
+    return staff
 
 
 async def staff_for_token(state: ConsoleState, token: str | None, *, touch: bool) -> Staff:

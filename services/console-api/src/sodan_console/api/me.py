@@ -11,6 +11,7 @@ from sodan_shared.db.idempotency import add_to_outbox
 from sodan_shared.events.console import StaffPresenceChanged, StaffPresenceChangedV1
 from sodan_shared.logging import get_logger
 
+from sodan_console.access_log import Entry, client_of, failure_reason, login_digest, record
 from sodan_console.api.deps import (
     SESSION_COOKIE,
     Csrf,
@@ -47,8 +48,27 @@ def _public(row: Any) -> StaffPublic:
     )
 
 
+def _login_entry(
+    request: Request, *, action: str, row: Any, login: str, reason: str | None
+) -> Entry:
+    address, agent = client_of(request)
+    return Entry(
+        action=action,
+        staff_id=row.staff_id if row is not None else None,
+        # a staff member's own login; an attempted unknown one only as a digest
+        login=row.login if row is not None else login_digest(login),
+        method="POST",
+        path="/api/login",
+        reason=reason,
+        client_addr=address,
+        user_agent=agent,
+    )
+
+
 @router.post("/login", dependencies=[Csrf])
-async def login(body: LoginIn, response: Response, state: StateDep) -> StaffPublic:
+async def login(
+    body: LoginIn, request: Request, response: Response, state: StateDep
+) -> StaffPublic:
     settings = state.settings
     async with transaction(state.db.sessions) as session:
         row = await queries.staff_by_login(session, login=body.login)
@@ -56,7 +76,13 @@ async def login(body: LoginIn, response: Response, state: StateDep) -> StaffPubl
         # Always verify (against a dummy hash for unknown logins): same cost either way.
         ok = verify_password(row.password_hash if usable and row else None, body.password)
     if not ok or row is None:
-        log.info("console.login_failed")
+        reason = failure_reason(known=row is not None, disabled=bool(row and row.disabled))
+        log.info("console.login_failed", reason=reason)
+        await record(
+            request,
+            _login_entry(request, action="login.failed", row=row, login=body.login, reason=reason),
+        )
+        # the same answer whatever the reason: it must not reveal which logins exist
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, LOGIN_FAILED)
     token = new_session_token()
     now = datetime.now(UTC)
@@ -84,6 +110,10 @@ async def login(body: LoginIn, response: Response, state: StateDep) -> StaffPubl
         secure=settings.console_secure_cookies,
     )
     log.info("console.login", staff_id=str(row.staff_id))
+    await record(
+        request,
+        _login_entry(request, action="login.succeeded", row=row, login=body.login, reason=None),
+    )
     return _public(row)
 
 
@@ -120,6 +150,19 @@ async def logout(request: Request, state: StateDep) -> Response:
                 )
         state.wake_relay()
         log.info("console.logout", staff_id=str(staff.staff_id))
+        address, agent = client_of(request)
+        await record(
+            request,
+            Entry(
+                action="logout",
+                staff_id=staff.staff_id,
+                login=staff.login,
+                method="POST",
+                path="/api/logout",
+                client_addr=address,
+                user_agent=agent,
+            ),
+        )
     response = Response(status_code=status.HTTP_204_NO_CONTENT)
     response.delete_cookie(
         SESSION_COOKIE,

@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     LargeBinary,
@@ -322,6 +323,28 @@ handbacks = Table(
     Column("reason", String(32), nullable=False),
     Column("cases", Integer, nullable=False),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# The access log (spec 4(1)(イ)): logins, logouts, case reads and every change by
+# staff. Append-only: triggers refuse UPDATE, DELETE and TRUNCATE (migration 0013a).
+# Never message text, never a LINE user id; an unknown login is kept only as a
+# short digest (sodan_console.access_log.login_digest).
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("at", DateTime(timezone=True), server_default=func.now(), nullable=False, index=True),
+    Column("staff_id", Uuid, nullable=True, index=True),
+    Column("login", String(64), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("method", String(8), nullable=True),
+    Column("path", String(200), nullable=True),
+    Column("target_kind", String(16), nullable=True),
+    Column("target_id", String(64), nullable=True),
+    Column("status", SmallInteger, nullable=True),
+    Column("reason", String(32), nullable=True),
+    Column("client_addr", String(64), nullable=True),
+    Column("user_agent", String(200), nullable=True),
 )
 
 processed_events = processed_events_table(metadata)

@@ -1,6 +1,7 @@
 // The counsellor console: login, presence, live case list, chat and replies.
 // Text from clients is only ever inserted with textContent (never as HTML).
 
+import { AccessLogPanel } from "./accesslog.js";
 import { UrgentAlerts } from "./alerts.js";
 import { api, ApiError } from "./api.js";
 import { CaseList } from "./cases.js";
@@ -37,6 +38,7 @@ const lexicon = new LexiconEditor($("lexicon-view"));
 const staffPanel = new StaffPanel($("staff-view"));
 const autoTexts = new AutoTextEditor($("auto-texts-view"));
 const hoursEditor = new HoursEditor($("hours-view"));
+const accessLog = new AccessLogPanel($("access-log-view"));
 const handbacks = new HandbackAlerts();
 const assignMode = new AssignmentMode({ onChanged: (mode) => controls.setMode(mode) });
 // overlay screens: one at a time
@@ -45,6 +47,7 @@ const PANELS = {
   "open-staff": { view: "staff-view", panel: staffPanel },
   "open-auto-texts": { view: "auto-texts-view", panel: autoTexts },
   "open-hours": { view: "hours-view", panel: hoursEditor },
+  "open-access-log": { view: "access-log-view", panel: accessLog },
 };
 const alerts = new UrgentAlerts({
   onOpen: (caseId) => {
@@ -84,6 +87,8 @@ async function start() {
   $("presence").value = state.me.presence;
   const supervises = ["supervisor", "admin"].includes(state.me.role);
   for (const id of Object.keys(PANELS)) $(id).hidden = !supervises;
+  // the access log is the admins' alone
+  $("open-access-log").hidden = state.me.role !== "admin";
   controls.setMe(state.me);
   staffPanel.me = state.me;
   show("main");

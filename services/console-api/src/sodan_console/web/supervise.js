@@ -169,7 +169,7 @@ export class HandbackAlerts {
 
 // --- overlay panels ------------------------------------------------------------
 
-class Panel {
+export class Panel {
   constructor(root, title) {
     this.root = root;
     this.title = title;

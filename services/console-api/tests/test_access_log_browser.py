@@ -1,0 +1,96 @@
+"""In a real browser: an admin opens the アクセスログ screen, filters it and downloads
+the CSV; a supervisor has no such button."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from console_support import STAFF
+from sodan_console.main import create_app
+from sodan_console.settings import ConsoleSettings
+from sodan_devstack.nats import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
+
+
+@pytest.fixture
+async def served(seeded: ConsoleSettings) -> AsyncIterator[str]:
+    port = free_port()
+    app = create_app(seeded.model_copy(update={"console_port": port}))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(200):
+        if server.started:
+            break
+        await asyncio.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    await task
+
+
+async def login(browser: Any, url: str, login: str) -> Any:
+    from playwright.async_api import expect
+
+    page = await browser.new_page(viewport={"width": 1280, "height": 860}, locale="ja-JP")
+    await page.goto(url)
+    await page.fill("#login-id", login)
+    await page.fill("#login-password", STAFF[login].password)
+    await page.click("button[type=submit]")
+    await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
+    return page
+
+
+async def test_admin_filters_the_access_log_and_downloads_the_csv(
+    served: str, tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    url = served
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        # a failed login first: it must show up in the log with its reason
+        page = await browser.new_page(locale="ja-JP")
+        await page.goto(url)
+        await page.fill("#login-id", "counsellor2")
+        await page.fill("#login-password", "wrong-password-1")
+        await page.click("button[type=submit]")
+        await expect(page.locator("#login-error")).to_be_visible()
+        await page.close()
+
+        supervisor = await login(browser, url, "supervisor")
+        await expect(supervisor.locator("#open-lexicon")).to_be_visible()
+        await expect(supervisor.locator("#open-access-log")).to_be_hidden()
+        await supervisor.close()
+
+        page = await login(browser, url, "admin")
+        await page.click("#open-access-log")
+        view = page.locator("#access-log-view")
+        await expect(view.locator("h2")).to_have_text("アクセスログ")
+        await expect(view.locator("#al-rows tr").first).to_be_visible()
+
+        await page.select_option("#al-action", "login.failed")
+        await view.locator("button", has_text="検索").click()
+        failed = view.locator("#al-rows tr", has_text="相談員 二葉")
+        await expect(failed.first).to_contain_text("パスワード誤り")
+        await expect(view.locator("#al-rows tr:not([data-action='login.failed'])")).to_have_count(0)
+        shots = Path(os.environ.get(SCREENSHOTS_ENV, tmp_path))
+        await page.screenshot(path=str(shots / "console-access-log.png"))
+
+        href = await view.locator("#al-csv").get_attribute("href")
+        assert href is not None and "action=login.failed" in href
+        response = await page.request.get(url + href)
+        assert response.status == 200
+        body = await response.body()
+        assert body.startswith("\ufeff".encode())
+        assert "wrong_password" in body.decode("utf-8-sig")
+        await browser.close()
