@@ -67,7 +67,9 @@ async def test_wrong_password_and_unknown_login_get_the_same_generic_error(
     )
     assert wrong.status_code == unknown.status_code == 401
     assert (
-        wrong.json() == unknown.json() == {"detail": "ログインIDまたはパスワードが正しくありません"}
+        wrong.json()
+        == unknown.json()
+        == {"detail": "ログインID・パスワード・確認コードのいずれかが正しくありません"}
     )
     assert "set-cookie" not in wrong.headers
 

@@ -55,7 +55,14 @@ ACTIONS = (
     "access_log.read",
     "access_log.export",
 )
-FAILURE_REASONS = ("unknown_login", "wrong_password", "disabled")
+FAILURE_REASONS = (
+    "unknown_login",
+    "wrong_password",
+    "disabled",
+    "wrong_totp",
+    "totp_required",
+    "locked",
+)
 
 
 @dataclass(frozen=True)

@@ -34,6 +34,7 @@ from sodan_console.api import (
     reports,
     stream,
     supervision,
+    twofactor,
 )
 from sodan_console.api.errors import install_error_handlers
 from sodan_console.db.tables import SCHEMA, outbox
@@ -166,6 +167,7 @@ def create_app(
     app.include_router(desk_settings.router)
     app.include_router(supervision.router)
     app.include_router(admin_access_log.router)
+    app.include_router(twofactor.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:

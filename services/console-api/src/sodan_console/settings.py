@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from sodan_shared.settings import SodanSettings
+
+StaffRole = Literal["counsellor", "supervisor", "admin"]
 
 
 class ConsoleSettings(SodanSettings):
@@ -25,6 +29,24 @@ class ConsoleSettings(SodanSettings):
         description="How often staff whose session ended (idle or expired) are set offline, "
         "so routing hands their cases back",
     )
+    console_totp_required_for: list[StaffRole] | None = Field(
+        default=None,
+        description="Roles that must use a TOTP second factor (JSON list). Default: "
+        "supervisor and admin in production, none in development/test (demo accounts); "
+        "anyone who enrolled must always give a code",
+    )
+    console_totp_issuer: str = Field(
+        default="sodan", description="Issuer shown in the authenticator app"
+    )
+    console_login_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Failed logins within the window that lock a login"
+    )
+    console_login_failure_window_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="Window in which failed logins are counted"
+    )
+    console_login_lockout_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a login stays locked"
+    )
     console_case_page_size: int = Field(default=50, ge=1, le=200)
     console_chat_history_limit: int = Field(default=500, ge=10, le=5000)
     console_typing_throttle_s: float = Field(
@@ -41,6 +63,14 @@ class ConsoleSettings(SodanSettings):
     console_reporting_url: str = Field(
         default="http://127.0.0.1:8003", description="The reporting service's API (reports page)"
     )
+
+    @property
+    def totp_required_roles(self) -> frozenset[str]:
+        if self.console_totp_required_for is not None:
+            return frozenset(self.console_totp_required_for)
+        if self.environment == "production":
+            return frozenset({"supervisor", "admin"})
+        return frozenset()
 
     @property
     def console_url(self) -> str:

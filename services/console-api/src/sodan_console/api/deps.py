@@ -38,10 +38,14 @@ class Staff:
     presence: str
     capacity: int
     token_hash: bytes
+    enrol_only: bool = False
 
     @property
     def viewer(self) -> Viewer:
         return Viewer(staff_id=self.staff_id, role=self.role)
+
+
+ENROLMENT_REQUIRED = "二段階認証（確認コード）の登録が必要です。登録を済ませてください"
 
 
 async def current_staff(request: Request, state: StateDep) -> Staff:
@@ -50,11 +54,21 @@ async def current_staff(request: Request, state: StateDep) -> Staff:
     return staff
 
 
-async def staff_for_token(state: ConsoleState, token: str | None, *, touch: bool) -> Staff:
+async def enrolling_staff(request: Request, state: StateDep) -> Staff:
+    """Also accepts the enrolment-only session of someone who must set up TOTP first."""
+    return await staff_for_token(
+        state, request.cookies.get(SESSION_COOKIE), touch=True, allow_enrol=True
+    )
+
+
+async def staff_for_token(
+    state: ConsoleState, token: str | None, *, touch: bool, allow_enrol: bool = False
+) -> Staff:
     """The staff member behind a session token; 401 when absent, unknown or expired.
 
     ``touch`` counts the request as activity for the idle timeout (the open live
-    stream does not: an unattended console must still time out).
+    stream does not: an unattended console must still time out). An enrolment-only
+    session is refused (403) unless ``allow_enrol``.
     """
     if not token:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "ログインしてください")
@@ -75,6 +89,8 @@ async def staff_for_token(state: ConsoleState, token: str | None, *, touch: bool
             )
         if touch and should_touch(row.last_seen_at, now=now):
             await queries.touch_session(session, token_hash=digest, now=now)
+    if row.enrol_only and not allow_enrol:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, ENROLMENT_REQUIRED)
     return Staff(
         staff_id=row.staff_id,
         login=row.login,
@@ -83,10 +99,12 @@ async def staff_for_token(state: ConsoleState, token: str | None, *, touch: bool
         presence=row.presence,
         capacity=row.capacity,
         token_hash=digest,
+        enrol_only=row.enrol_only,
     )
 
 
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
+EnrollingStaff = Annotated[Staff, Depends(enrolling_staff)]
 
 
 def require_csrf_header(request: Request) -> None:

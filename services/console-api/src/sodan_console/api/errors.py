@@ -12,6 +12,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 _FIELD_LABELS = {
     "login": "ログインID",
     "password": "パスワード",
+    "totp": "確認コード",
+    "code": "確認コード",
     "presence": "状態",
     "text": "本文",
     "status": "状態",
@@ -34,6 +36,7 @@ _DEFAULT_BY_STATUS = {
     404: "見つかりません",
     405: "この操作はできません",
     409: "現在の状態ではこの操作はできません",
+    429: "しばらく待ってからもう一度お試しください",
 }
 
 

@@ -6,6 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Request, Response, status
+from fastapi.responses import JSONResponse
+from sodan_shared.crypto import MasterKeys
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox
 from sodan_shared.events.console import StaffPresenceChanged, StaffPresenceChangedV1
@@ -19,7 +21,7 @@ from sodan_console.api.deps import (
     StateDep,
     staff_for_token,
 )
-from sodan_console.api.schemas import LoginIn, PresenceIn, StaffPublic
+from sodan_console.api.schemas import LoginIn, LoginOut, PresenceIn, StaffPublic
 from sodan_console.auth import (
     hash_password,
     needs_rehash,
@@ -27,14 +29,31 @@ from sodan_console.auth import (
     token_digest,
     verify_password,
 )
-from sodan_console.db import queries
+from sodan_console.db import auth_queries, queries
 from sodan_console.db.tables import outbox
+from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
+from sodan_console.twofactor import (
+    LockoutRules,
+    SealedSecret,
+    SecretBox,
+    after_failure,
+    is_locked,
+    matching_step,
+)
 
 log = get_logger(__name__)
 router = APIRouter(prefix="/api", tags=["staff"])
 
-LOGIN_FAILED = "ログインIDまたはパスワードが正しくありません"
+LOGIN_FAILED = "ログインID・パスワード・確認コードのいずれかが正しくありません"
+TOTP_NEEDED = "確認コード（認証アプリの6桁の数字）を入力してください"
+
+
+def login_locked_message(minutes: int) -> str:
+    return (
+        "ログインに続けて失敗したため、このログインIDは一時的にロックされています。"
+        f"{minutes}分ほど待ってからもう一度お試しください（急ぐときは管理者に解除を依頼してください）"
+    )
 
 
 def _public(row: Any) -> StaffPublic:
@@ -65,56 +84,151 @@ def _login_entry(
     )
 
 
-@router.post("/login", dependencies=[Csrf])
-async def login(
-    body: LoginIn, request: Request, response: Response, state: StateDep
-) -> StaffPublic:
-    settings = state.settings
-    async with transaction(state.db.sessions) as session:
-        row = await queries.staff_by_login(session, login=body.login)
-        usable = row is not None and not row.disabled
-        # Always verify (against a dummy hash for unknown logins): same cost either way.
-        ok = verify_password(row.password_hash if usable and row else None, body.password)
-    if not ok or row is None:
-        reason = failure_reason(known=row is not None, disabled=bool(row and row.disabled))
-        log.info("console.login_failed", reason=reason)
-        await record(
-            request,
-            _login_entry(request, action="login.failed", row=row, login=body.login, reason=reason),
-        )
-        # the same answer whatever the reason: it must not reveal which logins exist
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, LOGIN_FAILED)
-    token = new_session_token()
-    now = datetime.now(UTC)
-    lifetime = timedelta(hours=settings.console_session_max_hours)
-    async with transaction(state.db.sessions) as session:
-        if needs_rehash(row.password_hash):
-            await queries.set_password_hash(
-                session, staff_id=row.staff_id, password_hash=hash_password(body.password)
-            )
-        await queries.purge_expired_sessions(session, now=now)
-        await queries.create_session(
-            session,
-            token_hash=token_digest(token),
-            staff_id=row.staff_id,
-            now=now,
-            expires_at=now + lifetime,
-        )
+def lockout_rules(settings: ConsoleSettings) -> LockoutRules:
+    return LockoutRules(
+        max_failures=settings.console_login_max_failures,
+        window=timedelta(minutes=settings.console_login_failure_window_minutes),
+        lockout=timedelta(minutes=settings.console_login_lockout_minutes),
+    )
+
+
+def secret_box(settings: ConsoleSettings) -> SecretBox:
+    return SecretBox(MasterKeys(settings.master_keys.get_secret_value(), settings.master_key_id))
+
+
+def set_session_cookie(response: Response, token: str, settings: ConsoleSettings) -> None:
     response.set_cookie(
         SESSION_COOKIE,
         token,
-        max_age=int(lifetime.total_seconds()),
+        max_age=settings.console_session_max_hours * 3600,
         path="/",
         httponly=True,
         samesite="strict",
         secure=settings.console_secure_cookies,
     )
-    log.info("console.login", staff_id=str(row.staff_id))
+
+
+async def _second_factor_ok(
+    session: Any, state: ConsoleState, row: Any, code: str, now: datetime
+) -> bool:
+    secret = secret_box(state.settings).open(
+        SealedSecret(row.totp_secret, row.totp_key_id), staff_id=row.staff_id
+    )
+    step = matching_step(secret, code, now=now, last_step=row.totp_last_step)
+    if step is None:
+        return False
+    # Conditional update: two logins racing with the same code cannot both win.
+    return await auth_queries.use_totp_step(session, staff_id=row.staff_id, step=step)
+
+
+@router.post("/login", dependencies=[Csrf], response_model=LoginOut)
+async def login(body: LoginIn, request: Request, response: Response, state: StateDep) -> Any:
+    """Password, then the TOTP code when the account has one.
+
+    Answers: 200 (logged in, or ``enrolment_required``), 401 with ``totp_required``
+    when the password was right but no code came, 401 generic failure, 429 locked.
+    Lockout counts per login name, known or not, so it reveals nothing either.
+    """
+    settings = state.settings
+    rules = lockout_rules(settings)
+    now = datetime.now(UTC)
+    outcome = "failed"
+    token = new_session_token()
+    async with transaction(state.db.sessions) as session:
+        await auth_queries.purge_old_attempts(session, now=now, window=rules.window)
+        attempts = await auth_queries.attempts_for(session, login=body.login)
+        row = await queries.staff_by_login(session, login=body.login)
+        usable = row is not None and not row.disabled
+        # Always verify (against a dummy hash for unknown logins): same cost either way.
+        password_ok = verify_password(row.password_hash if usable and row else None, body.password)
+        if is_locked(attempts, now=now):
+            outcome = "locked"
+        elif password_ok and row is not None:
+            if row.totp_confirmed_at is not None:
+                if not body.totp:
+                    outcome = "totp_needed"
+                elif await _second_factor_ok(session, state, row, body.totp, now):
+                    outcome = "ok"
+            elif row.role in settings.totp_required_roles:
+                outcome = "enrol"
+            else:
+                outcome = "ok"
+        if outcome == "failed":
+            attempts = after_failure(attempts, now=now, rules=rules)
+            await auth_queries.save_attempts(session, login=body.login, attempts=attempts)
+            if is_locked(attempts, now=now):
+                outcome = "locked"
+        elif outcome in ("ok", "enrol") and row is not None:
+            await auth_queries.clear_attempts(session, login=body.login)
+            if needs_rehash(row.password_hash):
+                await queries.set_password_hash(
+                    session, staff_id=row.staff_id, password_hash=hash_password(body.password)
+                )
+            await queries.purge_expired_sessions(session, now=now)
+            await queries.create_session(
+                session,
+                token_hash=token_digest(token),
+                staff_id=row.staff_id,
+                now=now,
+                expires_at=now + timedelta(hours=settings.console_session_max_hours),
+                enrol_only=outcome == "enrol",
+            )
+    if outcome != "ok" and outcome != "enrol":
+        await record(
+            request,
+            _login_entry(
+                request,
+                action="login.failed",
+                row=row,
+                login=body.login,
+                reason=_failure(outcome, row=row, password_ok=password_ok),
+            ),
+        )
+    if outcome == "locked":
+        log.info("console.login_locked")
+        minutes = settings.console_login_lockout_minutes
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            login_locked_message(minutes),
+            headers={"Retry-After": str(minutes * 60)},
+        )
+    if outcome == "totp_needed":
+        return JSONResponse(
+            status_code=status.HTTP_401_UNAUTHORIZED,
+            content={"detail": TOTP_NEEDED, "totp_required": True},
+        )
+    if outcome == "failed" or row is None:
+        log.info("console.login_failed")
+        # the same answer whatever the reason: it must not reveal which logins exist
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, LOGIN_FAILED)
+    set_session_cookie(response, token, settings)
+    log.info("console.login", staff_id=str(row.staff_id), enrolment_required=outcome == "enrol")
     await record(
         request,
-        _login_entry(request, action="login.succeeded", row=row, login=body.login, reason=None),
+        _login_entry(
+            request,
+            action="login.succeeded",
+            row=row,
+            login=body.login,
+            reason="enrolment_required" if outcome == "enrol" else None,
+        ),
     )
-    return _public(row)
+    return LoginOut(
+        **_public(row).model_dump(),
+        enrolment_required=outcome == "enrol",
+        totp_enrolled=row.totp_confirmed_at is not None,
+    )
+
+
+def _failure(outcome: str, *, row: Any, password_ok: bool) -> str:
+    """Why a login failed, for the access log only (the answer stays generic)."""
+    if outcome == "locked":
+        return "locked"
+    if outcome == "totp_needed":
+        return "totp_required"
+    if password_ok and row is not None and not row.disabled:
+        return "wrong_totp"
+    return failure_reason(known=row is not None, disabled=bool(row and row.disabled))
 
 
 async def _change_presence(
@@ -137,7 +251,7 @@ async def _change_presence(
 async def logout(request: Request, state: StateDep) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
     try:
-        staff = await staff_for_token(state, token, touch=False)
+        staff = await staff_for_token(state, token, touch=False, allow_enrol=True)
     except HTTPException:
         staff = None
     if staff is not None:

@@ -19,6 +19,19 @@ class _In(BaseModel):
 class LoginIn(_In):
     login: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    totp: str | None = Field(
+        default=None, max_length=16, description="The 6-digit code when the account uses TOTP"
+    )
+
+
+class TotpCodeIn(_In):
+    code: str = Field(min_length=1, max_length=16)
+
+
+class TotpSetupOut(BaseModel):
+    uri: str = Field(description="otpauth:// URI for the authenticator app")
+    secret: str = Field(description="The same secret for manual entry (base32)")
+    issuer: str
 
 
 class PresenceIn(_In):
@@ -119,6 +132,23 @@ class StaffPublic(BaseModel):
     role: StaffRole
     presence: Presence
     capacity: int
+
+
+class LoginOut(StaffPublic):
+    enrolment_required: bool = Field(
+        default=False, description="Only TOTP enrolment is allowed until a first code is confirmed"
+    )
+    totp_enrolled: bool = False
+
+
+class StaffAdminRow(BaseModel):
+    staff_id: UUID
+    login: str
+    display_name: str
+    role: StaffRole
+    disabled: bool
+    totp_enrolled: bool
+    locked: bool
 
 
 CaseStatus = Literal["queued", "assigned", "on_hold", "closed"]

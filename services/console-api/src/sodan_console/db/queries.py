@@ -105,7 +105,13 @@ async def set_presence(
 
 
 async def create_session(
-    session: AsyncSession, *, token_hash: bytes, staff_id: UUID, now: datetime, expires_at: datetime
+    session: AsyncSession,
+    *,
+    token_hash: bytes,
+    staff_id: UUID,
+    now: datetime,
+    expires_at: datetime,
+    enrol_only: bool = False,
 ) -> None:
     await session.execute(
         sessions.insert().values(
@@ -114,6 +120,7 @@ async def create_session(
             created_at=now,
             last_seen_at=now,
             expires_at=expires_at,
+            enrol_only=enrol_only,
         )
     )
 
@@ -125,6 +132,7 @@ async def session_with_staff(session: AsyncSession, *, token_hash: bytes) -> Any
             sessions.c.created_at,
             sessions.c.last_seen_at,
             sessions.c.expires_at,
+            sessions.c.enrol_only,
             staff.c.staff_id,
             staff.c.login,
             staff.c.display_name,

@@ -42,6 +42,13 @@ staff = Table(
     Column("presence_changed_at", DateTime(timezone=True), nullable=True),
     Column("disabled", Boolean, nullable=False, server_default=false()),
     Column("created_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
+    # TOTP second factor: the secret sealed with a key derived from the master key
+    # (never in clear); confirmed once a first code matched; the last accepted
+    # time step refuses a replayed code.
+    Column("totp_secret", LargeBinary, nullable=True),
+    Column("totp_key_id", String(64), nullable=True),
+    Column("totp_confirmed_at", DateTime(timezone=True), nullable=True),
+    Column("totp_last_step", BigInteger, nullable=True),
     CheckConstraint("role IN ('counsellor', 'supervisor', 'admin')", name="staff_role"),
     CheckConstraint("presence IN ('available', 'away', 'break', 'offline')", name="staff_presence"),
 )
@@ -61,6 +68,19 @@ sessions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("last_seen_at", DateTime(timezone=True), nullable=False),
     Column("expires_at", DateTime(timezone=True), nullable=False, index=True),
+    # A supervisor/admin who must enrol TOTP first gets a session good only for that.
+    Column("enrol_only", Boolean, nullable=False, server_default=false()),
+)
+
+# Failed logins per login name (known or not, so a lockout does not reveal which
+# logins exist): too many within the window lock the name for a while.
+login_attempts = Table(
+    "login_attempts",
+    metadata,
+    Column("login", String(64), primary_key=True),
+    Column("failures", SmallInteger, nullable=False),
+    Column("window_started_at", DateTime(timezone=True), nullable=False),
+    Column("locked_until", DateTime(timezone=True), nullable=True),
 )
 
 clients = Table(

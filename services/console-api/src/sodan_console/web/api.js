@@ -1,9 +1,10 @@
 // Thin JSON client for /api. Every state-changing call carries the CSRF header.
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, data = null) {
     super(detail);
     this.status = status;
+    this.data = data;
   }
 }
 
@@ -25,13 +26,16 @@ async function request(method, path, body) {
     data = null;
   }
   if (!response.ok) {
-    throw new ApiError(response.status, (data && data.detail) || "通信エラーが発生しました");
+    throw new ApiError(response.status, (data && data.detail) || "通信エラーが発生しました", data);
   }
   return data;
 }
 
 export const api = {
-  login: (login, password) => request("POST", "/api/login", { login, password }),
+  login: (login, password, totp) =>
+    request("POST", "/api/login", totp ? { login, password, totp } : { login, password }),
+  totpSetup: () => request("POST", "/api/me/totp/setup"),
+  totpConfirm: (code) => request("POST", "/api/me/totp/confirm", { code }),
   logout: () => request("POST", "/api/logout"),
   me: () => request("GET", "/api/me"),
   desk: () => request("GET", "/api/desk"),

@@ -72,14 +72,30 @@ function onUnauthorized() {
     if (!$(view).hidden) panel.close();
   }
   show("login");
+  $("login-form").hidden = false;
+  $("enrol-form").hidden = true;
+  $("login-totp-row").hidden = true;
+  $("login-totp").value = "";
   $("login-id").focus();
+}
+
+async function showEnrolment() {
+  $("login-form").hidden = true;
+  $("enrol-form").hidden = false;
+  $("enrol-error").hidden = true;
+  const setup = await api.totpSetup();
+  $("enrol-secret").textContent = setup.secret;
+  $("enrol-uri").textContent = setup.uri;
+  $("enrol-code").value = "";
+  $("enrol-code").focus();
 }
 
 async function start() {
   try {
     state.me = await api.me();
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) return onUnauthorized();
+    // 403 here: a session good only for TOTP enrolment (e.g. after a reload).
+    if (error instanceof ApiError && [401, 403].includes(error.status)) return onUnauthorized();
     throw error;
   }
   $("me-name").textContent = state.me.display_name;
@@ -194,11 +210,38 @@ $("login-form").addEventListener("submit", async (event) => {
   event.preventDefault();
   const error = $("login-error");
   error.hidden = true;
+  const totpRow = $("login-totp-row");
   try {
-    await api.login($("login-id").value.trim(), $("login-password").value);
+    const totp = totpRow.hidden ? "" : $("login-totp").value.trim();
+    const me = await api.login($("login-id").value.trim(), $("login-password").value, totp);
     $("login-password").value = "";
+    $("login-totp").value = "";
+    totpRow.hidden = true;
+    if (me.enrolment_required) return await showEnrolment();
     await start();
   } catch (e) {
+    if (e instanceof ApiError && e.data && e.data.totp_required) {
+      totpRow.hidden = false;
+      $("login-totp").focus();
+    } else if (!totpRow.hidden) {
+      $("login-totp").value = "";
+    }
+    error.textContent = e.message;
+    error.hidden = false;
+  }
+});
+
+$("enrol-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = $("enrol-error");
+  error.hidden = true;
+  try {
+    await api.totpConfirm($("enrol-code").value.trim());
+    $("enrol-form").hidden = true;
+    $("login-form").hidden = false;
+    await start();
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return onUnauthorized();
     error.textContent = e.message;
     error.hidden = false;
   }

@@ -1,6 +1,6 @@
 """access_log: the append-only access log of spec 4(1)(イ)
 
-Revision ID: 0013a
+Revision ID: 0013
 Revises: 0012
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013a"
+revision: str = "0013"
 down_revision: str | None = "0012"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
