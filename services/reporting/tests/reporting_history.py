@@ -17,6 +17,10 @@ from sodan_shared.events.routing import (
     CaseClosedV1,
     CaseOpened,
     CaseOpenedV1,
+    CaseSurveyAnswered,
+    CaseSurveyAnsweredV1,
+    CaseSurveySent,
+    CaseSurveySentV1,
     CaseUrgencyChanged,
     CaseUrgencyChangedV1,
 )
@@ -54,6 +58,8 @@ class History:
         replies: tuple[tuple[UUID, int], ...] = (),
         urgency: str | None = None,
         closed_after: int | None = None,
+        survey_answer: str | None = None,
+        survey_sent: bool = False,
         **closing: Any,
     ) -> UUID:
         first = self.message(client, opened - timedelta(seconds=30))
@@ -120,6 +126,13 @@ class History:
                 CaseClosedV1(case_id=case_id, client_id=client.client_id, **closing),
                 opened + timedelta(minutes=closed_after),
             )
+            closed = opened + timedelta(minutes=closed_after)
+            ids = {"case_id": case_id, "client_id": client.client_id}
+            if survey_sent:
+                self._add(CaseSurveySent, CaseSurveySentV1(**ids), closed)
+            if survey_answer is not None:
+                answer = CaseSurveyAnsweredV1(**ids, answer=survey_answer)
+                self._add(CaseSurveyAnswered, answer, closed + timedelta(minutes=3))
         return case_id
 
 
@@ -143,8 +156,12 @@ def june_2026(channel: str) -> list[Envelope[Any]]:
         age_group="20代",
         region="北勢",
         gender_identity="トランス女性",
+        survey_sent=True,
+        survey_answer="役に立った",
     )
-    h.case(b, jst(2026, 6, 2, 20, 1), assigned=(S1, 10), closed_after=20)  # Y: left unanswered
+    h.case(  # Y: left unanswered; the after-survey went out but got no answer
+        b, jst(2026, 6, 2, 20, 1), assigned=(S1, 10), closed_after=20, survey_sent=True
+    )
     h.case(c, jst(2026, 6, 3, 12, 0), closed_after=0, refused="out_of_hours")  # Z: refused
     h.case(  # W: client a again, two replies by S2, still open at month end
         a, jst(2026, 6, 10, 13, 0), assigned=(S2, 4), replies=((S2, 6), (S2, 9))

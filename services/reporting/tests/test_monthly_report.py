@@ -116,6 +116,8 @@ async def test_every_figure_of_the_monthly_report(
     assert _cells(report, "gender_identity") == {"その他": "3未満", "未回答": "3未満", "合計": "4"}
     assert _cells(report, "topic") == {"その他": "3未満", "未回答": "3未満", "合計": "4"}
     assert _cells(report, "outcome") == {"その他": "3未満", "未回答": "3未満", "合計": "4"}
+    # only the two cases the after-survey went to; one answered, one did not
+    assert _cells(report, "survey") == {"役に立った": "3未満", "未回答": "3未満", "合計": "2"}
     assert "トランス女性" not in str(report) and "カミングアウト" not in str(report)
     assert _cells(report, "urgency") == {"緊急": "1", "通常": "3", "合計": "4"}
     assert _cells(report, "handling") == {"対応": "2", "離脱": "1", "受付不可": "1", "合計": "4"}

@@ -89,3 +89,19 @@ def test_a_client_is_new_once_on_the_day_of_their_earliest_message() -> None:
         Increment(JUNE_1, "demo", "clients_new", 1),
     ]
     assert first_contact(first, later, channel="demo") == (earlier, [])
+
+
+def test_an_after_survey_answer_counts_the_survey_as_sent_in_either_order() -> None:
+    closed = CaseObservation(closed_at=OPENED + timedelta(hours=1), outcome="助言・情報提供")
+    sent = CaseObservation(survey_sent=True)
+    answered = CaseObservation(survey_answer="役に立った")
+    for order in itertools.permutations([closed, sent, answered]):
+        fact, _ = _apply(list(order))
+        assert (fact.survey_sent, fact.survey_answer, fact.outcome) == (
+            True,
+            "役に立った",
+            "助言・情報提供",
+        )
+    # the answer alone (its 'sent' event not yet replayed) still means it was sent
+    fact, _ = _apply([answered])
+    assert fact.survey_sent

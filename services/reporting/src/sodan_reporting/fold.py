@@ -16,7 +16,14 @@ from typing import Any
 from uuid import UUID
 
 from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
-from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
+from sodan_shared.events.routing import (
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CaseSurveyAnswered,
+    CaseSurveySent,
+    CaseUrgencyChanged,
+)
 from sodan_shared.events.triage import MessageScored
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,7 +94,15 @@ class Fold:
                 )
         elif isinstance(event, PushResult):
             self._count(projection.push_result_counts(event))
-        elif isinstance(event, CaseOpened | CaseAssigned | CaseUrgencyChanged | CaseClosed):
+        elif isinstance(
+            event,
+            CaseOpened
+            | CaseAssigned
+            | CaseUrgencyChanged
+            | CaseClosed
+            | CaseSurveySent
+            | CaseSurveyAnswered,
+        ):
             self._case(
                 event.payload.case_id,
                 event.channel,
@@ -127,6 +142,8 @@ class Fold:
                     "region": f.region,
                     "gender_identity": f.gender_identity,
                     "refused": f.refused,
+                    "survey_sent": f.survey_sent,
+                    "survey_answer": f.survey_answer,
                 }
                 for f in self.cases.values()
             ],

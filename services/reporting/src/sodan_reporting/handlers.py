@@ -9,13 +9,22 @@ from faststream.middlewares import AckPolicy
 from faststream.nats import NatsBroker, PullSub
 from faststream.nats.subscriber.usecases import LogicSubscriber
 from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
-from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
+from sodan_shared.events.routing import (
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CaseSurveyAnswered,
+    CaseSurveySent,
+    CaseUrgencyChanged,
+)
 from sodan_shared.events.triage import MessageScored
 from sodan_shared.nats import jstream
 from sodan_shared.subjects import (
     CASE_ASSIGNED,
     CASE_CLOSED,
     CASE_OPENED,
+    CASE_SURVEY_ANSWERED,
+    CASE_SURVEY_SENT,
     CASE_URGENCY_CHANGED,
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
@@ -41,6 +50,8 @@ OPENED = Consumer(CASE_OPENED, "reporting-cases-opened")
 ASSIGNED = Consumer(CASE_ASSIGNED, "reporting-cases-assigned")
 URGENCY = Consumer(CASE_URGENCY_CHANGED, "reporting-cases-urgency")
 CLOSED = Consumer(CASE_CLOSED, "reporting-cases-closed")
+SURVEYS_SENT = Consumer(CASE_SURVEY_SENT, "reporting-surveys-sent")
+SURVEYS_ANSWERED = Consumer(CASE_SURVEY_ANSWERED, "reporting-surveys-answered")
 
 CONSUMERS: tuple[Consumer, ...] = (
     MESSAGES_IN,
@@ -51,6 +62,8 @@ CONSUMERS: tuple[Consumer, ...] = (
     ASSIGNED,
     URGENCY,
     CLOSED,
+    SURVEYS_SENT,
+    SURVEYS_ANSWERED,
 )
 
 
@@ -96,3 +109,11 @@ def register_handlers(broker: NatsBroker, projector: Projector) -> None:
     @subscribe(CLOSED, "Records when a case closed and counts it on that day")
     async def on_case_closed(event: CaseClosed) -> None:
         await projector.case_closed(event, consumer=CLOSED.durable)
+
+    @subscribe(SURVEYS_SENT, "Records that a closed case's client was sent the after-survey")
+    async def on_survey_sent(event: CaseSurveySent) -> None:
+        await projector.case_survey(event, consumer=SURVEYS_SENT.durable)
+
+    @subscribe(SURVEYS_ANSWERED, "Records the client's after-survey answer")
+    async def on_survey_answered(event: CaseSurveyAnswered) -> None:
+        await projector.case_survey(event, consumer=SURVEYS_ANSWERED.durable)

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from pydantic import BaseModel, Field
-from sodan_shared.closing import CLIENT_ENDED, CLIENT_ENDED_LABEL
+from sodan_shared.closing import CLIENT_ENDED, CLIENT_ENDED_LABEL, SURVEY_ANSWERS
 from sodan_shared.events.triage import URGENCY_LABEL_JA
 
 from sodan_reporting.days import TOKYO, percentile, start_of_day
@@ -218,6 +218,8 @@ def breakdowns(cases: Sequence[CaseRow], *, threshold: int) -> list[Breakdown]:
     refused = Counter(REFUSED_LABEL.get(c.refused, c.refused) for c in cases if c.refused)
     weekday = Counter(WEEKDAYS[c.opened_at.astimezone(TOKYO).weekday()] for c in cases)
     hour = Counter(f"{c.opened_at.astimezone(TOKYO).hour}時" for c in cases)
+    surveyed = [c for c in cases if c.survey_sent]
+    survey = Counter(_answer(c.survey_answer) for c in surveyed)
     urgency_rows = [
         (URGENCY_LABEL_JA[u], urgency.get(URGENCY_LABEL_JA[u], 0)) for u in URGENCY_ORDER
     ]
@@ -234,6 +236,14 @@ def breakdowns(cases: Sequence[CaseRow], *, threshold: int) -> list[Breakdown]:
             note="1件の相談が複数の内容に数えられることがあります",
         ),
         one("outcome", "対応結果別", (_outcome_label(c.outcome) for c in cases), ()),
+        _table(
+            "survey",
+            "事後アンケート（相談は役に立ちましたか）",
+            _ordered(survey, SURVEY_ANSWERS, merge_below=threshold),
+            total=len(surveyed),
+            threshold=threshold,
+            note="アンケートを送った相談のみ。未回答は送ったが答えがなかったもの",
+        ),
         # The desk's own work (urgency, handling) and time are not who a client
         # is: not suppressed, like the headline figures that repeat them.
         _table("urgency", "緊急度別", urgency_rows, total=n, threshold=threshold, protect=False),

@@ -14,7 +14,14 @@ from typing import Literal
 from uuid import UUID
 
 from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
-from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
+from sodan_shared.events.routing import (
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CaseSurveyAnswered,
+    CaseSurveySent,
+    CaseUrgencyChanged,
+)
 from sodan_shared.events.triage import URGENCY_RANK, MessageScored
 
 from sodan_reporting.days import tokyo_day
@@ -85,6 +92,8 @@ class CaseFact:
     region: str | None = None
     gender_identity: str | None = None
     refused: str | None = None
+    survey_sent: bool = False
+    survey_answer: str | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +115,9 @@ class CaseObservation:
     region: str | None = None
     gender_identity: str | None = None
     refused: str | None = None
+    # the after-survey: sent when the case closed, answered (at most once) later
+    survey_sent: bool = False
+    survey_answer: str | None = None
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -156,6 +168,9 @@ def merge_case(
         region=seen.region or current.region,
         gender_identity=seen.gender_identity or current.gender_identity,
         refused=seen.refused or current.refused,
+        # an answer proves the survey went out, whichever event arrives first
+        survey_sent=current.survey_sent or seen.survey_sent or seen.survey_answer is not None,
+        survey_answer=current.survey_answer or seen.survey_answer,
     )
     # An urgent case counts once, on the day it was opened, whichever event
     # (opening or a later urgency change) arrives first.
@@ -165,9 +180,17 @@ def merge_case(
     return merged, counts, staff
 
 
-def case_observation(
-    event: CaseOpened | CaseAssigned | CaseUrgencyChanged | CaseClosed,
-) -> CaseObservation:
+CaseEvent = (
+    CaseOpened
+    | CaseAssigned
+    | CaseUrgencyChanged
+    | CaseClosed
+    | CaseSurveySent
+    | CaseSurveyAnswered
+)
+
+
+def case_observation(event: CaseEvent) -> CaseObservation:
     """What a case lifecycle event says about its case."""
     if isinstance(event, CaseOpened):
         p = event.payload
@@ -178,6 +201,10 @@ def case_observation(
         )
     if isinstance(event, CaseUrgencyChanged):
         return CaseObservation(urgency=event.payload.urgency)
+    if isinstance(event, CaseSurveySent):
+        return CaseObservation(survey_sent=True)
+    if isinstance(event, CaseSurveyAnswered):
+        return CaseObservation(survey_answer=_clip(event.payload.answer, 40))
     c = event.payload
     # clipped to the columns' widths: a long free-text answer must not fail the write
     return CaseObservation(

@@ -8,7 +8,14 @@ from uuid import UUID
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import first_time
 from sodan_shared.events.line import MessageReceived, PushRequested, PushResult
-from sodan_shared.events.routing import CaseAssigned, CaseClosed, CaseOpened, CaseUrgencyChanged
+from sodan_shared.events.routing import (
+    CaseAssigned,
+    CaseClosed,
+    CaseOpened,
+    CaseSurveyAnswered,
+    CaseSurveySent,
+    CaseUrgencyChanged,
+)
 from sodan_shared.events.triage import MessageScored
 from sodan_shared.logging import get_logger
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -114,12 +121,7 @@ class Projector:
         counts = projection.push_result_counts(event)
         return await self._counts(consumer=consumer, event_id=event.id, counts=counts)
 
-    async def _lifecycle(
-        self,
-        event: CaseOpened | CaseAssigned | CaseUrgencyChanged | CaseClosed,
-        *,
-        consumer: str,
-    ) -> bool:
+    async def _lifecycle(self, event: projection.CaseEvent, *, consumer: str) -> bool:
         return await self._case(
             consumer=consumer,
             event_id=event.id,
@@ -139,4 +141,9 @@ class Projector:
         return await self._lifecycle(event, consumer=consumer)
 
     async def case_closed(self, event: CaseClosed, *, consumer: str) -> bool:
+        return await self._lifecycle(event, consumer=consumer)
+
+    async def case_survey(
+        self, event: CaseSurveySent | CaseSurveyAnswered, *, consumer: str
+    ) -> bool:
         return await self._lifecycle(event, consumer=consumer)

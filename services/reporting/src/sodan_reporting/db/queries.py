@@ -79,6 +79,8 @@ async def lock_case(session: AsyncSession, *, case_id: UUID, channel: str) -> Ca
         region=row.region,
         gender_identity=row.gender_identity,
         refused=row.refused,
+        survey_sent=row.survey_sent,
+        survey_answer=row.survey_answer,
     )
 
 
@@ -102,6 +104,8 @@ async def save_case(session: AsyncSession, *, fact: CaseFact) -> None:
             region=fact.region,
             gender_identity=fact.gender_identity,
             refused=fact.refused,
+            survey_sent=fact.survey_sent,
+            survey_answer=fact.survey_answer,
         )
     )
 
@@ -201,6 +205,8 @@ class CaseRow:
     region: str | None
     gender_identity: str | None
     refused: str | None
+    survey_sent: bool = False
+    survey_answer: str | None = None
     client_new: bool = False
 
 
@@ -224,6 +230,8 @@ async def case_rows(
             c.region,
             c.gender_identity,
             c.refused,
+            c.survey_sent,
+            c.survey_answer,
             clients_seen.c.first_seen_at,
         )
         .select_from(case_facts.outerjoin(clients_seen, clients_seen.c.client_id == c.client_id))
@@ -247,6 +255,8 @@ async def case_rows(
             region=r.region,
             gender_identity=r.gender_identity,
             refused=r.refused,
+            survey_sent=r.survey_sent,
+            survey_answer=r.survey_answer,
             client_new=r.first_seen_at is not None and r.first_seen_at >= start,
         )
         for r in await session.execute(stmt)

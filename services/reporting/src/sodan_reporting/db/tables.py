@@ -48,6 +48,8 @@ case_facts = Table(
     Column("region", String(60), nullable=True),
     Column("gender_identity", String(60), nullable=True),
     Column("refused", String(40), nullable=True),
+    Column("survey_sent", Boolean, nullable=False, server_default="false"),
+    Column("survey_answer", String(40), nullable=True),
     Index("ix_case_facts_channel_opened_at", "channel", "opened_at"),
 )
 
