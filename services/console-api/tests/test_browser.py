@@ -18,6 +18,7 @@ from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
 from sodan_devstack.nats import free_port
 from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
+from sodan_shared.events.triage import UrgencyMatch
 from sodan_shared.nats import publish_event
 from sodan_shared.testing.factories import make_message_received, make_message_scored
 
@@ -208,7 +209,11 @@ async def test_a_critical_case_alerts_a_supervisor_at_once(
             cipher=cipher, client_no=identity.client_no, text="もう終わりにしたい"
         )
         opened = make_case_opened(identity=identity, first_message_id=first.id, urgency="critical")
-        for event in (first, opened):
+        words = UrgencyMatch(
+            term_id="suicide.end_it", category="自殺・自傷", weight=1.0, spans=[(2, 9)]
+        )
+        scored = make_message_scored(first, level="critical", score=1.0, matches=[words])
+        for event in (first, opened, scored):
             await publish_event(js, event)
 
         banner = page.locator("#urgent-alert")
@@ -217,6 +222,12 @@ async def test_a_critical_case_alerts_a_supervisor_at_once(
         await page.click("#urgent-alert-open")
         await expect(banner).to_be_hidden()
         await expect(page.locator("#chat-client")).to_have_text(f"C-{identity.client_no:06d}")
+        # the words that raised the urgency are marked in the client's own text
+        marked = page.locator(".msg.from-client .bubble mark.urgent-word")
+        await expect(marked).to_have_text("終わりにしたい", timeout=15_000)
+        await expect(page.locator(".msg.from-client .bubble").first).to_have_text(
+            "もう終わりにしたい"
+        )
         await browser.close()
 
 

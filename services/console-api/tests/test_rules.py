@@ -107,15 +107,15 @@ def test_score_reasons_name_categories_once_and_skip_negated_matches() -> None:
 
     reasons = score_reasons(
         [
-            match("自殺・自傷"),
-            match("自殺・自傷"),
+            match("自殺・自傷", spans=[(4, 8)]),
+            match("自殺・自傷", spans=[(0, 3), (4, 8)]),
             match("自殺・自傷", subject="other"),
             match("虐待", hedged=True),
             match("他害・暴力被害", negated=True),
         ]
     )
     assert reasons == [
-        {"category": "自殺・自傷", "subject": "self", "hedged": False},
-        {"category": "自殺・自傷", "subject": "other", "hedged": False},
-        {"category": "虐待", "subject": "self", "hedged": True},
+        {"category": "自殺・自傷", "subject": "self", "hedged": False, "spans": [(0, 3), (4, 8)]},
+        {"category": "自殺・自傷", "subject": "other", "hedged": False, "spans": []},
+        {"category": "虐待", "subject": "self", "hedged": True, "spans": []},
     ]

@@ -329,7 +329,11 @@ async def test_the_chat_says_why_a_message_scored_without_the_words(
         score=0.7,
         matches=[
             UrgencyMatch(
-                term_id="suicide.want_to_die", category="自殺・自傷", weight=1.0, subject="other"
+                term_id="suicide.want_to_die",
+                category="自殺・自傷",
+                weight=1.0,
+                subject="other",
+                spans=[(3, 7)],
             )
         ],
     )
@@ -341,7 +345,8 @@ async def test_the_chat_says_why_a_message_scored_without_the_words(
         return msgs if msgs and msgs[0]["score_reasons"] else None
 
     [message] = await eventually(scored, what="the reasons shown")
+    # offsets into the text the counsellor already sees, to mark the words
     assert message["score_reasons"] == [
-        {"category": "自殺・自傷", "subject": "other", "hedged": False}
+        {"category": "自殺・自傷", "subject": "other", "hedged": False, "spans": [[3, 7]]}
     ]
     assert "死にたい" not in json.dumps(message["score_reasons"], ensure_ascii=False)

@@ -29,6 +29,15 @@ def test_disguised_shinitai_is_still_critical(scorer: Scorer, written: str) -> N
 
 
 @pytest.mark.parametrize(
+    ("text", "marked"),
+    [("今日もｼﾆﾀｲって思った", "ｼﾆﾀｲ"), ("もう　し に た い。つらい", "し に た い")],
+)
+def test_a_match_says_where_the_client_wrote_it(scorer: Scorer, text: str, marked: str) -> None:
+    top = scorer.score(text).matches[0]
+    assert [text[start:end] for start, end in top.spans] == [marked]
+
+
+@pytest.mark.parametrize(
     "text", ["死にたくない", "死にたいとは思わない", "死にたいわけじゃないけど", "自殺なんてしない"]
 )
 def test_negated_and_hedged_wishes_score_lower(scorer: Scorer, text: str) -> None:

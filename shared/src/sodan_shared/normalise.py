@@ -6,8 +6,10 @@ go through :func:`normalise`, so whatever it folds together matches. It lives
 in shared because console-api validates supervisors' lexicon edits with the
 very same folding (a pattern that folds to nothing is refused there too).
 
-The result is lossy and one-way by design: nothing maps it back to the
-client's words, and it is never stored or shown.
+The folded text is lossy and one-way: it is never stored or shown. What it
+keeps is where each folded character came from (code-point offsets into the
+original), so the console can mark the words that raised a message's urgency
+in the client's own writing without any text leaving the message.
 """
 
 from __future__ import annotations
@@ -89,32 +91,73 @@ def _is_noise(ch: str) -> bool:
     return unicodedata.category(ch)[0] in {"Z", "C", "P", "S", "M"}
 
 
-def _fold_kaomoji(folded: str) -> str:
+# A character and the half-open span of the original text it came from.
+_Piece = tuple[str, int, int]
+
+
+def _joins_previous(ch: str) -> bool:
+    """Combining marks (and half-width dakuten) compose with the character before under NFKC."""
+    return unicodedata.combining(ch) != 0 or ch in "\uff9e\uff9f\u3099\u309a"
+
+
+def _nfkc_pieces(text: str) -> list[_Piece]:
+    """NFKC and lower case, one base character with its combining marks at a time."""
+    pieces: list[_Piece] = []
+    i = 0
+    while i < len(text):
+        j = i + 1
+        while j < len(text) and _joins_previous(text[j]):
+            j += 1
+        pieces.extend((ch, i, j) for ch in unicodedata.normalize("NFKC", text[i:j]).lower())
+        i = j
+    return pieces
+
+
+def _fold_kaomoji(pieces: list[_Piece]) -> list[_Piece]:
     for face in _KAOMOJI:
-        if face in folded:
-            folded = folded.replace(face, f" {_KAOMOJI_CRY} ")
-    return folded
+        folded = "".join(ch for ch, _, _ in pieces)
+        if face not in folded:
+            continue
+        out: list[_Piece] = []
+        i = 0
+        while i < len(pieces):
+            if folded.startswith(face, i):
+                first, last = pieces[i][1], pieces[i + len(face) - 1][2]
+                out += [(" ", first, last), (_KAOMOJI_CRY, first, last), (" ", first, last)]
+                i += len(face)
+            else:
+                out.append(pieces[i])
+                i += 1
+        pieces = out
+    return pieces
 
 
 @dataclass(frozen=True)
 class Normalised:
-    """The folded text and where its sentences break (indices into ``text``).
+    """The folded text, where its sentences break, and where each character came from.
 
     A break at ``i`` means a sentence ended just before ``text[i]`` (or at the
     end when ``i == len(text)``). Words still match across a break, because
     ``し。に。た。い`` is a way of hiding one; cues such as negation do not.
+    ``origins[i]`` is the span of the original text that became ``text[i]``
+    (a stretched vowel or repeated character is part of the one it repeats).
     """
 
     text: str
     breaks: frozenset[int]
+    origins: tuple[tuple[int, int], ...] = ()
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of the original text that folded into ``text[start:end]`` (end > start)."""
+        return self.origins[start][0], self.origins[end - 1][1]
 
 
 def normalise_with_breaks(text: str) -> Normalised:
     """:func:`normalise`, plus the sentence breaks the dropped punctuation marked."""
-    folded = _fold_kaomoji(unicodedata.normalize("NFKC", text).lower())
     out: list[str] = []
+    origins: list[tuple[int, int]] = []
     breaks: set[int] = set()
-    for ch in folded:
+    for ch, first, last in _fold_kaomoji(_nfkc_pieces(text)):
         if ch in _SENTENCE_BREAKS:
             breaks.add(len(out))
             continue
@@ -124,12 +167,15 @@ def normalise_with_breaks(text: str) -> Normalised:
         char = signal or _to_hiragana(ch)
         if char in _SMALL_VOWELS:
             if out and _VOWEL_ROWS.get(out[-1]) == _SMALL_VOWELS[char]:
+                origins[-1] = (origins[-1][0], last)
                 continue  # しにたぁぁい: a stretched vowel
             char = _SMALL_VOWELS[char]
         if out and out[-1] == char:
+            origins[-1] = (origins[-1][0], last)
             continue  # しにたいいいい, 💊💊💊
         out.append(char)
-    return Normalised("".join(out), frozenset(breaks))
+        origins.append((first, last))
+    return Normalised("".join(out), frozenset(breaks), tuple(origins))
 
 
 def normalise(text: str) -> str:

@@ -132,13 +132,17 @@ def automatic_message_ids(command_id: UUID, count: int) -> list[UUID]:
 
 def score_reasons(matches: Sequence[UrgencyMatch]) -> list[dict[str, Any]]:
     """Why a message scored, for the counsellor: each matched category once (not
-    negated), whether it was about someone else or put at a distance. Never words."""
+    negated), whether it was about someone else or put at a distance, and where in
+    the message it was written (offsets, to highlight). Never words."""
     reasons: dict[tuple[str, str, bool], dict[str, Any]] = {}
     for m in matches:
         if m.negated:
             continue
         key = (m.category, m.subject, m.hedged)
-        reasons.setdefault(key, {"category": m.category, "subject": m.subject, "hedged": m.hedged})
+        reason = reasons.setdefault(
+            key, {"category": m.category, "subject": m.subject, "hedged": m.hedged, "spans": []}
+        )
+        reason["spans"] = sorted({*map(tuple, reason["spans"]), *m.spans})
     return list(reasons.values())
 
 

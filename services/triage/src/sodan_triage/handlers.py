@@ -81,6 +81,7 @@ def scored_event(
                     negated=m.negated,
                     subject=m.subject,
                     hedged=m.hedged,
+                    spans=list(m.spans),
                 )
                 for m in scored.matches
             ],

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import ahocorasick  # type: ignore[import-not-found]  # C extension without stubs
@@ -40,6 +40,8 @@ class Match:
     negated: bool = False
     subject: Subject = "self"
     hedged: bool = False
+    # where the client wrote it (code-point offsets into the original text), for the console
+    spans: tuple[tuple[int, int], ...] = field(default=(), compare=False)
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,7 @@ class Scorer:
             (st, en, terms) for st, en, terms in _spans(self._terms, s) if _whole_word(s, st, en)
         ]
         best: dict[tuple[str, bool, Subject, bool], Match] = {}
+        spans: dict[tuple[str, bool, Subject, bool], set[tuple[int, int]]] = defaultdict(set)
         for start, end, terms in found:
             if any(
                 os_ <= start and end <= oe and (os_, oe) != (start, end) for os_, oe, _ in found
@@ -164,10 +167,16 @@ class Scorer:
                     weight *= lex.hedging.factor
                 match = Match(term.id, term.category, round(weight, 4), negated, subject, hedged)
                 slot = (term.id, negated, subject, hedged)
+                spans[slot].add(norm.original_span(start, end))
                 current = best.get(slot)
                 if current is None or current.weight < match.weight:
                     best[slot] = match
-        matches = tuple(sorted(best.values(), key=lambda m: (-m.weight, m.term_id)))
+        matches = tuple(
+            sorted(
+                (replace(m, spans=tuple(sorted(spans[slot]))) for slot, m in best.items()),
+                key=lambda m: (-m.weight, m.term_id),
+            )
+        )
         score = combined_score((m.weight for m in matches), lex.combine)
         return Scored(
             level=lex.level_for(score),

@@ -30,6 +30,11 @@ class UrgencyMatch(BaseModel):
         default="self", description="other: the client reports someone else (友達が…って言ってた)"
     )
     hedged: bool = Field(default=False, description="Put in the past or at a distance (前は…)")
+    spans: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="Where the client wrote it: [start, end) code-point offsets into the "
+        "message text (offsets only, never the words), for highlighting in the console",
+    )
 
 
 class MessageScoredV1(Payload):

@@ -259,6 +259,10 @@ class ScoreReason(BaseModel):
         default="self", description="other: about someone else"
     )
     hedged: bool = Field(default=False, description="Put in the past or at a distance")
+    spans: list[tuple[int, int]] = Field(
+        default_factory=list,
+        description="[start, end) code-point offsets of the matched words in the text, to mark",
+    )
 
 
 class MessagePublic(BaseModel):

@@ -3,6 +3,7 @@
 import { api, ApiError } from "./api.js";
 import { Casework } from "./casework.js";
 import { Emergency } from "./emergency.js";
+import { markedText } from "./highlight.js";
 import { renderIntake } from "./intake.js";
 import {
   DELIVERY,
@@ -166,7 +167,10 @@ export class Chat {
       bubble.classList.add(`flag-${m.urgency}`);
     }
     const media = m.text === null && !m.unreadable ? this.emergency.body(m) : null;
-    if (m.text !== null || m.sticker_label) {
+    if (m.text !== null && m.direction === "in" && (m.score_reasons || []).length) {
+      bubble.append(markedText(m.text, m.score_reasons));
+      if (m.sticker_label) bubble.append(`\n${m.sticker_label}`);
+    } else if (m.text !== null || m.sticker_label) {
       bubble.textContent = [m.text, m.sticker_label].filter(Boolean).join("\n");
     } else if (media) {
       bubble.append(media);
