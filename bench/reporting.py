@@ -130,11 +130,18 @@ def baseline_projection(events: list[Envelope[Any]]) -> float:
 
 
 async def publish(js: Any, events: list[Envelope[Any]]) -> None:
+    # A generous timeout: at a million events on a busy 2-core machine, an ack can
+    # take longer than nats-py's 2 s default (the ids make a retry harmless anyway).
     for i in range(0, len(events), 500):
         batch = events[i : i + 500]
         await asyncio.gather(
             *(
-                js.publish(subject_for(e).name, e.to_bytes(), headers={"Nats-Msg-Id": str(e.id)})
+                js.publish(
+                    subject_for(e).name,
+                    e.to_bytes(),
+                    headers={"Nats-Msg-Id": str(e.id)},
+                    timeout=60,
+                )
                 for e in batch
             )
         )
