@@ -5,18 +5,24 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 import uvicorn
 from console_support import CSRF, STAFF, client_for, logged_in
 from fastapi import FastAPI
+from nats.js import JetStreamContext
 from sodan_console.main import create_app
 from sodan_console.settings import ConsoleSettings
 from sodan_devstack.nats import free_port
+from sodan_reporting.job import produce_month
 from sodan_reporting.main import create_app as create_reporting
 from sodan_reporting.main import migrate as migrate_reporting
 from sodan_reporting.settings import ReportingSettings
+from sodan_shared.events.reporting import MonthlyReportReady, MonthlyReportReadyV1
+from sodan_shared.nats import publish_event
 
 
 @pytest.fixture
@@ -124,14 +130,11 @@ async def test_reporting_down_is_a_clear_503(seeded: ConsoleSettings) -> None:
         assert r.json()["detail"] == "集計サービスに接続できません"
 
 
-async def test_the_reports_page_shows_the_report_to_a_supervisor(
-    seeded: ConsoleSettings, reporting_url: str
-) -> None:
-    from playwright.async_api import async_playwright, expect
-
+@asynccontextmanager
+async def _served(settings: ConsoleSettings, reporting_url: str) -> AsyncIterator[str]:
     port = free_port()
     app = create_app(
-        seeded.model_copy(update={"console_port": port, "console_reporting_url": reporting_url})
+        settings.model_copy(update={"console_port": port, "console_reporting_url": reporting_url})
     )
     server = uvicorn.Server(
         uvicorn.Config(
@@ -148,37 +151,97 @@ async def test_the_reports_page_shows_the_report_to_a_supervisor(
         if server.started:
             break
         await asyncio.sleep(0.05)
-    supervisor = STAFF["supervisor"]
-    errors: list[str] = []
     try:
-        async with async_playwright() as pw:
-            browser = await pw.chromium.launch(
-                executable_path="/usr/bin/chromium",
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-            )
-            page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
-            await page.goto(f"http://127.0.0.1:{port}/")
-            await page.fill("#login-id", supervisor.login)
-            await page.fill("#login-password", supervisor.password)
-            await page.click("button[type=submit]")
-            await expect(page.locator("#reports-link")).to_be_visible()
-            await page.click("#reports-link")
-            await expect(page.locator("#report-title")).to_contain_text("SNS相談 月次報告")
-            await expect(page.locator("#figures .figure")).to_have_count(14)
-            assert await page.locator("#breakdowns svg").count() >= 6
-            shots = os.environ.get("SODAN_SCREENSHOTS_DIR")
-            if shots:
-                await page.screenshot(path=str(Path(shots) / "console-reports.png"))
-            href = await page.get_attribute("#dl-pdf", "href")
-            assert href is not None and "format=pdf" in href
-            await page.fill("#analysis", "ブラウザで編集した所見")
-            await page.click("#analysis-save")
-            await expect(page.locator("#analysis-state")).to_have_text("所見を保存しました")
-            await page.click("#analysis-reset")
-            await expect(page.locator("#analysis-state")).to_have_text("自動生成の文に戻しました")
-            await browser.close()
+        yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
-        await task
+        await asyncio.wait_for(task, timeout=30)
+
+
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+async def test_the_reports_page_shows_the_report_to_a_supervisor(
+    seeded: ConsoleSettings, reporting_url: str
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    supervisor = STAFF["supervisor"]
+    errors: list[str] = []
+    async with _served(seeded, reporting_url) as url, async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(f"{url}/")
+        await page.fill("#login-id", supervisor.login)
+        await page.fill("#login-password", supervisor.password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#reports-link")).to_be_visible()
+        await page.click("#reports-link")
+        await expect(page.locator("#report-title")).to_contain_text("SNS相談 月次報告")
+        await expect(page.locator("#figures .figure")).to_have_count(14)
+        assert await page.locator("#breakdowns svg").count() >= 6
+        shots = os.environ.get("SODAN_SCREENSHOTS_DIR")
+        if shots:
+            await page.screenshot(path=str(Path(shots) / "console-reports.png"))
+        href = await page.get_attribute("#dl-pdf", "href")
+        assert href is not None and "format=pdf" in href
+        await page.fill("#analysis", "ブラウザで編集した所見")
+        await page.click("#analysis-save")
+        await expect(page.locator("#analysis-state")).to_have_text("所見を保存しました")
+        await page.click("#analysis-reset")
+        await expect(page.locator("#analysis-state")).to_have_text("自動生成の文に戻しました")
+        await browser.close()
+    assert errors == []
+
+
+async def _produce(seeded: ConsoleSettings, month: str) -> None:
+    reporting = create_reporting(
+        ReportingSettings(
+            nats_url=seeded.nats_url, database_url=seeded.database_url, _env_file=None
+        )
+    )
+    try:
+        await produce_month(reporting.db.sessions, month=month, threshold=3)
+    finally:
+        await reporting.db.dispose()
+
+
+async def test_supervisors_are_told_when_the_monthly_report_is_produced(
+    seeded: ConsoleSettings, reporting_url: str, js: JetStreamContext
+) -> None:
+    """At login for a report made while away, and live when the job makes one."""
+    from playwright.async_api import async_playwright, expect
+
+    await _produce(seeded, "2026-09")
+    supervisor = STAFF["supervisor"]
+    errors: list[str] = []
+    async with _served(seeded, reporting_url) as url, async_playwright() as pw:
+        async with httpx.AsyncClient(base_url=url) as api:
+            login = {"login": "counsellor1", "password": STAFF["counsellor1"].password}
+            assert (await api.post("/api/login", json=login, headers=CSRF)).status_code == 200
+            assert (await api.get("/api/reports/produced")).status_code == 403
+        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
+        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await page.goto(f"{url}/")
+        await page.fill("#login-id", supervisor.login)
+        await page.fill("#login-password", supervisor.password)
+        await page.click("button[type=submit]")
+        notice = page.locator("#report-notice")
+        await expect(notice).to_contain_text("2026年9月の月次報告ができました")
+        await page.click("#report-notice-dismiss")
+        await expect(notice).to_be_hidden()
+        await expect(page.locator("#live-state")).to_have_text("リアルタイム更新中")
+
+        # the job produces October's while the page is open: told at once, no reload
+        await _produce(seeded, "2026-10")
+        ready = MonthlyReportReady.new(
+            channel="", payload=MonthlyReportReadyV1(month="2026-10", channels=[], cases=0)
+        )
+        await publish_event(js, ready)
+        await expect(notice).to_contain_text("2026年10月の月次報告ができました", timeout=15_000)
+        await page.click("#report-notice-open")
+        await expect(page.locator("#report-month")).to_have_value("2026-10")
+        await browser.close()
     assert errors == []

@@ -23,6 +23,7 @@ from nats.aio.subscription import Subscription
 from pydantic import ValidationError
 from sodan_shared.events.console import StaffPresenceChanged
 from sodan_shared.events.envelope import Envelope
+from sodan_shared.events.reporting import MonthlyReportReady
 from sodan_shared.events.routing import AssignmentModeChanged, CongestionChanged
 from sodan_shared.logging import get_logger
 from sodan_shared.subjects import (
@@ -36,6 +37,7 @@ from sodan_shared.subjects import (
     MESSAGE_RECEIVED,
     MESSAGE_SCORED,
     MESSAGE_UNSENT,
+    MONTHLY_REPORT_READY,
     PUSH_REQUESTED,
     PUSH_RESULT,
     REPLY_REQUESTED,
@@ -53,7 +55,7 @@ log = get_logger(__name__)
 class Change:
     """What a browser needs to know to refetch: ids only, never content."""
 
-    kind: str  # "case" | "message" | "desk" | "staff" | "resync"
+    kind: str  # "case" | "message" | "desk" | "staff" | "report" | "resync"
     case_id: UUID | None = None
     client_id: UUID | None = None
 
@@ -101,6 +103,8 @@ class Hub:
 def change_for(event: Envelope[Any]) -> Change | None:
     if isinstance(event, CongestionChanged | AssignmentModeChanged):
         return Change(kind="desk")
+    if isinstance(event, MonthlyReportReady):  # supervisors and admins are told at once
+        return Change(kind="report")
     if isinstance(event, StaffPresenceChanged):  # presence or capacity: the staff panel
         return Change(kind="staff")
     payload = event.payload
@@ -150,6 +154,7 @@ class LiveFeed:
             MEDIA_FETCH_FAILED.name,
             EMERGENCY_MODE_SET.name,
             STAFF_PRESENCE_CHANGED.name,
+            MONTHLY_REPORT_READY.name,
             *CASES.subjects,
         ):
             self._subs.append(await self._nc.subscribe(subject, cb=self._on_msg))

@@ -85,6 +85,13 @@ async def final(
     return await _forward(state, "GET", "/api/reports/final", params=params)
 
 
+@router.get("/produced")
+async def produced(staff: CurrentStaff, state: StateDep) -> Response:
+    """Monthly reports the reporting job produced: the console tells supervisors and admins."""
+    _require_supervisor(staff)
+    return await _forward(state, "GET", "/api/reports/produced", params={})
+
+
 class AnalysisIn(BaseModel):
     month: str = Field(max_length=7)
     channel: str | None = Field(default=None, max_length=64)

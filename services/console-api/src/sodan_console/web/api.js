@@ -39,6 +39,7 @@ export const api = {
   logout: () => request("POST", "/api/logout"),
   me: () => request("GET", "/api/me"),
   desk: () => request("GET", "/api/desk"),
+  producedReports: () => request("GET", "/api/reports/produced"),
   setPresence: (presence) => request("PUT", "/api/me/presence", { presence }),
   cases: (statuses, cursor, urgencies = []) => {
     const params = new URLSearchParams();

@@ -7,6 +7,7 @@ import { api, ApiError } from "./api.js";
 import { CaseList } from "./cases.js";
 import { Chat } from "./chat.js";
 import { LexiconEditor } from "./lexicon.js";
+import { ReportNotice } from "./reportnotice.js";
 import {
   AssignmentMode,
   AutoTextEditor,
@@ -40,6 +41,7 @@ const autoTexts = new AutoTextEditor($("auto-texts-view"));
 const hoursEditor = new HoursEditor($("hours-view"));
 const accessLog = new AccessLogPanel($("access-log-view"));
 const handbacks = new HandbackAlerts();
+const reportNotice = new ReportNotice();
 const assignMode = new AssignmentMode({ onChanged: (mode) => controls.setMode(mode) });
 // overlay screens: one at a time
 const PANELS = {
@@ -67,6 +69,7 @@ function onUnauthorized() {
   chat.reset();
   alerts.reset();
   handbacks.reset();
+  reportNotice.reset();
   for (const { view, panel } of Object.values(PANELS)) {
     panel.dirty = false;
     if (!$(view).hidden) panel.close();
@@ -114,6 +117,7 @@ async function start() {
   await refreshDesk();
   await assignMode.refresh(state.me);
   handbacks.start(state.me);
+  reportNotice.start(state.me);
 }
 
 // --- the desk's congestion level -----------------------------------------------
@@ -189,6 +193,7 @@ function startStream() {
     staffPanel.refreshSoon();
     if (chat.caseId) chat.refreshSoon(); // the reassign list shows presence and load
   });
+  source.addEventListener("report", () => reportNotice.checkSoon());
   source.addEventListener("logout", () => onUnauthorized());
   source.onerror = () => {
     setLive("再接続中…", false);

@@ -194,7 +194,9 @@ async function start() {
     return;
   }
   $("report-main").hidden = false;
-  $("report-month").value = lastMonth();
+  // the console's notice links here with ?month=YYYY-MM
+  const asked = new URLSearchParams(location.search).get("month");
+  $("report-month").value = /^\d{4}-\d{2}$/.test(asked || "") ? asked : lastMonth();
   // the fiscal year (April to March) the last month belongs to
   const [y, m] = lastMonth().split("-").map(Number);
   const fy = m >= 4 ? y : y - 1;

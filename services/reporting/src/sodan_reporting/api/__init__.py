@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
@@ -92,6 +93,23 @@ async def _respond(request: Request, report: Report, fmt: Format, filename: str)
 
 def _threshold(request: Request) -> int:
     return int(request.app.state.settings.reporting_suppress_below)
+
+
+class ProducedReport(BaseModel):
+    month: str = Field(description="YYYY-MM (Japan time)")
+    generated_at: datetime
+    cases: int = Field(description="Cases opened in the month, all channels")
+
+
+@router.get("/api/reports/produced")
+async def get_produced(
+    session: SessionDep, limit: Annotated[int, Query(ge=1, le=60)] = 12
+) -> list[ProducedReport]:
+    """The monthly reports the job produced on the 1st, newest first (admins are told of them)."""
+    return [
+        ProducedReport(month=p.month, generated_at=p.generated_at, cases=p.cases)
+        for p in await queries.latest_produced(session, limit=limit)
+    ]
 
 
 @router.get("/api/reports/monthly", response_model=Report, response_model_by_alias=True)

@@ -360,6 +360,28 @@ async def produced_reports(session: AsyncSession, *, month: str) -> list[str]:
     return [r[0] for r in await session.execute(stmt)]
 
 
+@dataclass(frozen=True)
+class Produced:
+    month: str
+    generated_at: datetime
+    cases: int
+
+
+async def latest_produced(session: AsyncSession, *, limit: int) -> list[Produced]:
+    """The desk-wide monthly reports the job produced, newest month first."""
+    r = monthly_reports.c
+    stmt = (
+        select(r.month, r.generated_at, r.report["figures"]["cases"].astext)
+        .where(r.channel == "")
+        .order_by(r.month.desc())
+        .limit(limit)
+    )
+    return [
+        Produced(month=m, generated_at=at, cases=int(cases or 0))
+        for m, at, cases in await session.execute(stmt)
+    ]
+
+
 async def count_case_facts(session: AsyncSession) -> int:
     return int((await session.execute(select(func.count()).select_from(case_facts))).scalar_one())
 
