@@ -12,12 +12,14 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription
 from sodan_shared import auto_texts, hours
+from sodan_shared.closing import categories_problem
 from sodan_shared.events.console import (
     PickCase,
     ReassignCase,
     ReplaceHours,
     SetAssignmentMode,
     UpdateAutoText,
+    UpdateClosingCategories,
 )
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.routing import (
@@ -29,6 +31,8 @@ from sodan_shared.events.routing import (
     AutoTextChangedV1,
     CaseAssigned,
     CaseAssignedV1,
+    ClosingCategoriesChanged,
+    ClosingCategoriesChangedV1,
     HoursChanged,
     HoursChangedV1,
 )
@@ -39,6 +43,7 @@ from sodan_shared.subjects import (
     REPLACE_HOURS,
     SET_ASSIGNMENT_MODE,
     UPDATE_AUTO_TEXT,
+    UPDATE_CLOSING_CATEGORIES,
 )
 
 # routing's setting SODAN_ROUTING_FORBIDDEN_WORDS, as a test desk would set it
@@ -59,6 +64,7 @@ class FakeRouting:
         for subject, handler in (
             (UPDATE_AUTO_TEXT, self.on_auto_text),
             (REPLACE_HOURS, self.on_hours),
+            (UPDATE_CLOSING_CATEGORIES, self.on_closing_categories),
             (SET_ASSIGNMENT_MODE, self.on_mode),
             (PICK_CASE, self.on_pick),
             (REASSIGN_CASE, self.on_reassign),
@@ -113,6 +119,27 @@ class FakeRouting:
                     rules=len(p.rules),
                     command_id=command.id,
                     calendar=p.rules,
+                ),
+            )
+        )
+
+    async def on_closing_categories(self, msg: Msg) -> None:
+        command = UpdateClosingCategories.model_validate_json(msg.data)
+        self.commands.append(command)
+        p = command.payload
+        error = categories_problem(p.outcomes, p.topics)
+        await self._publish(
+            ClosingCategoriesChanged.new(
+                channel=command.channel,
+                caused_by=command,
+                event_id=uuid5(command.id, "closing_categories"),
+                payload=ClosingCategoriesChangedV1(
+                    staff_id=p.staff_id,
+                    outcome="refused" if error else "applied",
+                    error=error,
+                    outcomes=None if error else p.outcomes,
+                    topics=None if error else p.topics,
+                    command_id=command.id,
                 ),
             )
         )

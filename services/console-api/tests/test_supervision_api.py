@@ -91,12 +91,68 @@ async def test_counsellors_may_not_use_supervisor_screens_or_controls(
         ("PUT", "/api/hours", {"rules": []}),
         ("POST", "/api/hours/preview", {"rules": []}),
         ("GET", "/api/handbacks", None),
+        ("GET", "/api/closing-categories", None),
+        ("PUT", "/api/closing-categories", {"outcomes": ["その他"], "topics": ["その他"]}),
     ):
         response = await counsellor1.request(method, path, json=body, headers=CSRF)
         assert response.status_code == 403, (method, path, response.text)
         assert "スーパーバイザー" in response.json()["detail"]
     # every staff member sees the mode in the top bar
     assert (await counsellor1.get("/api/assignment-mode")).status_code == 200
+
+
+# --- the closing form's lists ------------------------------------------------------------
+
+
+async def test_edited_closing_lists_are_applied_and_offered_by_the_closing_form(
+    supervisor: httpx.AsyncClient, counsellor1: httpx.AsyncClient, routing: FakeRouting
+) -> None:
+    from sodan_shared.closing import OUTCOMES, TOPICS
+
+    before = (await supervisor.get("/api/closing-categories")).json()
+    assert before["outcomes"] == list(OUTCOMES) and before["is_default"]
+    edited = {"outcomes": [*OUTCOMES, "医療機関を紹介"], "topics": [*TOPICS, "住まい"]}
+    saved = await supervisor.put("/api/closing-categories", json=edited, headers=CSRF)
+    assert saved.status_code == 200, saved.text
+    assert saved.json()["status"] == "applied"
+    try:
+
+        async def offered() -> dict[str, Any] | None:
+            options = (await counsellor1.get("/api/closing-options")).json()
+            return options if "住まい" in options["topics"] else None
+
+        options = await eventually(offered, what="the closing form offering the new topic")
+        assert options["outcomes"][-1] == "医療機関を紹介"
+        listed = (await supervisor.get("/api/closing-categories")).json()
+        assert listed["updated_by_name"] == STAFF["supervisor"].display_name
+        assert not listed["is_default"]
+    finally:  # other tests close cases with the default lists
+        restored = {"outcomes": list(OUTCOMES), "topics": list(TOPICS)}
+        await supervisor.put("/api/closing-categories", json=restored, headers=CSRF)
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "topics", "why"),
+    [
+        (["その他", "その他"], ["家族"], "対応結果「その他」が重複しています"),
+        ([], ["家族"], "対応結果を1つ以上入れてください"),
+        (["その他"], ["あ" * 31], "30文字まで"),
+        (["その他"], ["家族\n学校"], "改行"),
+        (["その他"], [" 家族"], "前後の空白"),
+    ],
+)
+async def test_bad_closing_lists_get_422_saying_why_and_send_nothing(
+    supervisor: httpx.AsyncClient,
+    routing: FakeRouting,
+    outcomes: list[str],
+    topics: list[str],
+    why: str,
+) -> None:
+    body = {"outcomes": outcomes, "topics": topics}
+    response = await supervisor.put("/api/closing-categories", json=body, headers=CSRF)
+    assert response.status_code == 422
+    assert why in response.json()["detail"]
+    assert routing.commands == []
 
 
 # --- automatic texts -------------------------------------------------------------------

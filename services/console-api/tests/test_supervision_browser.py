@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import httpx
 import pytest
 import uvicorn
-from console_support import STAFF, make_case_opened, new_client
+from console_support import CSRF, STAFF, make_case_opened, new_client
 from sodan_console.main import create_app
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
@@ -99,6 +100,43 @@ async def test_supervisor_edits_an_automatic_text_and_sees_routings_answer(
         await card.locator("button", has_text="保存").click()
         await expect(card.locator("[data-result]")).to_contain_text("差し込み")
         await browser.close()
+
+
+async def test_supervisor_edits_the_closing_lists_and_a_bad_edit_loses_nothing(
+    served: tuple[str, ConsoleState, FakeRouting], tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright, expect
+    from sodan_shared.closing import OUTCOMES, TOPICS
+
+    url, _, routing = served
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        page = await login(browser, url, "supervisor")
+        await page.click("#open-closing-categories")
+        topics = page.locator("#categories-topics")
+        await expect(topics).to_have_value("\n".join(TOPICS))
+        # a duplicate: refused with the reason, and what was typed stays
+        await topics.fill("家族\n住まい\n家族")
+        await page.click("#closing-categories-view button.primary")
+        await expect(page.locator("#categories-result")).to_contain_text("「家族」が重複しています")
+        await expect(topics).to_have_value("家族\n住まい\n家族")
+        await topics.fill("家族\n住まい\n\n")  # blank lines are ignored
+        await page.click("#closing-categories-view button.primary")
+        await expect(page.locator("#categories-result")).to_contain_text(
+            "保存しました", timeout=15000
+        )
+        await page.screenshot(path=str(shots(tmp_path) / "console-closing-categories.png"))
+        await browser.close()
+    assert routing.commands[-1].payload.topics == ["家族", "住まい"]
+    assert routing.commands[-1].payload.outcomes == list(OUTCOMES)
+    # other tests close cases with the default lists
+    async with httpx.AsyncClient(base_url=url) as api:
+        credentials = {"login": "supervisor", "password": STAFF["supervisor"].password}
+        assert (await api.post("/api/login", json=credentials, headers=CSRF)).status_code == 200
+        restored = {"outcomes": list(OUTCOMES), "topics": list(TOPICS)}
+        assert (
+            await api.put("/api/closing-categories", json=restored, headers=CSRF)
+        ).status_code == 200
 
 
 async def test_supervisor_adds_a_monthly_session_previews_and_saves_the_calendar(

@@ -26,7 +26,7 @@ from sodan_shared.events.console import (
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import ReplyRequested
 from sodan_shared.nats import ensure_streams, publish_event
-from sodan_shared.subjects import ALL_SUBJECTS, CASES, REPLY_REQUESTED
+from sodan_shared.subjects import ALL_SUBJECTS, AUDIT, CASES, REPLY_REQUESTED
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -201,3 +201,26 @@ def staff() -> UUID:
 
 def utc(*args: int) -> datetime:
     return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+class AuditLog:
+    """What routing announced on the AUDIT stream (supervisors' edits), in order."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self._changed = asyncio.Event()
+
+    async def follow(self, rig: Rig) -> None:
+        types = {s.name: s.event for s in ALL_SUBJECTS if s.stream is AUDIT}
+
+        async def on_msg(msg: Any) -> None:
+            self.events.append(types[msg.subject].model_validate_json(msg.data))
+            self._changed.set()
+
+        await rig.js.subscribe(AUDIT.subjects[0], cb=on_msg, ordered_consumer=True)
+
+    async def wait_for(self, count: int) -> None:
+        async with asyncio.timeout(15):
+            while len(self.events) < count:
+                self._changed.clear()
+                await self._changed.wait()

@@ -16,6 +16,8 @@ from sodan_shared.events.console import (
     HandOverCaseV1,
     HoldCase,
     HoldCaseV1,
+    UpdateClosingCategories,
+    UpdateClosingCategoriesV1,
 )
 from sodan_shared.events.routing import (
     CaseAssigned,
@@ -30,10 +32,11 @@ from sodan_shared.events.routing import (
     CaseSurveyAnswered,
     CaseSurveySent,
     CaseUnanswered,
+    ClosingCategoriesChanged,
 )
 from sodan_shared.testing.factories import make_message_received, make_message_scored
 
-from .conftest import Rig, make_close, make_presence
+from .conftest import AuditLog, Rig, make_close, make_presence
 
 
 def hold(case_id: UUID, staff_id: UUID, on: bool = True) -> HoldCase:
@@ -160,6 +163,44 @@ async def test_closing_records_outcome_and_topics_and_an_unknown_topic_is_refuse
     (closed,) = rig.cases.of(CaseClosed)
     assert closed.payload.outcome == "他機関紹介"
     assert closed.payload.topics == ["家族", "学校・職場"]
+
+
+async def test_a_supervisors_edited_lists_are_what_closings_are_checked_against(
+    rig: Rig,
+) -> None:
+    counsellor, supervisor = uuid4(), uuid4()
+    audit = AuditLog()
+    await audit.follow(rig)
+
+    def edit(outcomes: list[str], topics: list[str]) -> UpdateClosingCategories:
+        return UpdateClosingCategories.new(
+            channel="demo",
+            payload=UpdateClosingCategoriesV1(
+                outcomes=outcomes, topics=topics, staff_id=supervisor
+            ),
+        )
+
+    good = edit(["傾聴・情報提供", "医療機関を紹介"], ["家族", "住まい"])
+    duplicate = edit(["その他", "その他"], ["家族"])
+    async with rig.app():
+        case_id, _ = await assigned_case(rig, counsellor)
+        await rig.publish(good, duplicate)
+        await audit.wait_for(2)
+        # 学校・職場 was removed from the form: a closing that still names it is refused
+        await rig.publish(make_close(case_id, counsellor, outcome="その他", topics=["住まい"]))
+        await rig.cases.wait_for(lambda log: len(log.of(CaseCommandRefused)) == 1)
+        await rig.publish(
+            make_close(case_id, counsellor, outcome="医療機関を紹介", topics=["住まい"])
+        )
+        await rig.cases.wait_for(lambda log: len(log.of(CaseClosed)) == 1)
+    applied, refused = audit.events
+    assert isinstance(applied, ClosingCategoriesChanged)
+    assert applied.payload.outcome == "applied" and applied.payload.topics == ["家族", "住まい"]
+    assert refused.payload.outcome == "refused" and refused.payload.command_id == duplicate.id
+    assert refused.payload.error == "対応結果「その他」が重複しています"
+    assert "対応結果を選んでください" in rig.cases.of(CaseCommandRefused)[0].payload.reason
+    (closed,) = rig.cases.of(CaseClosed)
+    assert (closed.payload.outcome, closed.payload.topics) == ("医療機関を紹介", ["住まい"])
 
 
 async def test_the_after_survey_is_sent_and_its_answer_does_not_reopen_the_case(

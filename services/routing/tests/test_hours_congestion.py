@@ -7,7 +7,6 @@ import asyncio
 import itertools
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
 from uuid import uuid4
 
 from sodan_routing.hours import JST, Session, format_session
@@ -28,10 +27,9 @@ from sodan_shared.events.routing import (
     CongestionChanged,
     HoursChanged,
 )
-from sodan_shared.subjects import ALL_SUBJECTS, AUDIT
 from sodan_shared.testing.factories import make_message_received
 
-from .conftest import Rig, make_presence
+from .conftest import AuditLog, Rig, make_presence
 
 CLOSED = {"routing_always_open": False}
 
@@ -186,27 +184,6 @@ async def test_three_replicas_send_each_automatic_message_once(rig: Rig) -> None
     assert [e.payload.previous_level for e in changes][:1] == [None]
     for before, after in itertools.pairwise(changes):
         assert after.payload.previous_level == before.payload.level
-
-
-class AuditLog:
-    def __init__(self) -> None:
-        self.events: list[Any] = []
-        self._changed = asyncio.Event()
-
-    async def follow(self, rig: Rig) -> None:
-        types = {s.name: s.event for s in ALL_SUBJECTS if s.stream is AUDIT}
-
-        async def on_msg(msg: Any) -> None:
-            self.events.append(types[msg.subject].model_validate_json(msg.data))
-            self._changed.set()
-
-        await rig.js.subscribe(AUDIT.subjects[0], cb=on_msg, ordered_consumer=True)
-
-    async def wait_for(self, count: int) -> None:
-        async with asyncio.timeout(15):
-            while len(self.events) < count:
-                self._changed.clear()
-                await self._changed.wait()
 
 
 async def test_a_supervisor_edits_a_text_and_a_bad_edit_is_refused_saying_why(rig: Rig) -> None:

@@ -26,6 +26,7 @@ from sodan_shared.events.console import (
     StaffCapacitySet,
     StaffPresenceChanged,
     UpdateAutoText,
+    UpdateClosingCategories,
     UpdateLexicon,
 )
 from sodan_shared.events.envelope import Envelope
@@ -65,6 +66,7 @@ from sodan_shared.events.routing import (
     CaseSurveySent,
     CaseUnanswered,
     CaseUrgencyChanged,
+    ClosingCategoriesChanged,
     CongestionChanged,
     CriticalCloseAudited,
     HoursChanged,
@@ -169,6 +171,12 @@ REASSIGN_CASE = Subject("console.case.reassign.v1", CONSOLE, ReassignCase)
 STAFF_CAPACITY_SET = Subject("audit.staff_capacity.v1", AUDIT, StaffCapacitySet)
 ASSIGNMENT_MODE_CHANGED = Subject("case.assignment_mode.v1", CASES, AssignmentModeChanged)
 ASSIGNMENT_REFUSED = Subject("case.assignment_refused.v1", CASES, AssignmentRefused)
+UPDATE_CLOSING_CATEGORIES = Subject(
+    "console.closing_categories.update.v1", CONSOLE, UpdateClosingCategories
+)
+CLOSING_CATEGORIES_CHANGED = Subject(
+    "audit.closing_categories.changed.v1", AUDIT, ClosingCategoriesChanged
+)
 
 ALL_SUBJECTS: tuple[Subject, ...] = (
     MESSAGE_RECEIVED,
@@ -227,6 +235,8 @@ ALL_SUBJECTS: tuple[Subject, ...] = (
     STAFF_CAPACITY_SET,
     ASSIGNMENT_MODE_CHANGED,
     ASSIGNMENT_REFUSED,
+    UPDATE_CLOSING_CATEGORIES,
+    CLOSING_CATEGORIES_CHANGED,
 )
 
 

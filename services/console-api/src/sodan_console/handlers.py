@@ -46,6 +46,7 @@ from sodan_shared.events.routing import (
     CaseSurveySent,
     CaseUnanswered,
     CaseUrgencyChanged,
+    ClosingCategoriesChanged,
     CongestionChanged,
     HoursChanged,
 )
@@ -59,6 +60,7 @@ from sodan_shared.subjects import (
     CLIENT_FOLLOWED,
     CLIENT_UNFOLLOWED,
     CLOSE_CASE,
+    CLOSING_CATEGORIES_CHANGED,
     DECIDE_CLOSE,
     EMERGENCY_MODE_AUDITED,
     EMERGENCY_MODE_SET,
@@ -83,6 +85,7 @@ from sodan_shared.subjects import (
     STAFF_CAPACITY_SET,
     STAFF_PRESENCE_CHANGED,
     UPDATE_AUTO_TEXT,
+    UPDATE_CLOSING_CATEGORIES,
 )
 
 from sodan_console.db import lifecycle, queries, supervision
@@ -103,6 +106,7 @@ MEDIA_STORED_CONSUMER = "console-media-stored"
 MEDIA_FAILED_CONSUMER = "console-media-failed"
 AUTO_TEXTS_CONSUMER = "console-auto-texts"
 HOURS_CONSUMER = "console-hours"
+CATEGORIES_CONSUMER = "console-closing-categories"
 
 CASE_SUBJECTS = {s.name: s for s in ALL_SUBJECTS if s.stream is CASES}
 
@@ -193,6 +197,10 @@ def declare_publishers(broker: NatsBroker) -> None:
         ),
         (UPDATE_AUTO_TEXT, "Command to routing: a supervisor edits an automatic text"),
         (REPLACE_HOURS, "Command to routing: a supervisor saves the consultation calendar"),
+        (
+            UPDATE_CLOSING_CATEGORIES,
+            "Command to routing: a supervisor edits the closing form's 対応結果/相談内容 lists",
+        ),
         (
             SET_ASSIGNMENT_MODE,
             "Command to routing: a supervisor switches automatic assignment / manual pick-up",
@@ -534,6 +542,33 @@ def register_handlers(broker: NatsBroker, state: ConsoleState) -> None:
                 at=event.occurred_at,
             )
         log.info("console.hours_projected", outcome=p.outcome)
+
+    @broker.subscriber(
+        CLOSING_CATEGORIES_CHANGED.name,
+        stream=jstream(CLOSING_CATEGORIES_CHANGED.stream),
+        durable=CATEGORIES_CONSUMER,
+        pull_sub=_pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Keep the closing form's lists as routing applied them, and its latest answer",
+    )
+    async def on_closing_categories_changed(event: ClosingCategoriesChanged) -> None:
+        p = event.payload
+        async with transaction(sessions) as session:
+            if not await first_time(
+                session, processed_events, event_id=event.id, consumer=CATEGORIES_CONSUMER
+            ):
+                return
+            await supervision.closing_categories_outcome(
+                session,
+                outcome=p.outcome,
+                outcomes=p.outcomes,
+                topics=p.topics,
+                error=p.error,
+                staff_id=p.staff_id,
+                command_id=p.command_id,
+                at=event.occurred_at,
+            )
+        log.info("console.closing_categories_projected", outcome=p.outcome)
 
     @broker.subscriber(
         PUSH_RESULT.name,

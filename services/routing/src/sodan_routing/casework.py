@@ -167,7 +167,10 @@ async def handle_close_case(desk: Desk, command: CloseCase) -> int:
                 reason="unknown" if case is None else case.status,
             )
             return 0
-        refusal = lifecycle.close_refusal(_state(case), outcome=p.outcome, topics=p.topics)
+        lists = await queries.load_closing_categories(session)
+        refusal = lifecycle.close_refusal(
+            _state(case), outcome=p.outcome, topics=p.topics, lists=lists
+        )
         if refusal is not None:
             return await _refuse(
                 session,

@@ -22,6 +22,7 @@ from sodan_shared.events.console import (
     SetAssignmentMode,
     StaffPresenceChanged,
     UpdateAutoText,
+    UpdateClosingCategories,
 )
 from sodan_shared.events.line import MessageReceived, PushRequested
 from sodan_shared.events.triage import MessageScored
@@ -47,6 +48,7 @@ from sodan_shared.subjects import (
     CASE_SURVEY_SENT,
     CASE_URGENCY_CHANGED,
     CLOSE_CASE,
+    CLOSING_CATEGORIES_CHANGED,
     CONGESTION_CHANGED,
     CRITICAL_CLOSE_AUDITED,
     DECIDE_CLOSE,
@@ -63,6 +65,7 @@ from sodan_shared.subjects import (
     SET_ASSIGNMENT_MODE,
     STAFF_PRESENCE_CHANGED,
     UPDATE_AUTO_TEXT,
+    UPDATE_CLOSING_CATEGORIES,
     Subject,
 )
 
@@ -131,6 +134,11 @@ _PUBLISHED: tuple[tuple[Subject, str], ...] = (
     ),
     (AUTO_TEXT_CHANGED, "A supervisor's edit of an automatic text: applied, or refused and why"),
     (HOURS_CHANGED, "A supervisor's new consultation calendar: applied, or refused and why"),
+    (
+        CLOSING_CATEGORIES_CHANGED,
+        "A supervisor's edit of the closing form's 対応結果/相談内容 lists: applied, or refused "
+        "and why",
+    ),
     (
         ASSIGNMENT_MODE_CHANGED,
         "A supervisor switched the desk between automatic assignment and manual pick-up",
@@ -279,6 +287,19 @@ def register_handlers(broker: NatsBroker, deps: RoutingDeps) -> None:
     async def on_update_auto_text(command: UpdateAutoText) -> None:
         desk, relay = deps.ready()
         if await service.handle_update_auto_text(desk, command):
+            relay.wake()
+
+    @broker.subscriber(
+        UPDATE_CLOSING_CATEGORIES.name,
+        stream=jstream(UPDATE_CLOSING_CATEGORIES.stream),
+        durable=service.CATEGORIES_CONSUMER,
+        pull_sub=pull(),
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        description="Validates and applies a supervisor's edit of the closing form's lists",
+    )
+    async def on_update_closing_categories(command: UpdateClosingCategories) -> None:
+        desk, relay = deps.ready()
+        if await service.handle_update_closing_categories(desk, command):
             relay.wake()
 
     @broker.subscriber(

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sodan_shared.closing import SURVEY_ANSWERS, closing_problem
+from sodan_shared.closing import (
+    DEFAULT_CATEGORIES,
+    SURVEY_ANSWERS,
+    ClosingCategories,
+    closing_problem,
+)
 
 from sodan_routing.assignment import Counsellor
 
@@ -82,12 +87,18 @@ def handover_refusal(
     return None
 
 
-def close_refusal(case: CaseState, *, outcome: str | None, topics: list[str]) -> str | None:
+def close_refusal(
+    case: CaseState,
+    *,
+    outcome: str | None,
+    topics: list[str],
+    lists: ClosingCategories = DEFAULT_CATEGORIES,
+) -> str | None:
     """A counsellor's closing needs a known outcome and known topics (the monthly
     report counts them); the case stays open otherwise."""
     if case.status == "closed":
         return "この相談はすでに終了しています"
-    return closing_problem(outcome, topics)
+    return closing_problem(outcome, topics, lists)
 
 
 def close_needs_confirmation(case: CaseState, *, staff_role: str | None) -> bool:

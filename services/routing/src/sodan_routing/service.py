@@ -16,7 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid5
 
-from sodan_shared.closing import CLIENT_ENDED, SURVEY_ANSWERS
+from sodan_shared.closing import (
+    CLIENT_ENDED,
+    SURVEY_ANSWERS,
+    ClosingCategories,
+    categories_problem,
+)
 from sodan_shared.crypto import ClientCipher, Keyring
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox, first_time
@@ -24,6 +29,7 @@ from sodan_shared.events.console import (
     ReplaceHours,
     StaffPresenceChanged,
     UpdateAutoText,
+    UpdateClosingCategories,
 )
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.events.line import (
@@ -58,6 +64,8 @@ from sodan_shared.events.routing import (
     CaseUnansweredV1,
     CaseUrgencyChanged,
     CaseUrgencyChangedV1,
+    ClosingCategoriesChanged,
+    ClosingCategoriesChangedV1,
     CongestionChanged,
     CongestionChangedV1,
     HoursChanged,
@@ -89,6 +97,7 @@ STAFF_CONSUMER = "routing-staff"
 PUSHES_CONSUMER = "routing-pushes"
 AUTO_TEXTS_CONSUMER = "routing-auto-texts"
 HOURS_CONSUMER = "routing-hours"
+CATEGORIES_CONSUMER = "routing-closing-categories"
 # desk-wide events (congestion) belong to no LINE channel
 DESK_CHANNEL = "system"
 # a closing notice later than this after closing would only confuse
@@ -1199,6 +1208,41 @@ async def handle_update_auto_text(desk: Desk, command: UpdateAutoText) -> int:
             ),
         )
     log.info("auto_text.changed", key=p.key, applied=body is not None)
+    return 1
+
+
+async def handle_update_closing_categories(desk: Desk, command: UpdateClosingCategories) -> int:
+    """Use valid lists for closings from now on; refuse invalid ones saying why."""
+    p = command.payload
+    error = categories_problem(p.outcomes, p.topics)
+    lists = None if error else ClosingCategories(tuple(p.outcomes), tuple(p.topics))
+    async with transaction(desk.sessions) as session:
+        if not await first_time(
+            session, processed_events, event_id=command.id, consumer=CATEGORIES_CONSUMER
+        ):
+            return 0
+        if lists is not None:
+            await queries.save_closing_categories(
+                session, lists=lists, by=p.staff_id, at=command.occurred_at
+            )
+        await add_to_outbox(
+            session,
+            outbox,
+            ClosingCategoriesChanged.new(
+                channel=command.channel,
+                caused_by=command,
+                event_id=uuid5(command.id, "closing_categories"),
+                payload=ClosingCategoriesChangedV1(
+                    staff_id=p.staff_id,
+                    outcome="refused" if lists is None else "applied",
+                    error=error,
+                    outcomes=list(lists.outcomes) if lists else None,
+                    topics=list(lists.topics) if lists else None,
+                    command_id=command.id,
+                ),
+            ),
+        )
+    log.info("closing_categories.changed", applied=lists is not None)
     return 1
 
 

@@ -170,6 +170,18 @@ class UpdateAutoText(Envelope[UpdateAutoTextV1]):
     TYPE = "console.update_auto_text"
 
 
+class UpdateClosingCategoriesV1(Payload):
+    outcomes: list[str] = Field(max_length=60, description="対応結果 labels, in form order")
+    topics: list[str] = Field(max_length=60, description="相談内容 labels, in form order")
+    staff_id: UUID = Field(description="The supervisor who edited them")
+
+
+class UpdateClosingCategories(Envelope[UpdateClosingCategoriesV1]):
+    """Command to routing: a supervisor edits the closing form's lists (validated there)."""
+
+    TYPE = "console.update_closing_categories"
+
+
 class HoursRuleV1(Payload):
     kind: Literal["weekly", "dated", "closed"]
     weekday: int | None = Field(default=None, ge=0, le=6, description="0 = Monday (weekly)")

@@ -301,6 +301,21 @@ class AutoTextChanged(Envelope[AutoTextChangedV1]):
     TYPE = "audit.auto_text_changed"
 
 
+class ClosingCategoriesChangedV1(Payload):
+    """Outcome of an UpdateClosingCategories command: the lists routing now accepts."""
+
+    staff_id: UUID
+    outcome: Literal["applied", "refused"]
+    error: str | None = Field(default=None, description="Why it was refused, for the supervisor")
+    outcomes: list[str] | None = Field(default=None, description="対応結果 now in use (applied)")
+    topics: list[str] | None = Field(default=None, description="相談内容 now in use (applied)")
+    command_id: UUID
+
+
+class ClosingCategoriesChanged(Envelope[ClosingCategoriesChangedV1]):
+    TYPE = "audit.closing_categories_changed"
+
+
 class HoursChangedV1(Payload):
     """Outcome of a ReplaceHours command."""
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, status
-from sodan_shared.closing import OUTCOMES, SURVEY_ANSWERS, TOPICS, closing_problem
+from sodan_shared.closing import SURVEY_ANSWERS, closing_problem
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox
 from sodan_shared.events.console import (
@@ -41,7 +41,7 @@ from sodan_console.api.schemas import (
     HandoverTarget,
     HoldIn,
 )
-from sodan_console.db import lifecycle
+from sodan_console.db import lifecycle, supervision
 from sodan_console.db.tables import outbox
 from sodan_console.policy import CaseFacts, can_decide_close, can_hold_or_hand_over
 from sodan_console.state import ConsoleState
@@ -54,10 +54,14 @@ PENDING_CONFIRMATION = "緊急の相談のため、スーパーバイザーの�
 
 
 @options_router.get("")
-async def closing_options(_: CurrentStaff) -> ClosingOptions:
-    """What the closing form offers (the same lists routing accepts and reporting counts)."""
+async def closing_options(_: CurrentStaff, state: StateDep) -> ClosingOptions:
+    """What the closing form offers (the lists routing last announced it accepts)."""
+    async with state.db.sessions() as session:
+        lists = await supervision.current_closing_categories(session)
     return ClosingOptions(
-        outcomes=list(OUTCOMES), topics=list(TOPICS), survey_answers=list(SURVEY_ANSWERS)
+        outcomes=list(lists.outcomes),
+        topics=list(lists.topics),
+        survey_answers=list(SURVEY_ANSWERS),
     )
 
 
@@ -72,7 +76,9 @@ async def close(case_id: UUID, body: CloseIn, staff: CurrentStaff, state: StateD
     """Close with 対応結果 and 相談内容 (and optionally the after-survey). A counsellor's
     close of a 緊急 case waits for a supervisor's confirmation."""
     row = await _actionable_case(state, staff, case_id)
-    problem = closing_problem(body.outcome, body.topics)
+    async with state.db.sessions() as session:
+        lists = await supervision.current_closing_categories(session)
+    problem = closing_problem(body.outcome, body.topics, lists)
     if problem is not None:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, problem)
     pending = row.urgency == "critical" and staff.role != "supervisor"

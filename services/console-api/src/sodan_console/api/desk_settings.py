@@ -1,5 +1,5 @@
-"""Supervisors' editors for what routing applies: the automatic texts (自動応答文)
-and the consultation calendar (相談時間).
+"""Supervisors' editors for what routing applies: the automatic texts (自動応答文),
+the consultation calendar (相談時間) and the closing form's lists (対応結果・相談内容).
 
 Where the current values come from: routing answers every edit with an audit
 event carrying the text or calendar now in use (audit.auto_text.changed,
@@ -25,15 +25,18 @@ from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sodan_shared import auto_texts, hours
+from sodan_shared.closing import categories_problem
 from sodan_shared.events.console import (
     HoursRuleV1,
     ReplaceHours,
     ReplaceHoursV1,
     UpdateAutoText,
     UpdateAutoTextV1,
+    UpdateClosingCategories,
+    UpdateClosingCategoriesV1,
 )
 from sodan_shared.logging import get_logger
-from sodan_shared.subjects import AUTO_TEXT_CHANGED, HOURS_CHANGED
+from sodan_shared.subjects import AUTO_TEXT_CHANGED, CLOSING_CATEGORIES_CHANGED, HOURS_CHANGED
 
 from sodan_console.api.answers import send_and_wait
 from sodan_console.api.deps import Csrf, CurrentStaff, Staff, StateDep
@@ -241,6 +244,68 @@ async def save_hours(
     )
     answer = await send_and_wait(state, command, [HOURS_CHANGED])
     log.info("console.hours_replace_sent", rules=len(draft.rules), staff_id=str(staff.staff_id))
+    if answer is None:
+        return Saved(status="pending", command_id=str(command.id))
+    payload = answer[1]["payload"]
+    if payload["outcome"] != "applied":
+        return _invalid(f"routing が保存を断りました: {payload.get('error')}")
+    return Saved(status="applied", command_id=str(command.id))
+
+
+# --- the closing form's lists ------------------------------------------------------------
+
+
+class ClosingCategoriesPublic(BaseModel):
+    outcomes: list[str]
+    topics: list[str]
+    is_default: bool = Field(description="Never edited: the lists the desk started with")
+    updated_at: datetime | None
+    updated_by_name: str | None
+    last_outcome: Literal["applied", "refused"] | None
+    last_error: str | None
+    last_at: datetime | None
+
+
+class ClosingCategoriesIn(BaseModel):
+    outcomes: list[str] = Field(max_length=60)
+    topics: list[str] = Field(max_length=60)
+
+
+@router.get("/closing-categories")
+async def get_closing_categories(staff: CurrentStaff, state: StateDep) -> ClosingCategoriesPublic:
+    require_supervisor(staff, "対応結果・相談内容の閲覧・編集")
+    async with state.db.sessions() as session:
+        row = await supervision.closing_categories_row(session)
+        lists = await supervision.current_closing_categories(session)
+        names = await _names(session, {row.updated_by} if row and row.updated_by else set())
+    return ClosingCategoriesPublic(
+        outcomes=list(lists.outcomes),
+        topics=list(lists.topics),
+        is_default=row is None or row.outcomes is None,
+        updated_at=row.updated_at if row else None,
+        updated_by_name=names.get(row.updated_by) if row and row.updated_by else None,
+        last_outcome=row.last_outcome if row else None,
+        last_error=row.last_error if row else None,
+        last_at=row.last_at if row else None,
+    )
+
+
+@router.put("/closing-categories", dependencies=[Csrf], response_model=Saved)
+async def save_closing_categories(
+    edit: ClosingCategoriesIn, staff: CurrentStaff, state: StateDep
+) -> Saved | JSONResponse:
+    require_supervisor(staff, "対応結果・相談内容の編集")
+    problem = categories_problem(edit.outcomes, edit.topics)
+    if problem is not None:
+        return _invalid(f"保存できません: {problem}")
+    command = UpdateClosingCategories.new(
+        channel=state.settings.line_channel_id,
+        payload=UpdateClosingCategoriesV1(
+            outcomes=edit.outcomes, topics=edit.topics, staff_id=staff.staff_id
+        ),
+    )
+    answer = await send_and_wait(state, command, [CLOSING_CATEGORIES_CHANGED])
+    log.info("console.closing_categories_update_sent", staff_id=str(staff.staff_id))
     if answer is None:
         return Saved(status="pending", command_id=str(command.id))
     payload = answer[1]["payload"]

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sodan_shared.closing import DEFAULT_CATEGORIES, ClosingCategories
 from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sodan_console.db.tables import (
     auto_texts,
     cases,
+    closing_categories,
     desk_controls,
     handbacks,
     hours_calendar,
@@ -92,6 +94,48 @@ async def hours_outcome(
 
 async def calendar_row(session: AsyncSession) -> Any:
     return (await session.execute(select(hours_calendar))).first()
+
+
+async def closing_categories_outcome(
+    session: AsyncSession,
+    *,
+    outcome: str,
+    outcomes: list[str] | None,
+    topics: list[str] | None,
+    error: str | None,
+    staff_id: UUID,
+    command_id: UUID,
+    at: datetime,
+) -> None:
+    values: dict[str, Any] = {
+        "id": 1,
+        "last_outcome": outcome,
+        "last_error": error,
+        "last_at": at,
+        "last_command_id": command_id,
+    }
+    if outcome == "applied" and outcomes is not None and topics is not None:
+        values |= {"outcomes": outcomes, "topics": topics, "updated_at": at, "updated_by": staff_id}
+    stmt = pg_insert(closing_categories).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[closing_categories.c.id],
+            set_={k: v for k, v in values.items() if k != "id"},
+            where=closing_categories.c.last_at <= at,
+        )
+    )
+
+
+async def closing_categories_row(session: AsyncSession) -> Any:
+    return (await session.execute(select(closing_categories))).first()
+
+
+async def current_closing_categories(session: AsyncSession) -> ClosingCategories:
+    """What routing accepts now, as far as the console has heard."""
+    row = await closing_categories_row(session)
+    if row is None or row.outcomes is None or row.topics is None:
+        return DEFAULT_CATEGORIES
+    return ClosingCategories(outcomes=tuple(row.outcomes), topics=tuple(row.topics))
 
 
 async def assignment_mode_changed(

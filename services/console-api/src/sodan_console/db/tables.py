@@ -24,7 +24,7 @@ from sqlalchemy import (
     false,
     func,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 SCHEMA = "console"
 metadata = MetaData(schema=SCHEMA)
@@ -320,6 +320,23 @@ hours_calendar = Table(
     Column("last_at", DateTime(timezone=True), nullable=False),
     Column("last_command_id", Uuid, nullable=False),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+# The closing form's 対応結果/相談内容 lists as routing last announced them
+# (audit.closing_categories.changed); NULL lists: never edited, the shared defaults apply.
+closing_categories = Table(
+    "closing_categories",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("outcomes", ARRAY(Text), nullable=True),
+    Column("topics", ARRAY(Text), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+    Column("updated_by", Uuid, nullable=True),
+    Column("last_outcome", String(8), nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("last_at", DateTime(timezone=True), nullable=False),
+    Column("last_command_id", Uuid, nullable=False),
+    CheckConstraint("id = 1", name="closing_categories_single_row"),
 )
 
 # The desk's assignment mode as routing announced it (case.assignment_mode.v1).

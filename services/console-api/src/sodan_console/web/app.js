@@ -5,6 +5,7 @@ import { AccessLogPanel } from "./accesslog.js";
 import { UrgentAlerts } from "./alerts.js";
 import { api, ApiError } from "./api.js";
 import { CaseList } from "./cases.js";
+import { ClosingCategoriesEditor } from "./categories.js";
 import { Chat } from "./chat.js";
 import { LexiconEditor } from "./lexicon.js";
 import { ReportNotice } from "./reportnotice.js";
@@ -38,6 +39,7 @@ const chat = new Chat({
 const lexicon = new LexiconEditor($("lexicon-view"));
 const staffPanel = new StaffPanel($("staff-view"));
 const autoTexts = new AutoTextEditor($("auto-texts-view"));
+const closingCategories = new ClosingCategoriesEditor($("closing-categories-view"));
 const hoursEditor = new HoursEditor($("hours-view"));
 const accessLog = new AccessLogPanel($("access-log-view"));
 const handbacks = new HandbackAlerts();
@@ -48,6 +50,7 @@ const PANELS = {
   "open-lexicon": { view: "lexicon-view", panel: lexicon },
   "open-staff": { view: "staff-view", panel: staffPanel },
   "open-auto-texts": { view: "auto-texts-view", panel: autoTexts },
+  "open-closing-categories": { view: "closing-categories-view", panel: closingCategories },
   "open-hours": { view: "hours-view", panel: hoursEditor },
   "open-access-log": { view: "access-log-view", panel: accessLog },
 };

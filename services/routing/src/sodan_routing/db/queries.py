@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from sodan_shared.closing import DEFAULT_CATEGORIES, ClosingCategories
 from sqlalchemy import case as sql_case
 from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -25,6 +26,7 @@ from sodan_routing.db.tables import (
     case_messages,
     case_notices,
     cases,
+    closing_categories,
     counsellors,
     desk_settings,
     desk_state,
@@ -507,6 +509,28 @@ async def save_auto_text(
             set_={"body": body, "updated_by": by, "updated_at": at},
         )
     )
+
+
+async def load_closing_categories(session: AsyncSession) -> ClosingCategories:
+    row = (
+        await session.execute(select(closing_categories.c.outcomes, closing_categories.c.topics))
+    ).first()
+    if row is None:
+        return DEFAULT_CATEGORIES
+    return ClosingCategories(outcomes=tuple(row.outcomes), topics=tuple(row.topics))
+
+
+async def save_closing_categories(
+    session: AsyncSession, *, lists: ClosingCategories, by: UUID | None, at: datetime
+) -> None:
+    values = {
+        "outcomes": list(lists.outcomes),
+        "topics": list(lists.topics),
+        "updated_by": by,
+        "updated_at": at,
+    }
+    stmt = pg_insert(closing_categories).values(id=1, **values)
+    await session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=values))
 
 
 async def add_notice(

@@ -26,7 +26,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 SCHEMA = "routing"
 metadata = MetaData(schema=SCHEMA)
@@ -158,6 +158,17 @@ auto_texts = Table(
     Column("body", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("updated_by", Uuid, nullable=True),
+)
+
+# The closing form's lists as supervisors last edited them (one row; none: the defaults).
+closing_categories = Table(
+    "closing_categories",
+    metadata,
+    Column("id", SmallInteger, primary_key=True),
+    Column("outcomes", ARRAY(Text), nullable=False),
+    Column("topics", ARRAY(Text), nullable=False),
+    Column("updated_by", Uuid, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
 )
 
 # Automatic messages sent per case: a notice goes out once per (kind, key), however
