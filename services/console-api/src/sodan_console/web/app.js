@@ -15,6 +15,7 @@ import {
   HoursEditor,
   StaffPanel,
 } from "./supervise.js";
+import { TemplateEditor } from "./template_editor.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -39,6 +40,7 @@ const staffPanel = new StaffPanel($("staff-view"));
 const autoTexts = new AutoTextEditor($("auto-texts-view"));
 const hoursEditor = new HoursEditor($("hours-view"));
 const accessLog = new AccessLogPanel($("access-log-view"));
+const templateEditor = new TemplateEditor($("templates-view"));
 const handbacks = new HandbackAlerts();
 const assignMode = new AssignmentMode({ onChanged: (mode) => controls.setMode(mode) });
 // overlay screens: one at a time
@@ -48,6 +50,7 @@ const PANELS = {
   "open-auto-texts": { view: "auto-texts-view", panel: autoTexts },
   "open-hours": { view: "hours-view", panel: hoursEditor },
   "open-access-log": { view: "access-log-view", panel: accessLog },
+  "open-templates": { view: "templates-view", panel: templateEditor },
 };
 const alerts = new UrgentAlerts({
   onOpen: (caseId) => {
