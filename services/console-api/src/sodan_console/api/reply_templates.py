@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api/reply-templates", tags=["reply templates"])
 NOT_FOUND = "定型文が見つかりません"
 
 
-class Placeholder(BaseModel):
+class TemplatePlaceholder(BaseModel):
     name: str
     description: str
 
@@ -83,7 +83,7 @@ class TemplatePublic(BaseModel):
 
 class TemplatesPublic(BaseModel):
     items: list[TemplatePublic]
-    placeholders: list[Placeholder]
+    placeholders: list[TemplatePlaceholder]
     can_edit: bool
 
 
@@ -154,7 +154,9 @@ async def list_templates(
         values = await _values(session, staff)
     return TemplatesPublic(
         items=[_public(r, values) for r in rows],
-        placeholders=[Placeholder(name=n, description=d) for n, d in rules.PLACEHOLDERS.items()],
+        placeholders=[
+            TemplatePlaceholder(name=n, description=d) for n, d in rules.PLACEHOLDERS.items()
+        ],
         can_edit=can_edit_templates(staff.viewer),
     )
 
