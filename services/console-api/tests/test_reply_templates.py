@@ -207,6 +207,11 @@ async def test_counsellors_may_not_change_templates_or_see_retired_ones(
     assert len(after) == 1
 
 
+async def test_templates_need_a_login(anonymous: httpx.AsyncClient) -> None:
+    assert (await anonymous.get(URL)).status_code == 401
+    assert (await anonymous.post(URL, json=_draft(), headers=CSRF)).status_code == 401
+
+
 async def test_changes_need_the_csrf_header(supervisor: httpx.AsyncClient) -> None:
     response = await supervisor.post(URL, json=_draft())
     assert response.status_code == 403

@@ -51,7 +51,8 @@ def validate_body(body: str) -> str:
     if unknown:
         names = "、".join(f"{{{name}}}" for name in unknown)
         raise TemplateError(f"使えない差し込み {names} があります。使えるのは {_allowed()} です")
-    if "{" in _TOKEN.sub("", body) or "}" in _TOKEN.sub("", body):
+    rest = _TOKEN.sub("", body)
+    if "{" in rest or "}" in rest:
         raise TemplateError(
             f"「{{」「}}」は差し込み（{_allowed()}）にだけ使えます。対になっているか確認してください"
         )
