@@ -40,7 +40,12 @@ READS = {
     "/api/admin/access-log.csv": "access_log.export",
 }
 # Path parameters that name what a request was about (never anything else).
-TARGETS = (("case_id", "case"), ("staff_id", "staff"), ("key", "setting"))
+TARGETS = (
+    ("case_id", "case"),
+    ("staff_id", "staff"),
+    ("key", "setting"),
+    ("template_id", "template"),
+)
 LOGIN_DIGEST_CHARS = 12
 USER_AGENT_CHARS = 200
 
@@ -54,7 +59,11 @@ ACTIONS = (
     "change",
     "access_log.read",
     "access_log.export",
+    "reply.personal_data_confirmed",
 )
+# A counsellor sent a reply despite the personal-data warning: one entry per kind
+# found (the kind in ``reason``), never the text (written by api/cases.py).
+PERSONAL_DATA_CONFIRMED = "reply.personal_data_confirmed"
 FAILURE_REASONS = (
     "unknown_login",
     "wrong_password",

@@ -31,6 +31,7 @@ from sodan_console.api import (
     desk_settings,
     lexicon,
     me,
+    reply_templates,
     reports,
     stream,
     supervision,
@@ -168,6 +169,7 @@ def create_app(
     app.include_router(supervision.router)
     app.include_router(admin_access_log.router)
     app.include_router(twofactor.router)
+    app.include_router(reply_templates.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:

@@ -67,3 +67,9 @@ def alerts_viewer(viewer: Viewer, case: CaseFacts, *, urgency: str) -> bool:
 def client_label(client_no: int | None) -> str:
     """How staff see a client: never the LINE id, only the desk's number."""
     return f"C-{client_no:06d}" if client_no is not None else "C-??????"
+
+
+def can_edit_templates(viewer: Viewer) -> bool:
+    """定型文 are the desk's shared wording: supervisors and admins write them,
+    counsellors use them."""
+    return viewer.role in ("supervisor", "admin")

@@ -1,8 +1,10 @@
-"""``sodan-console seed-demo``: the demo desk (two counsellors, a supervisor and an admin)."""
+"""``sodan-console seed-demo``: the demo desk (two counsellors, a supervisor and an admin,
+and a handful of 定型文)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from sodan_shared.db import transaction
@@ -10,6 +12,7 @@ from sodan_shared.runtime import Database
 
 from sodan_console.auth import hash_password
 from sodan_console.db import queries
+from sodan_console.db import reply_templates as templates
 from sodan_console.settings import ConsoleSettings
 
 
@@ -35,6 +38,59 @@ DEMO_STAFF = (
 )
 
 
+@dataclass(frozen=True)
+class DemoTemplate:
+    title: str
+    category: str
+    body: str
+    sort_order: int
+
+    @property
+    def template_id(self) -> UUID:
+        return uuid5(NAMESPACE_URL, f"https://sodan.invalid/demo-template/{self.title}")
+
+
+# 定型文 for the demo desk. No phone number in them: a number in a reply always
+# asks the counsellor to confirm (the desk's own number too), so it is given by hand.
+DEMO_TEMPLATES = (
+    DemoTemplate(
+        "はじめのあいさつ",
+        "あいさつ",
+        "こんにちは。担当の{相談員名}です。メッセージを送ってくれてありがとうございます。"
+        "ここでは、話したいことを、話したいペースで書いてもらって大丈夫です。",
+        10,
+    ),
+    DemoTemplate(
+        "少し待ってもらう",
+        "待ってもらう",
+        "ありがとうございます。お返事を考えているので、少しだけお待ちください。",
+        20,
+    ),
+    DemoTemplate(
+        "確認に時間がかかる",
+        "待ってもらう",
+        "大切なことなので、確認のため少しお時間をください。"
+        "メッセージはちゃんと届いています。このままお待ちいただけますか。",
+        30,
+    ),
+    DemoTemplate(
+        "電話相談の案内",
+        "案内",
+        "文字で伝えるのが難しいときは、電話でお話しすることもできます。"
+        "電話相談の番号と受付時間をお知らせしましょうか？",
+        40,
+    ),
+    DemoTemplate(
+        "終わりのあいさつ",
+        "終わり",
+        "今日はお話ししてくれてありがとうございました。"
+        "また話したくなったら、いつでもメッセージを送ってください。"
+        "次の相談日は {次回の相談日} です。",
+        50,
+    ),
+)
+
+
 async def seed_demo(settings: ConsoleSettings) -> None:
     if settings.environment == "production":
         raise RuntimeError("seed-demo refuses to run in production")
@@ -49,6 +105,18 @@ async def seed_demo(settings: ConsoleSettings) -> None:
                     display_name=person.display_name,
                     role=person.role,
                     password_hash=hash_password(person.password),
+                )
+            for template in DEMO_TEMPLATES:
+                await templates.create(
+                    session,
+                    template_id=template.template_id,
+                    title=template.title,
+                    category=template.category,
+                    body=template.body,
+                    sort_order=template.sort_order,
+                    staff_id=None,
+                    at=datetime.now(UTC),
+                    if_absent=True,
                 )
     finally:
         await db.dispose()

@@ -32,6 +32,7 @@ from sodan_shared.events.line import (
 )
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import publish_event
+from sodan_shared.personal_data import detect_personal_data, mask_personal_data
 from sqlalchemy.exc import SQLAlchemyError
 
 from sodan_ingress.db.queries import (
@@ -41,7 +42,6 @@ from sodan_ingress.db.queries import (
     remember_read_token,
 )
 from sodan_ingress.end_words import is_end_word
-from sodan_ingress.personal_data import detect_personal_data, mask_personal_data
 from sodan_ingress.service import Ingress, NotConnectedError
 from sodan_ingress.webhook import (
     WebhookEvent,

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, get_args
 from uuid import UUID, uuid4, uuid5
 
-from fastapi import APIRouter, HTTPException, Query, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi.responses import JSONResponse
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
 from sodan_shared.crypto import ClientCipher, KeyDestroyedError, SealedValueError
@@ -34,6 +35,7 @@ from sodan_shared.events.triage import UrgencyLevel
 from sodan_shared.logging import get_logger
 from sodan_shared.media_store import MEDIA_PURPOSE
 
+from sodan_console import access_log
 from sodan_console.api.deps import Csrf, CurrentStaff, Staff, StateDep
 from sodan_console.api.schemas import (
     Accepted,
@@ -48,6 +50,8 @@ from sodan_console.api.schemas import (
     LocationPublic,
     MediaPublic,
     MessagePublic,
+    PersonalDataRefusal,
+    PersonalDataSpan,
     ReplyIn,
     ScoreReason,
     StickerPublic,
@@ -59,6 +63,7 @@ from sodan_console.chat_signals import (
     should_signal_typing,
 )
 from sodan_console.cursor import BadCursorError, CaseCursor
+from sodan_console.db import access_log as access_log_db
 from sodan_console.db import lifecycle, queries
 from sodan_console.db.tables import outbox
 from sodan_console.policy import (
@@ -71,6 +76,7 @@ from sodan_console.policy import (
     can_view_case,
     client_label,
 )
+from sodan_console.reply_guard import PersonalDataWarning, check_reply
 from sodan_console.state import ConsoleState
 from sodan_console.stickers import catalogue
 
@@ -395,9 +401,54 @@ async def _mark_read(
     log.info("console.mark_read_requested", case_id=str(row.case_id), message_id=str(newest))
 
 
-@router.post("/{case_id}/replies", status_code=status.HTTP_202_ACCEPTED, dependencies=[Csrf])
-async def reply(case_id: UUID, body: ReplyIn, staff: CurrentStaff, state: StateDep) -> Accepted:
+def _personal_data_refusal(warning: PersonalDataWarning) -> JSONResponse:
+    refusal = PersonalDataRefusal(
+        detail=warning.message,
+        personal_data=warning.kinds,
+        spans=[PersonalDataSpan(kind=s.kind, start=s.start, end=s.end) for s in warning.spans],
+    )
+    return JSONResponse(status_code=status.HTTP_409_CONFLICT, content=refusal.model_dump())
+
+
+def _confirmations(
+    request: Request, staff: Staff, case_id: UUID, warning: PersonalDataWarning | None
+) -> list[access_log.Entry]:
+    """The access-log entries of a confirmed warning: one per kind, never the text."""
+    if warning is None:
+        return []
+    address, agent = access_log.client_of(request)
+    return [
+        access_log.Entry(
+            action=access_log.PERSONAL_DATA_CONFIRMED,
+            staff_id=staff.staff_id,
+            method=request.method,
+            path=request.scope["route"].path,
+            target_kind="case",
+            target_id=str(case_id),
+            status=status.HTTP_202_ACCEPTED,
+            reason=kind,
+            client_addr=address,
+            user_agent=agent,
+        )
+        for kind in warning.kinds
+    ]
+
+
+@router.post(
+    "/{case_id}/replies",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Csrf],
+    response_model=Accepted,
+    responses={409: {"model": PersonalDataRefusal}},
+)
+async def reply(
+    case_id: UUID, body: ReplyIn, staff: CurrentStaff, state: StateDep, request: Request
+) -> Accepted | JSONResponse:
     row = await _actionable_case(state, staff, case_id)
+    warning = check_reply(body.text)
+    if warning is not None and not body.confirm_personal_data:
+        log.info("console.reply_personal_data_held", case_id=str(case_id), kinds=warning.kinds)
+        return _personal_data_refusal(warning)
     async with state.db.sessions() as session:
         if await queries.client_blocked(session, client_id=row.client_id):
             raise HTTPException(
@@ -447,7 +498,12 @@ async def reply(case_id: UUID, body: ReplyIn, staff: CurrentStaff, state: StateD
             quick_replies=sealed_buttons,
         )
         await add_to_outbox(session, outbox, push)
+        # In the reply's own transaction: no confirmed send without its record.
+        for entry in _confirmations(request, staff, row.case_id, warning):
+            await access_log_db.append(session, entry)
     state.wake_relay()
+    if warning is not None:
+        log.info("console.reply_personal_data_confirmed", case_id=str(case_id), kinds=warning.kinds)
     log.info("console.reply_queued", case_id=str(case_id), push_id=str(message_id))
     return Accepted(
         message=MessagePublic(

@@ -27,6 +27,12 @@ _FIELD_LABELS = {
     "sticker": "スタンプ",
     "quick_replies": "クイックリプライ",
     "label": "ボタン名",
+    "confirm_personal_data": "個人情報の確認",
+    "title": "題名",
+    "category": "分類",
+    "body": "本文",
+    "sort_order": "並び順",
+    "version": "版",
 }
 
 _DEFAULT_BY_STATUS = {
@@ -71,7 +77,10 @@ def _message_for(error: dict[str, Any]) -> str:
 
 
 def _field_of(error: dict[str, Any]) -> str:
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    loc = [str(part) for part in error.get("loc", ())]
+    # Only the leading location is dropped: a field may itself be called "body".
+    if loc and loc[0] in ("body", "query", "path"):
+        loc = loc[1:]
     if "quick_replies" in loc:
         return "quick_replies"
     return loc[-1] if loc else ""

@@ -85,6 +85,10 @@ class ReplyIn(_In):
     quick_replies: list[QuickReplyIn] = Field(
         default_factory=list, max_length=MAX_COUNSELLOR_QUICK_REPLIES
     )
+    confirm_personal_data: bool = Field(
+        default=False,
+        description="The counsellor saw the personal-data warning (409) and sends anyway",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -370,3 +374,17 @@ class Accepted(BaseModel):
         default=False, description="A 緊急 case: closes once a supervisor confirms"
     )
     notice: str | None = Field(default=None, description="What happens next, for the staff member")
+
+
+class PersonalDataSpan(BaseModel):
+    kind: PersonalDataKind
+    start: int = Field(description="In UTF-16 code units, as a browser's textarea counts")
+    end: int
+
+
+class PersonalDataRefusal(BaseModel):
+    """409 from POST /api/cases/{case_id}/replies: confirm or edit (the text is not echoed)."""
+
+    detail: str
+    personal_data: list[PersonalDataKind]
+    spans: list[PersonalDataSpan]

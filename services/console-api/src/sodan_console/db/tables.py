@@ -384,5 +384,43 @@ access_log = Table(
     Column("user_agent", String(200), nullable=True),
 )
 
+# 定型文: reply templates for the whole desk, edited by supervisors and admins.
+# Desk text, not client data: stored in clear. Never deleted: retiring hides a
+# template from counsellors and every saved version is kept below.
+reply_templates = Table(
+    "reply_templates",
+    metadata,
+    Column("template_id", Uuid, primary_key=True),
+    Column("title", String(40), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("sort_order", Integer, nullable=False, server_default="0"),
+    Column("version", Integer, nullable=False, comment="Bumped by every save; edits name it"),
+    Column("retired_at", DateTime(timezone=True), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", Uuid, nullable=True, comment="NULL: seeded"),
+)
+
+# Every saved state of a template (created, edited, retired, restored): nothing an
+# edit replaced is lost. Append-only by use.
+reply_template_versions = Table(
+    "reply_template_versions",
+    metadata,
+    Column(
+        "template_id",
+        Uuid,
+        ForeignKey(f"{SCHEMA}.reply_templates.template_id"),
+        primary_key=True,
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("title", String(40), nullable=False),
+    Column("category", String(20), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("sort_order", Integer, nullable=False),
+    Column("retired", Boolean, nullable=False),
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+    Column("saved_by", Uuid, nullable=True),
+)
+
 processed_events = processed_events_table(metadata)
 outbox = outbox_table(metadata)

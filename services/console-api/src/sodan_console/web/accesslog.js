@@ -14,11 +14,16 @@ const ACTION = {
   change: "変更操作",
   "access_log.read": "アクセスログの閲覧",
   "access_log.export": "アクセスログの出力",
+  "reply.personal_data_confirmed": "個人情報の確認後に返信",
 };
 const REASON = {
   unknown_login: "未登録のID",
   wrong_password: "パスワード誤り",
   disabled: "無効なアカウント",
+  phone: "電話番号",
+  email: "メールアドレス",
+  postal_address: "住所",
+  my_number: "マイナンバー",
 };
 
 function stamp(iso) {

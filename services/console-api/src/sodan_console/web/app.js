@@ -17,6 +17,7 @@ import {
   HoursEditor,
   StaffPanel,
 } from "./supervise.js";
+import { TemplateEditor } from "./template_editor.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -42,6 +43,7 @@ const autoTexts = new AutoTextEditor($("auto-texts-view"));
 const closingCategories = new ClosingCategoriesEditor($("closing-categories-view"));
 const hoursEditor = new HoursEditor($("hours-view"));
 const accessLog = new AccessLogPanel($("access-log-view"));
+const templateEditor = new TemplateEditor($("templates-view"));
 const handbacks = new HandbackAlerts();
 const reportNotice = new ReportNotice();
 const assignMode = new AssignmentMode({ onChanged: (mode) => controls.setMode(mode) });
@@ -53,6 +55,7 @@ const PANELS = {
   "open-closing-categories": { view: "closing-categories-view", panel: closingCategories },
   "open-hours": { view: "hours-view", panel: hoursEditor },
   "open-access-log": { view: "access-log-view", panel: accessLog },
+  "open-templates": { view: "templates-view", panel: templateEditor },
 };
 const alerts = new UrgentAlerts({
   onOpen: (caseId) => {

@@ -5,6 +5,8 @@ import { Casework } from "./casework.js";
 import { Emergency } from "./emergency.js";
 import { markedText } from "./highlight.js";
 import { renderIntake } from "./intake.js";
+import { PersonalDataConfirm } from "./personal_data.js";
+import { TemplatePicker, isPickerShortcut } from "./templates.js";
 import {
   DELIVERY,
   KIND,
@@ -34,12 +36,19 @@ export class Chat {
       e.preventDefault();
       this.send();
     });
+    // Typing-safe: Enter is a new line (and confirms the IME); only Ctrl+Enter sends.
     $("reply-text").addEventListener("keydown", (e) => {
+      if (e.isComposing || e.keyCode === 229) return;
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
         this.send();
+      } else if (isPickerShortcut(e)) {
+        e.preventDefault();
+        this.templates.open();
       }
     });
+    this.templates = new TemplatePicker({ textarea: $("reply-text") });
+    this.personalData = new PersonalDataConfirm();
     $("reply-text").addEventListener("input", () => {
       this.count();
       this.typing();
@@ -82,6 +91,7 @@ export class Chat {
 
   async open(caseId) {
     if (caseId !== this.caseId) {
+      this.templates.close({ refocus: false });
       $("reply-text").value = "";
       this.sticker = null;
       this.quickReplies = [];
@@ -300,7 +310,7 @@ export class Chat {
     api.typing(caseId).catch(() => {}); // best effort: a lost signal is harmless
   }
 
-  async send() {
+  async send({ confirmed = false } = {}) {
     const text = $("reply-text").value;
     if (this.sending || !this.caseId) return;
     if (!text.trim() && !this.sticker) return this.error("本文を入力するかスタンプを選んでください");
@@ -310,9 +320,11 @@ export class Chat {
     if (this.quickReplies.length) {
       body.quick_replies = this.quickReplies.map((label) => ({ label, text: label }));
     }
+    if (confirmed) body.confirm_personal_data = true;
     this.sending = true;
     $("send").disabled = true;
     this.error("");
+    let held = null; // a 409 for personal data: ask the counsellor
     try {
       await api.send(this.caseId, body);
       $("reply-text").value = "";
@@ -322,10 +334,26 @@ export class Chat {
       this.count();
       await this.refresh({ scroll: true });
     } catch (error) {
-      this.error(error.message);
+      if (error instanceof ApiError && error.status === 409 && error.data && error.data.spans) {
+        held = error.data;
+      } else {
+        this.error(error.message);
+      }
     } finally {
       this.sending = false;
       $("send").disabled = false;
     }
+    if (held) await this.confirmPersonalData(text, held);
+  }
+
+  // The reply looks like personal data: send only after the counsellor says so;
+  // going back to edit keeps everything in the reply box and selects the first part found.
+  async confirmPersonalData(text, refusal) {
+    const send = await this.personalData.ask(text, refusal);
+    if (send) return this.send({ confirmed: true });
+    const box = $("reply-text");
+    box.focus();
+    const first = refusal.spans[0];
+    if (first && box.value === text) box.setSelectionRange(first.start, first.end);
   }
 }

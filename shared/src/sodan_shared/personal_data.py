@@ -1,8 +1,10 @@
-"""Does a client's text look like it contains personal data? (spec 4(1))
+"""Does a text look like it contains personal data? (spec 4(1))
 
-The counsellor is warned (and, per setting, the stored copy is masked) when a
-message seems to hold a phone number, an e-mail address, a postal address or
-a My Number. Pure functions: no I/O, no logging of the text.
+The counsellor is warned (and, per setting, ingress masks the stored copy) when a
+client's message seems to hold a phone number, an e-mail address, a postal
+address or a My Number; the console asks the counsellor to confirm before a
+reply that seems to hold one is sent. One detector for both, so the two never
+disagree. Pure functions: no I/O, no logging of the text.
 
 Matching runs on the NFKC form (full-width digits, ＠ and － become ASCII), one
 character at a time so every match maps back to a span of the original text.

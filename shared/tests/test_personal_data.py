@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sodan_ingress.personal_data import (
+from sodan_shared.personal_data import (
     detect_personal_data,
     is_my_number,
     mask_personal_data,
