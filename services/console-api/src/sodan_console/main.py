@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from sodan_console.access_log import access_log_middleware
 from sodan_console.api import (
+    account,
     admin_access_log,
     cases,
     casework,
@@ -32,6 +33,7 @@ from sodan_console.api import (
     lexicon,
     me,
     reports,
+    staff_admin,
     stream,
     supervision,
     twofactor,
@@ -168,6 +170,8 @@ def create_app(
     app.include_router(supervision.router)
     app.include_router(admin_access_log.router)
     app.include_router(twofactor.router)
+    app.include_router(staff_admin.router)
+    app.include_router(account.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:

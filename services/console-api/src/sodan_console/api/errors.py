@@ -27,6 +27,10 @@ _FIELD_LABELS = {
     "sticker": "スタンプ",
     "quick_replies": "クイックリプライ",
     "label": "ボタン名",
+    "display_name": "表示名",
+    "role": "役割",
+    "current_password": "現在のパスワード",
+    "new_password": "新しいパスワード",
 }
 
 _DEFAULT_BY_STATUS = {

@@ -133,6 +133,7 @@ async def session_with_staff(session: AsyncSession, *, token_hash: bytes) -> Any
             sessions.c.last_seen_at,
             sessions.c.expires_at,
             sessions.c.enrol_only,
+            staff.c.password_change_required,
             staff.c.staff_id,
             staff.c.login,
             staff.c.display_name,
