@@ -73,6 +73,7 @@ async def test_admin_filters_the_access_log_and_downloads_the_csv(
         await supervisor.close()
 
         page = await login(browser, url, "admin")
+        await page.click("#admin-nav summary")  # the 管理 menu
         await page.click("#open-access-log")
         view = page.locator("#access-log-view")
         await expect(view.locator("h2")).to_have_text("アクセスログ")

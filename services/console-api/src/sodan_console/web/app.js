@@ -2,11 +2,13 @@
 // Text from clients is only ever inserted with textContent (never as HTML).
 
 import { AccessLogPanel } from "./accesslog.js";
+import { AccountPanel, showQr } from "./account.js";
 import { UrgentAlerts } from "./alerts.js";
 import { api, ApiError } from "./api.js";
 import { CaseList } from "./cases.js";
 import { Chat } from "./chat.js";
 import { LexiconEditor } from "./lexicon.js";
+import { StaffAdminPanel } from "./staffadmin.js";
 import {
   AssignmentMode,
   AutoTextEditor,
@@ -39,6 +41,8 @@ const staffPanel = new StaffPanel($("staff-view"));
 const autoTexts = new AutoTextEditor($("auto-texts-view"));
 const hoursEditor = new HoursEditor($("hours-view"));
 const accessLog = new AccessLogPanel($("access-log-view"));
+const staffAdmin = new StaffAdminPanel($("staff-admin-view"));
+const account = new AccountPanel($("account-view"));
 const handbacks = new HandbackAlerts();
 const assignMode = new AssignmentMode({ onChanged: (mode) => controls.setMode(mode) });
 // overlay screens: one at a time
@@ -48,6 +52,8 @@ const PANELS = {
   "open-auto-texts": { view: "auto-texts-view", panel: autoTexts },
   "open-hours": { view: "hours-view", panel: hoursEditor },
   "open-access-log": { view: "access-log-view", panel: accessLog },
+  "open-staff-admin": { view: "staff-admin-view", panel: staffAdmin },
+  "open-account": { view: "account-view", panel: account },
 };
 const alerts = new UrgentAlerts({
   onOpen: (caseId) => {
@@ -74,6 +80,7 @@ function onUnauthorized() {
   show("login");
   $("login-form").hidden = false;
   $("enrol-form").hidden = true;
+  $("password-form").hidden = true;
   $("login-totp-row").hidden = true;
   $("login-totp").value = "";
   $("login-id").focus();
@@ -86,8 +93,20 @@ async function showEnrolment() {
   const setup = await api.totpSetup();
   $("enrol-secret").textContent = setup.secret;
   $("enrol-uri").textContent = setup.uri;
+  showQr($("enrol-qr"), setup);
   $("enrol-code").value = "";
   $("enrol-code").focus();
+}
+
+// a new account, or one whose password an admin reset: nothing else until changed
+function showPasswordChange() {
+  show("login");
+  $("login-form").hidden = true;
+  $("enrol-form").hidden = true;
+  $("password-form").hidden = false;
+  $("pw-error").hidden = true;
+  for (const id of ["pw-current", "pw-new", "pw-again"]) $(id).value = "";
+  $("pw-current").focus();
 }
 
 async function start() {
@@ -105,6 +124,9 @@ async function start() {
   for (const id of Object.keys(PANELS)) $(id).hidden = !supervises;
   // the access log is the admins' alone
   $("open-access-log").hidden = state.me.role !== "admin";
+  $("admin-nav").hidden = state.me.role !== "admin";
+  $("open-account").hidden = false; // アカウント設定: everyone's own
+  staffAdmin.me = state.me;
   controls.setMe(state.me);
   staffPanel.me = state.me;
   show("main");
@@ -218,6 +240,7 @@ $("login-form").addEventListener("submit", async (event) => {
     $("login-totp").value = "";
     totpRow.hidden = true;
     if (me.enrolment_required) return await showEnrolment();
+    if (me.password_change_required) return showPasswordChange();
     await start();
   } catch (e) {
     if (e instanceof ApiError && e.data && e.data.totp_required) {
@@ -236,8 +259,9 @@ $("enrol-form").addEventListener("submit", async (event) => {
   const error = $("enrol-error");
   error.hidden = true;
   try {
-    await api.totpConfirm($("enrol-code").value.trim());
+    const me = await api.totpConfirm($("enrol-code").value.trim());
     $("enrol-form").hidden = true;
+    if (me.password_change_required) return showPasswordChange();
     $("login-form").hidden = false;
     await start();
   } catch (e) {
@@ -245,6 +269,29 @@ $("enrol-form").addEventListener("submit", async (event) => {
     error.textContent = e.message;
     error.hidden = false;
   }
+});
+
+$("password-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = $("pw-error");
+  error.hidden = true;
+  if ($("pw-new").value !== $("pw-again").value) {
+    error.textContent = "新しいパスワードが確認用と一致しません";
+    error.hidden = false;
+    return;
+  }
+  try {
+    await api.changePassword($("pw-current").value, $("pw-new").value);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return onUnauthorized();
+    error.textContent = e.message;
+    error.hidden = false;
+    return;
+  }
+  for (const id of ["pw-current", "pw-new", "pw-again"]) $(id).value = "";
+  $("password-form").hidden = true;
+  $("login-form").hidden = false;
+  await start();
 });
 
 $("logout").addEventListener("click", async () => {
@@ -279,6 +326,11 @@ for (const [id, { view, panel }] of Object.entries(PANELS)) {
     panel.open();
   });
 }
+
+// the admin menu closes once a screen is chosen from it
+$("admin-nav").addEventListener("click", (event) => {
+  if (event.target.closest(".admin-menu button")) $("admin-nav").open = false;
+});
 
 window.addEventListener("sodan:unauthorized", onUnauthorized);
 setInterval(() => cases.tick(), 30000);
