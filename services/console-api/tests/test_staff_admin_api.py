@@ -378,3 +378,21 @@ async def test_wrong_current_passwords_lock_like_failed_logins(seeded: ConsoleSe
                 statuses.append(r.status_code)
             assert statuses == [400, 429, 429]
             assert "ロック" in r.json()["detail"]
+
+
+async def test_the_first_admin_is_created_from_the_command_line(
+    app: FastAPI, console_settings: ConsoleSettings
+) -> None:
+    from sodan_console.accounts_cli import create_admin
+
+    login = _new_login()
+    password = await create_admin(console_settings, login=login, display_name=" 最初の 管理者 ")
+    with pytest.raises(ValueError, match=LOGIN_TAKEN):
+        await create_admin(console_settings, login=login, display_name="二人目")
+    with pytest.raises(ValueError, match="ログインID"):
+        await create_admin(console_settings, login="Bad Login", display_name="x")
+    async with client_for(app) as client:
+        first = await _login(client, login, password)
+        assert first.status_code == 200
+        assert (first.json()["role"], first.json()["password_change_required"]) == ("admin", True)
+        assert (await client.get("/api/admin/staff")).status_code == 403

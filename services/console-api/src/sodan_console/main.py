@@ -224,11 +224,20 @@ def _seed_demo_command(args: Sequence[str]) -> int:
     return 0
 
 
+def _create_admin_command(args: Sequence[str]) -> int:
+    from sodan_console.accounts_cli import create_admin_command
+
+    settings = ConsoleSettings()
+    migrate(settings)
+    return create_admin_command(args, settings)
+
+
 def cli(argv: Sequence[str] | None = None) -> int:
     settings = ConsoleSettings()
     extra: dict[str, Callable[[Sequence[str]], int]] = {
         "asyncapi": asyncapi_command(generated_asyncapi, ASYNCAPI_PATH),
         "seed-demo": _seed_demo_command,
+        "create-admin": _create_admin_command,
     }
     run: Callable[[], Any] = lambda: serve(settings)  # noqa: E731
     return service_cli(
