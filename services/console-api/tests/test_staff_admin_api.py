@@ -182,7 +182,7 @@ async def test_a_taken_login_is_a_conflict(admin: httpx.AsyncClient) -> None:
 
 
 async def test_role_and_name_changes_and_the_guard_rails(
-    app: FastAPI, admin: httpx.AsyncClient
+    app: FastAPI, admin: httpx.AsyncClient, state: ConsoleState
 ) -> None:
     created = (await _create(admin, password="first password 1")).json()
     staff_id = created["staff"]["staff_id"]
@@ -202,6 +202,9 @@ async def test_role_and_name_changes_and_the_guard_rails(
         assert r.status_code == 204
         assert (await _row(admin, staff_id))["role"] == "supervisor"
         assert (await person.get("/api/me")).status_code == 401
+    # both changes are in the access log, with the person as their target
+    entries = await _log_entries(state, "/api/admin/staff/{staff_id}", staff_id)
+    assert [(e.method, e.status, e.target_kind) for e in entries] == [("PATCH", 204, "staff")] * 2
 
     nothing = await admin.patch(f"/api/admin/staff/{staff_id}", json={}, headers=CSRF)
     assert nothing.status_code == 422 and "指定してください" in nothing.json()["detail"]

@@ -33,7 +33,9 @@ from sodan_console.twofactor import (
 log = get_logger(__name__)
 router = APIRouter(prefix="/api", tags=["staff"])
 
-ALREADY_ENROLLED = "二段階認証は登録済みです。登録し直すときは管理者にリセットを依頼してください"
+ALREADY_ENROLLED = (
+    "二段階認証は登録済みです。登録し直すときは「アカウント設定」の「登録し直す」を使ってください"
+)
 NOT_STARTED = "先に登録を始めてください（QRコードまたはキーを表示してください）"
 BAD_CODE = "確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください"
 ADMIN_ONLY = "この操作は管理者だけができます"

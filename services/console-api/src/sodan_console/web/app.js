@@ -327,9 +327,12 @@ for (const [id, { view, panel }] of Object.entries(PANELS)) {
   });
 }
 
-// the admin menu closes once a screen is chosen from it
-$("admin-nav").addEventListener("click", (event) => {
-  if (event.target.closest(".admin-menu button")) $("admin-nav").open = false;
+// the admin menu closes once a screen is chosen from it, or on a click elsewhere
+document.addEventListener("click", (event) => {
+  const menu = $("admin-nav");
+  if (menu.open && (!menu.contains(event.target) || event.target.closest(".admin-menu button"))) {
+    menu.open = false;
+  }
 });
 
 window.addEventListener("sodan:unauthorized", onUnauthorized);
