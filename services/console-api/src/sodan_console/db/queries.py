@@ -86,6 +86,8 @@ async def upsert_staff(
                 "role": stmt.excluded.role,
                 "password_hash": stmt.excluded.password_hash,
                 "disabled": False,
+                # the seed sets a known password: nothing left to change
+                "password_change_required": False,
             },
         )
     )
