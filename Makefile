@@ -67,6 +67,7 @@ screenshots: install
 	  services/console-api/tests/test_supervision_browser.py::test_supervisor_edits_the_closing_lists_and_a_bad_edit_loses_nothing \
 	  services/console-api/tests/test_browser.py services/console-api/tests/test_lexicon_browser.py \
 	  services/console-api/tests/test_browser_templates.py \
+	  services/console-api/tests/test_staff_admin_browser.py \
 	  services/reporting/tests/test_monthly_report.py::test_downloads_csv_xlsx_pdf
 
 docs: install

@@ -68,11 +68,12 @@ async def test_admin_filters_the_access_log_and_downloads_the_csv(
         await page.close()
 
         supervisor = await login(browser, url, "supervisor")
-        await expect(supervisor.locator("#open-lexicon")).to_be_visible()
+        await expect(supervisor.locator("#settings-nav")).to_be_visible()
         await expect(supervisor.locator("#open-access-log")).to_be_hidden()
         await supervisor.close()
 
         page = await login(browser, url, "admin")
+        await page.click("#admin-nav summary")  # the 管理 menu
         await page.click("#open-access-log")
         view = page.locator("#access-log-view")
         await expect(view.locator("h2")).to_have_text("アクセスログ")

@@ -163,6 +163,7 @@ async def test_supervisor_adds_a_template_and_a_bad_placeholder_loses_nothing(
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = await _login(browser, url, "supervisor")
+        await page.click("#settings-nav summary")  # the 設定 menu
         await page.click("#open-templates")
         view = page.locator("#templates-view")
         await expect(view.locator("h2")).to_have_text("定型文")

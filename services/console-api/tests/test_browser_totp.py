@@ -67,6 +67,7 @@ async def test_supervisor_enrols_then_logs_in_with_a_code(
         # Enrolment screen: the key and the otpauth:// URI as text.
         await expect(page.locator("#enrol-form")).to_be_visible()
         await expect(page.locator("#enrol-uri")).to_contain_text("otpauth://totp/")
+        await expect(page.locator("#enrol-qr")).to_be_visible()  # and as a QR code
         secret = (await page.locator("#enrol-secret").text_content() or "").strip()
         assert secret
         await page.fill("#enrol-code", "12")

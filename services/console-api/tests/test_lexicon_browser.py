@@ -75,6 +75,7 @@ async def test_supervisor_adds_a_term_and_saves_it(
         await page.fill("#login-id", supervisor.login)
         await page.fill("#login-password", supervisor.password)
         await page.click("button[type=submit]")
+        await page.click("#settings-nav summary")  # the 設定 menu
         await page.click("#open-lexicon")
         await expect(page.locator("#lexicon-version")).to_contain_text("版:")
         await expect(page.locator(".lexicon-category h3").first).to_contain_text("自殺・自傷")

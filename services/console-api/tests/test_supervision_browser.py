@@ -81,6 +81,7 @@ async def test_supervisor_edits_an_automatic_text_and_sees_routings_answer(
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = await login(browser, url, "supervisor")
+        await page.click("#settings-nav summary")  # the 設定 menu
         await page.click("#open-auto-texts")
         card = page.locator("section.auto-text[data-key=wait_reminder]")
         await expect(card.locator("h3")).to_contain_text("お待たせのお知らせ")
@@ -112,6 +113,7 @@ async def test_supervisor_edits_the_closing_lists_and_a_bad_edit_loses_nothing(
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = await login(browser, url, "supervisor")
+        await page.click("#settings-nav summary")  # the 設定 menu
         await page.click("#open-closing-categories")
         topics = page.locator("#categories-topics")
         await expect(topics).to_have_value("\n".join(TOPICS))
@@ -148,6 +150,7 @@ async def test_supervisor_adds_a_monthly_session_previews_and_saves_the_calendar
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         page = await login(browser, url, "supervisor")
+        await page.click("#settings-nav summary")  # the 設定 menu
         await page.click("#open-hours")
         await expect(page.locator("#hours-preview li").first).to_be_visible()
         rows = page.locator("#hours-rules tr")

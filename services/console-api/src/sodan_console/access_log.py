@@ -145,6 +145,11 @@ def mark_staff(request: Request, staff_id: UUID) -> None:
     request.state.access_staff_id = staff_id
 
 
+def mark_target(request: Request, kind: str, target_id: object) -> None:
+    """What a request was about when its path does not say (a newly created record)."""
+    request.state.access_target = (kind, str(target_id)[:64])
+
+
 async def access_log_middleware(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
@@ -158,6 +163,8 @@ async def access_log_middleware(
     if action is None:
         return response
     kind, target = target_of(request.scope.get("path_params", {}))
+    if target is None:
+        kind, target = getattr(request.state, "access_target", (None, None))
     address, agent = client_of(request)
     await record(
         request,

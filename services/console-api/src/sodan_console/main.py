@@ -24,6 +24,7 @@ from sqlalchemy import text
 
 from sodan_console.access_log import access_log_middleware
 from sodan_console.api import (
+    account,
     admin_access_log,
     cases,
     casework,
@@ -33,6 +34,7 @@ from sodan_console.api import (
     me,
     reply_templates,
     reports,
+    staff_admin,
     stream,
     supervision,
     twofactor,
@@ -170,6 +172,8 @@ def create_app(
     app.include_router(admin_access_log.router)
     app.include_router(twofactor.router)
     app.include_router(reply_templates.router)
+    app.include_router(staff_admin.router)
+    app.include_router(account.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:
@@ -222,11 +226,20 @@ def _seed_demo_command(args: Sequence[str]) -> int:
     return 0
 
 
+def _create_admin_command(args: Sequence[str]) -> int:
+    from sodan_console.accounts_cli import create_admin_command
+
+    settings = ConsoleSettings()
+    migrate(settings)
+    return create_admin_command(args, settings)
+
+
 def cli(argv: Sequence[str] | None = None) -> int:
     settings = ConsoleSettings()
     extra: dict[str, Callable[[Sequence[str]], int]] = {
         "asyncapi": asyncapi_command(generated_asyncapi, ASYNCAPI_PATH),
         "seed-demo": _seed_demo_command,
+        "create-admin": _create_admin_command,
     }
     run: Callable[[], Any] = lambda: serve(settings)  # noqa: E731
     return service_cli(

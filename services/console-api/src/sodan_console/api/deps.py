@@ -14,6 +14,7 @@ from sodan_console.access_log import mark_staff
 from sodan_console.auth import SessionTimes, session_is_live, should_touch, token_digest
 from sodan_console.db import queries
 from sodan_console.policy import Role, Viewer
+from sodan_console.staff_rules import session_refusal
 from sodan_console.state import ConsoleState
 
 SESSION_COOKIE = "sodan_session"
@@ -39,13 +40,11 @@ class Staff:
     capacity: int
     token_hash: bytes
     enrol_only: bool = False
+    password_change_required: bool = False
 
     @property
     def viewer(self) -> Viewer:
         return Viewer(staff_id=self.staff_id, role=self.role)
-
-
-ENROLMENT_REQUIRED = "二段階認証（確認コード）の登録が必要です。登録を済ませてください"
 
 
 async def current_staff(request: Request, state: StateDep) -> Staff:
@@ -56,19 +55,36 @@ async def current_staff(request: Request, state: StateDep) -> Staff:
 
 async def enrolling_staff(request: Request, state: StateDep) -> Staff:
     """Also accepts the enrolment-only session of someone who must set up TOTP first."""
-    return await staff_for_token(
+    staff = await staff_for_token(
         state, request.cookies.get(SESSION_COOKIE), touch=True, allow_enrol=True
     )
+    mark_staff(request, staff.staff_id)  # enrolling is a change the access log records
+    return staff
+
+
+async def password_changing_staff(request: Request, state: StateDep) -> Staff:
+    """Also accepts the session of someone who must change their password first."""
+    staff = await staff_for_token(
+        state, request.cookies.get(SESSION_COOKIE), touch=True, allow_password_change=True
+    )
+    mark_staff(request, staff.staff_id)
+    return staff
 
 
 async def staff_for_token(
-    state: ConsoleState, token: str | None, *, touch: bool, allow_enrol: bool = False
+    state: ConsoleState,
+    token: str | None,
+    *,
+    touch: bool,
+    allow_enrol: bool = False,
+    allow_password_change: bool = False,
 ) -> Staff:
     """The staff member behind a session token; 401 when absent, unknown or expired.
 
     ``touch`` counts the request as activity for the idle timeout (the open live
     stream does not: an unattended console must still time out). An enrolment-only
-    session is refused (403) unless ``allow_enrol``.
+    session is refused (403) unless ``allow_enrol``; so is the session of someone who
+    must change their password, unless ``allow_password_change`` (or ``allow_enrol``).
     """
     if not token:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "ログインしてください")
@@ -89,8 +105,14 @@ async def staff_for_token(
             )
         if touch and should_touch(row.last_seen_at, now=now):
             await queries.touch_session(session, token_hash=digest, now=now)
-    if row.enrol_only and not allow_enrol:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, ENROLMENT_REQUIRED)
+    refusal = session_refusal(
+        enrol_only=row.enrol_only,
+        password_change_required=row.password_change_required,
+        allow_enrol=allow_enrol,
+        allow_password_change=allow_password_change,
+    )
+    if refusal is not None:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, refusal)
     return Staff(
         staff_id=row.staff_id,
         login=row.login,
@@ -100,11 +122,13 @@ async def staff_for_token(
         capacity=row.capacity,
         token_hash=digest,
         enrol_only=row.enrol_only,
+        password_change_required=row.password_change_required,
     )
 
 
 CurrentStaff = Annotated[Staff, Depends(current_staff)]
 EnrollingStaff = Annotated[Staff, Depends(enrolling_staff)]
+PasswordChangingStaff = Annotated[Staff, Depends(password_changing_staff)]
 
 
 def require_csrf_header(request: Request) -> None:

@@ -33,6 +33,10 @@ _FIELD_LABELS = {
     "body": "本文",
     "sort_order": "並び順",
     "version": "版",
+    "display_name": "表示名",
+    "role": "役割",
+    "current_password": "現在のパスワード",
+    "new_password": "新しいパスワード",
 }
 
 _DEFAULT_BY_STATUS = {

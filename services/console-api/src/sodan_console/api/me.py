@@ -173,6 +173,7 @@ async def login(body: LoginIn, request: Request, response: Response, state: Stat
                 expires_at=now + timedelta(hours=settings.console_session_max_hours),
                 enrol_only=outcome == "enrol",
             )
+            await auth_queries.note_login(session, staff_id=row.staff_id, now=now)
     if outcome != "ok" and outcome != "enrol":
         await record(
             request,
@@ -217,6 +218,7 @@ async def login(body: LoginIn, request: Request, response: Response, state: Stat
         **_public(row).model_dump(),
         enrolment_required=outcome == "enrol",
         totp_enrolled=row.totp_confirmed_at is not None,
+        password_change_required=row.password_change_required,
     )
 
 

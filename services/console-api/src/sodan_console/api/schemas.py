@@ -32,6 +32,9 @@ class TotpSetupOut(BaseModel):
     uri: str = Field(description="otpauth:// URI for the authenticator app")
     secret: str = Field(description="The same secret for manual entry (base32)")
     issuer: str
+    qr_svg: str = Field(
+        default="", description="The URI as a QR code: an SVG document (shown as an image)"
+    )
 
 
 class PresenceIn(_In):
@@ -143,6 +146,9 @@ class LoginOut(StaffPublic):
         default=False, description="Only TOTP enrolment is allowed until a first code is confirmed"
     )
     totp_enrolled: bool = False
+    password_change_required: bool = Field(
+        default=False, description="Only changing the password is allowed until it is done"
+    )
 
 
 class StaffAdminRow(BaseModel):
@@ -153,6 +159,64 @@ class StaffAdminRow(BaseModel):
     disabled: bool
     totp_enrolled: bool
     locked: bool
+    # スタッフ管理 (admin screen)
+    password_change_required: bool = False
+    last_login_at: datetime | None = None
+    sessions: int = Field(default=0, description="Sessions alive now (not expired, not idle)")
+    created_at: datetime | None = None
+
+
+# Lengths are checked loosely here and precisely by staff_rules (clear messages).
+class StaffCreateIn(_In):
+    login: str = Field(max_length=200)
+    display_name: str = Field(max_length=1000)
+    role: StaffRole
+    password: str | None = Field(
+        default=None, max_length=1000, description="Omitted or empty: one is generated"
+    )
+
+
+class StaffCreatedOut(BaseModel):
+    staff: StaffAdminRow
+    temporary_password: str | None = Field(
+        default=None, description="The generated initial password, shown this once"
+    )
+
+
+class StaffUpdateIn(_In):
+    display_name: str | None = Field(default=None, max_length=1000)
+    role: StaffRole | None = None
+
+
+class TemporaryPasswordOut(BaseModel):
+    temporary_password: str = Field(description="Shown this once; must be changed at login")
+
+
+class PasswordChangeIn(_In):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=1000)
+
+
+class PasswordCheckIn(_In):
+    password: str = Field(min_length=1, max_length=256)
+
+
+class AccountOut(BaseModel):
+    staff_id: UUID
+    login: str
+    display_name: str
+    role: StaffRole
+    totp_enrolled: bool
+    totp_required: bool = Field(description="The role must use TOTP (settings)")
+    password_change_required: bool
+
+
+class LoginRecordOut(BaseModel):
+    at: datetime
+    action: str
+    reason: str | None
+    client_addr: str | None
+    user_agent: str | None
 
 
 CaseStatus = Literal["queued", "assigned", "on_hold", "closed"]

@@ -86,6 +86,8 @@ async def upsert_staff(
                 "role": stmt.excluded.role,
                 "password_hash": stmt.excluded.password_hash,
                 "disabled": False,
+                # the seed sets a known password: nothing left to change
+                "password_change_required": False,
             },
         )
     )
@@ -133,6 +135,7 @@ async def session_with_staff(session: AsyncSession, *, token_hash: bytes) -> Any
             sessions.c.last_seen_at,
             sessions.c.expires_at,
             sessions.c.enrol_only,
+            staff.c.password_change_required,
             staff.c.staff_id,
             staff.c.login,
             staff.c.display_name,

@@ -49,6 +49,14 @@ staff = Table(
     Column("totp_key_id", String(64), nullable=True),
     Column("totp_confirmed_at", DateTime(timezone=True), nullable=True),
     Column("totp_last_step", BigInteger, nullable=True),
+    # Set for a new account and after an admin's password reset: only changing the
+    # password is allowed until the staff member has done so.
+    Column("password_change_required", Boolean, nullable=False, server_default=false()),
+    Column("last_login_at", DateTime(timezone=True), nullable=True),
+    # Re-enrolling TOTP from アカウント設定: the new secret waits here (sealed like the
+    # active one) until a first code confirms it; the active one works meanwhile.
+    Column("totp_pending_secret", LargeBinary, nullable=True),
+    Column("totp_pending_key_id", String(64), nullable=True),
     CheckConstraint("role IN ('counsellor', 'supervisor', 'admin')", name="staff_role"),
     CheckConstraint("presence IN ('available', 'away', 'break', 'offline')", name="staff_presence"),
 )

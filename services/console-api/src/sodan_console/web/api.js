@@ -36,6 +36,8 @@ export const api = {
     request("POST", "/api/login", totp ? { login, password, totp } : { login, password }),
   totpSetup: () => request("POST", "/api/me/totp/setup"),
   totpConfirm: (code) => request("POST", "/api/me/totp/confirm", { code }),
+  changePassword: (current_password, new_password) =>
+    request("POST", "/api/me/password", { current_password, new_password }),
   logout: () => request("POST", "/api/logout"),
   me: () => request("GET", "/api/me"),
   desk: () => request("GET", "/api/desk"),

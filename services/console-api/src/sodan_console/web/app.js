@@ -2,6 +2,7 @@
 // Text from clients is only ever inserted with textContent (never as HTML).
 
 import { AccessLogPanel } from "./accesslog.js";
+import { AccountPanel, showQr } from "./account.js";
 import { UrgentAlerts } from "./alerts.js";
 import { api, ApiError } from "./api.js";
 import { CaseList } from "./cases.js";
@@ -9,6 +10,7 @@ import { ClosingCategoriesEditor } from "./categories.js";
 import { Chat } from "./chat.js";
 import { LexiconEditor } from "./lexicon.js";
 import { ReportNotice } from "./reportnotice.js";
+import { StaffAdminPanel } from "./staffadmin.js";
 import {
   AssignmentMode,
   AutoTextEditor,
@@ -44,6 +46,8 @@ const closingCategories = new ClosingCategoriesEditor($("closing-categories-view
 const hoursEditor = new HoursEditor($("hours-view"));
 const accessLog = new AccessLogPanel($("access-log-view"));
 const templateEditor = new TemplateEditor($("templates-view"));
+const staffAdmin = new StaffAdminPanel($("staff-admin-view"));
+const account = new AccountPanel($("account-view"));
 const handbacks = new HandbackAlerts();
 const reportNotice = new ReportNotice();
 const assignMode = new AssignmentMode({ onChanged: (mode) => controls.setMode(mode) });
@@ -56,6 +60,8 @@ const PANELS = {
   "open-hours": { view: "hours-view", panel: hoursEditor },
   "open-access-log": { view: "access-log-view", panel: accessLog },
   "open-templates": { view: "templates-view", panel: templateEditor },
+  "open-staff-admin": { view: "staff-admin-view", panel: staffAdmin },
+  "open-account": { view: "account-view", panel: account },
 };
 const alerts = new UrgentAlerts({
   onOpen: (caseId) => {
@@ -83,6 +89,7 @@ function onUnauthorized() {
   show("login");
   $("login-form").hidden = false;
   $("enrol-form").hidden = true;
+  $("password-form").hidden = true;
   $("login-totp-row").hidden = true;
   $("login-totp").value = "";
   $("login-id").focus();
@@ -95,8 +102,20 @@ async function showEnrolment() {
   const setup = await api.totpSetup();
   $("enrol-secret").textContent = setup.secret;
   $("enrol-uri").textContent = setup.uri;
+  showQr($("enrol-qr"), setup);
   $("enrol-code").value = "";
   $("enrol-code").focus();
+}
+
+// a new account, or one whose password an admin reset: nothing else until changed
+function showPasswordChange() {
+  show("login");
+  $("login-form").hidden = true;
+  $("enrol-form").hidden = true;
+  $("password-form").hidden = false;
+  $("pw-error").hidden = true;
+  for (const id of ["pw-current", "pw-new", "pw-again"]) $(id).value = "";
+  $("pw-current").focus();
 }
 
 async function start() {
@@ -114,6 +133,10 @@ async function start() {
   for (const id of Object.keys(PANELS)) $(id).hidden = !supervises;
   // the access log is the admins' alone
   $("open-access-log").hidden = state.me.role !== "admin";
+  $("admin-nav").hidden = state.me.role !== "admin";
+  $("settings-nav").hidden = !supervises;
+  $("open-account").hidden = false; // アカウント設定: everyone's own
+  staffAdmin.me = state.me;
   controls.setMe(state.me);
   staffPanel.me = state.me;
   show("main");
@@ -229,6 +252,7 @@ $("login-form").addEventListener("submit", async (event) => {
     $("login-totp").value = "";
     totpRow.hidden = true;
     if (me.enrolment_required) return await showEnrolment();
+    if (me.password_change_required) return showPasswordChange();
     await start();
   } catch (e) {
     if (e instanceof ApiError && e.data && e.data.totp_required) {
@@ -247,8 +271,9 @@ $("enrol-form").addEventListener("submit", async (event) => {
   const error = $("enrol-error");
   error.hidden = true;
   try {
-    await api.totpConfirm($("enrol-code").value.trim());
+    const me = await api.totpConfirm($("enrol-code").value.trim());
     $("enrol-form").hidden = true;
+    if (me.password_change_required) return showPasswordChange();
     $("login-form").hidden = false;
     await start();
   } catch (e) {
@@ -256,6 +281,29 @@ $("enrol-form").addEventListener("submit", async (event) => {
     error.textContent = e.message;
     error.hidden = false;
   }
+});
+
+$("password-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const error = $("pw-error");
+  error.hidden = true;
+  if ($("pw-new").value !== $("pw-again").value) {
+    error.textContent = "新しいパスワードが確認用と一致しません";
+    error.hidden = false;
+    return;
+  }
+  try {
+    await api.changePassword($("pw-current").value, $("pw-new").value);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401) return onUnauthorized();
+    error.textContent = e.message;
+    error.hidden = false;
+    return;
+  }
+  for (const id of ["pw-current", "pw-new", "pw-again"]) $(id).value = "";
+  $("password-form").hidden = true;
+  $("login-form").hidden = false;
+  await start();
 });
 
 $("logout").addEventListener("click", async () => {
@@ -290,6 +338,15 @@ for (const [id, { view, panel }] of Object.entries(PANELS)) {
     panel.open();
   });
 }
+
+// a drop-down menu (設定, 管理) closes once a screen is chosen from it, or on a click elsewhere
+document.addEventListener("click", (event) => {
+  for (const menu of [$("settings-nav"), $("admin-nav")]) {
+    if (menu.open && (!menu.contains(event.target) || event.target.closest(".admin-menu button"))) {
+      menu.open = false;
+    }
+  }
+});
 
 window.addEventListener("sodan:unauthorized", onUnauthorized);
 setInterval(() => cases.tick(), 30000);

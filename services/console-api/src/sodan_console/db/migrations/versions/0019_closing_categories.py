@@ -1,7 +1,7 @@
 """closing_categories: the closing form's lists as routing last announced them
 
 Revision ID: 0019
-Revises: 0016
+Revises: 0018
 """
 
 from collections.abc import Sequence
@@ -11,7 +11,7 @@ from alembic import op
 from sqlalchemy.dialects.postgresql import ARRAY
 
 revision: str = "0019"
-down_revision: str | None = "0016"
+down_revision: str | None = "0018"
 branch_labels: Sequence[str] | None = None
 depends_on: Sequence[str] | None = None
 
