@@ -84,7 +84,7 @@ async def test_admin_adds_a_counsellor_who_changes_the_password_at_first_login(
         await expect(admin.locator("#me-name")).to_have_text(STAFF["admin"].display_name)
         await admin.click("#admin-nav summary")
         await admin.click("#open-staff-admin")
-        await expect(admin.locator(".admin-menu")).to_be_hidden()
+        await expect(admin.locator("#admin-nav .admin-menu")).to_be_hidden()
         view = admin.locator("#staff-admin-view")
         await expect(view.locator("h2")).to_have_text("スタッフ管理")
         own = view.locator("tr[data-login='admin']")
