@@ -29,6 +29,7 @@ from sodan_console.api import (
     casework,
     desk,
     desk_settings,
+    karte,
     lexicon,
     me,
     reports,
@@ -168,6 +169,8 @@ def create_app(
     app.include_router(supervision.router)
     app.include_router(admin_access_log.router)
     app.include_router(twofactor.router)
+    app.include_router(karte.clients_router)
+    app.include_router(karte.notes_router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:

@@ -27,6 +27,11 @@ _FIELD_LABELS = {
     "sticker": "スタンプ",
     "quick_replies": "クイックリプライ",
     "label": "ボタン名",
+    "characteristics": "特徴",
+    "cautions": "注意事項",
+    "flags": "フラグ",
+    "version": "版",
+    "corrects": "訂正するメモ",
 }
 
 _DEFAULT_BY_STATUS = {
