@@ -14,6 +14,8 @@ const ACTION = {
   change: "変更操作",
   "access_log.read": "アクセスログの閲覧",
   "access_log.export": "アクセスログの出力",
+  "client_record.read": "相談者カルテの閲覧",
+  "case_notes.read": "ケースメモの閲覧",
 };
 const REASON = {
   unknown_login: "未登録のID",

@@ -4,6 +4,7 @@ import { api, ApiError } from "./api.js";
 import { Casework } from "./casework.js";
 import { Emergency } from "./emergency.js";
 import { renderIntake } from "./intake.js";
+import { Karte } from "./karte.js";
 import {
   DELIVERY,
   KIND,
@@ -70,6 +71,7 @@ export class Chat {
       onChanged: () => this.refresh(),
       onError: (text) => this.error(text),
     });
+    this.karte = new Karte({ root: $("karte"), banner: $("karte-banner") });
   }
 
   reset() {
@@ -77,6 +79,7 @@ export class Chat {
     this.detail = null;
     $("chat").hidden = true;
     $("chat-empty").hidden = false;
+    this.karte.reset();
   }
 
   async open(caseId) {
@@ -141,6 +144,7 @@ export class Chat {
     this.casework.render(c);
     $("chat-blocked").hidden = !c.client_blocked;
     renderIntake($("chat-intake"), c.intake);
+    this.karte.show(this.detail);
     $("reply-form").hidden = !c.can_act || c.client_blocked;
 
     const list = $("messages");
