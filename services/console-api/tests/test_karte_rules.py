@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+from sodan_console.access_log import action_for, target_of
 from sodan_console.karte import FLAGS, flags_problem, in_list_order, next_record_version
 from sodan_console.policy import (
     CaseFacts,
@@ -85,3 +86,11 @@ def test_a_save_must_start_from_the_current_version() -> None:
     assert next_record_version(0, 0) == 1
     assert next_record_version(3, 3) == 4
     assert next_record_version(4, 3) is None
+
+
+def test_record_and_note_reads_are_recorded_with_the_client_as_target() -> None:
+    assert action_for("GET", "/api/clients/{client_id}/record") == "client_record.read"
+    assert action_for("PUT", "/api/clients/{client_id}/record") == "change"
+    assert action_for("GET", "/api/cases/{case_id}/notes") == "case_notes.read"
+    assert action_for("POST", "/api/cases/{case_id}/notes") == "change"
+    assert target_of({"client_id": "c9"}) == ("client", "c9")

@@ -90,6 +90,7 @@ export class Chat {
       this.renderAttachments();
     }
     this.caseId = caseId;
+    this.karte.reload(); // opening a case reads its client's record afresh
     this.error("");
     if (!this.stickers.length) this.loadStickers(); // after login: the list needs a session
     await this.refresh({ scroll: true });

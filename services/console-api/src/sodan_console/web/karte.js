@@ -50,6 +50,11 @@ export class Karte {
     this.banner.hidden = true;
   }
 
+  // The next show() loads again (a case opened from the list: show the latest record).
+  reload() {
+    this.key = null;
+  }
+
   // Called on every chat render: loads only when the case, its client or who holds
   // it changed (each load is a recorded read; the chat re-renders on every message).
   show(detail) {
