@@ -229,6 +229,7 @@ async def test_once_handed_over_the_record_is_read_only_for_the_previous_counsel
 async def test_notes_are_appended_and_corrected_only_by_their_author_keeping_every_version(
     counsellor1: httpx.AsyncClient,
     supervisor: httpx.AsyncClient,
+    admin: httpx.AsyncClient,
     keyring: Keyring,
     js: JetStreamContext,
 ) -> None:
@@ -246,6 +247,8 @@ async def test_notes_are_appended_and_corrected_only_by_their_author_keeping_eve
     )
     assert not_author.status_code == 403
     assert not_author.json()["detail"] == "メモを訂正できるのは書いた本人だけです"
+    by_admin = await admin.post(url, json={"text": "管理者のメモ"}, headers=CSRF)
+    assert by_admin.status_code == 403  # notes are the case's counsellor's and SV's
 
     corrected = await counsellor1.post(
         url, json={"text": "学校と家族の話が中心", "corrects": note_id}, headers=CSRF

@@ -255,23 +255,22 @@ async def put_record(
     return await _record(state, staff, client_id, facts)
 
 
-async def _case_and_client(
-    state: ConsoleState, staff: Staff, case_id: UUID
-) -> tuple[Any, ClientFacts]:
-    """The case if the viewer may read its notes (404/403 like the case itself)."""
+async def _notes_case(state: ConsoleState, staff: Staff, case_id: UUID) -> Any:
+    """The case if the viewer may read its notes: whoever can view it, or whoever can
+    read its client's record (which lists them anyway); else 404/403 like the case."""
     try:
-        row = await _visible_case(state, staff, case_id)
-        facts = await _facts(state, staff, row.client_id)
+        return await _visible_case(state, staff, case_id)
     except HTTPException as refused:
         if refused.status_code != status.HTTP_403_FORBIDDEN:
             raise
-        # Not viewable as a case: its client's record may still be readable.
         async with state.db.sessions() as session:
             row = await queries.get_case(session, case_id=case_id)
+        if row is None:
+            raise
         facts = await _facts(state, staff, row.client_id)
         if not can_read_case_notes(staff.viewer, CaseFacts(row.status, row.assigned_to), facts):
             raise
-    return row, facts
+        return row
 
 
 async def _notes(state: ConsoleState, staff: Staff, row: Any) -> CaseNotesPublic:
@@ -290,7 +289,7 @@ async def _notes(state: ConsoleState, staff: Staff, row: Any) -> CaseNotesPublic
 @notes_router.get("/{case_id}/notes")
 async def list_notes(case_id: UUID, staff: CurrentStaff, state: StateDep) -> CaseNotesPublic:
     """The case's ケースメモ, each with its earlier versions (recorded as a read)."""
-    row, _ = await _case_and_client(state, staff, case_id)
+    row = await _notes_case(state, staff, case_id)
     return await _notes(state, staff, row)
 
 
@@ -299,7 +298,7 @@ async def add_note(
     case_id: UUID, body: CaseNoteIn, staff: CurrentStaff, state: StateDep
 ) -> CaseNotesPublic:
     """Add a note, or (its author only) a corrected version of one: nothing is overwritten."""
-    row, _ = await _case_and_client(state, staff, case_id)
+    row = await _notes_case(state, staff, case_id)
     facts = CaseFacts(row.status, row.assigned_to)
     if not can_add_case_note(staff.viewer, facts):
         raise HTTPException(
