@@ -87,6 +87,12 @@ async def test_editing_a_client_record(
             sent_at=datetime.now(UTC) - timedelta(minutes=1),
         )
         opened = make_case_opened(identity=identity, first_message_id=first.id)
+        # another client's case, to switch to in the middle of an edit
+        other, other_cipher = await new_client(state.keyring)
+        other_msg = make_message_received(
+            cipher=other_cipher, client_no=other.client_no, text="こんにちは"
+        )
+        other_case = make_case_opened(identity=other, first_message_id=other_msg.id)
         for event in (
             earlier_msg,
             earlier,
@@ -104,6 +110,9 @@ async def test_editing_a_client_record(
             first,
             opened,
             make_case_assigned(opened, counsellor_id=me["staff_id"]),
+            other_msg,
+            other_case,
+            make_case_assigned(other_case, counsellor_id=me["staff_id"]),
         ):
             await publish_event(js, event)
 
@@ -122,6 +131,14 @@ async def test_editing_a_client_record(
         await page.fill("#karte-cautions-input", CAUTION)
         await page.fill("#karte-characteristics-input", CHARACTERISTICS)
         await karte.locator("button.karte-flag", has_text="継続支援").click()
+        # switching to another chat and back keeps what was typed
+        other_row = page.locator(f'.case[data-case-id="{other_case.payload.case_id}"]')
+        await other_row.click()
+        await expect(page.locator("#chat-client")).to_have_text(f"C-{other.client_no:06d}")
+        await expect(karte).to_contain_text("まだ記入されていません")
+        await row.click()
+        await expect(page.locator("#karte-cautions-input")).to_have_value(CAUTION)
+        await expect(page.locator("#karte-characteristics-input")).to_have_value(CHARACTERISTICS)
         await page.click("#karte-save")
         await expect(karte).to_contain_text("第1版")
 

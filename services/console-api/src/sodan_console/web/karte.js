@@ -29,10 +29,17 @@ export class Karte {
   constructor({ root, banner }) {
     this.root = root;
     this.banner = banner;
+    // Unsaved edits survive switching to another chat and back (never lost by a click
+    // in the case list): record drafts by client, note drafts by case.
+    this.drafts = new Map();
+    this.noteDrafts = new Map();
     this.reset();
   }
 
+  // Logout or the case taken away: nothing typed stays in this browser.
   reset() {
+    this.drafts.clear();
+    this.noteDrafts.clear();
     this.key = null;
     this.clientId = null;
     this.caseId = null;
@@ -63,13 +70,25 @@ export class Karte {
     this.root.hidden = false;
     if (key === this.key) return;
     if (detail.client_id !== this.clientId) {
-      this.editing = false;
-      this.draft = null;
-      this.conflict = null;
+      if (this.clientId && this.editing) {
+        this.drafts.set(this.clientId, { draft: this.draft, conflict: this.conflict });
+      }
+      const kept = this.drafts.get(detail.client_id);
+      this.drafts.delete(detail.client_id);
+      this.editing = Boolean(kept);
+      this.draft = kept ? kept.draft : null;
+      this.conflict = kept ? kept.conflict : null;
+      this.formError = "";
     }
     if (c.case_id !== this.caseId) {
-      this.noteDraft = "";
-      this.correcting = null;
+      if (this.caseId && (this.noteDraft || this.correcting)) {
+        this.noteDrafts.set(this.caseId, { text: this.noteDraft, correcting: this.correcting });
+      }
+      const kept = this.noteDrafts.get(c.case_id);
+      this.noteDrafts.delete(c.case_id);
+      this.noteDraft = kept ? kept.text : "";
+      this.correcting = kept ? kept.correcting : null;
+      this.noteError = "";
     }
     this.key = key;
     this.clientId = detail.client_id;
