@@ -159,6 +159,12 @@ async def test_editing_a_client_record(
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(screenshot))
 
+        # text is shown as text, never as markup
+        await page.fill("#karte-note-input", "<b>太字</b>にはならない")
+        await page.click("#karte-note-add")
+        await expect(page.locator("#karte-note-list")).to_contain_text("<b>太字</b>にはならない")
+        await expect(karte.locator("b")).to_have_count(0)
+
         # A supervisor saves while this counsellor is editing: the conflict is shown
         # and the counsellor's typed text stays.
         await page.click("#karte-edit")
