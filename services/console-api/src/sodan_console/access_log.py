@@ -3,7 +3,7 @@
 Logins and logouts are recorded by their endpoints (api/me.py). Everything else is
 recorded here, once per request, by one middleware: every state-changing request
 (POST/PUT/PATCH/DELETE under /api/) of a logged-in staff member, and the reads of
-case records listed in ``READS``.
+case and client records (相談者カルテ, ケースメモ) listed in ``READS``.
 
 When: right after the endpoint has produced its response and before it is sent, in
 a transaction of its own (a change's own transaction has already committed; a
@@ -38,10 +38,13 @@ READS = {
     "/api/cases/{case_id}/media/{message_id}": "case.media",
     "/api/admin/access-log": "access_log.read",
     "/api/admin/access-log.csv": "access_log.export",
+    "/api/clients/{client_id}/record": "client_record.read",
+    "/api/cases/{case_id}/notes": "case_notes.read",
 }
 # Path parameters that name what a request was about (never anything else).
 TARGETS = (
     ("case_id", "case"),
+    ("client_id", "client"),
     ("staff_id", "staff"),
     ("key", "setting"),
     ("template_id", "template"),
@@ -60,6 +63,8 @@ ACTIONS = (
     "access_log.read",
     "access_log.export",
     "reply.personal_data_confirmed",
+    "client_record.read",
+    "case_notes.read",
 )
 # A counsellor sent a reply despite the personal-data warning: one entry per kind
 # found (the kind in ``reason``), never the text (written by api/cases.py).

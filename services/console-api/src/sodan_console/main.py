@@ -30,6 +30,7 @@ from sodan_console.api import (
     casework,
     desk,
     desk_settings,
+    karte,
     lexicon,
     me,
     reply_templates,
@@ -174,6 +175,8 @@ def create_app(
     app.include_router(reply_templates.router)
     app.include_router(staff_admin.router)
     app.include_router(account.router)
+    app.include_router(karte.clients_router)
+    app.include_router(karte.notes_router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:

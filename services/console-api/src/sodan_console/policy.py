@@ -64,6 +64,48 @@ def alerts_viewer(viewer: Viewer, case: CaseFacts, *, urgency: str) -> bool:
     return viewer.role == "supervisor" or case.assigned_to == viewer.staff_id
 
 
+@dataclass(frozen=True)
+class ClientFacts:
+    """How a viewer has dealt with a client: holds one of their open cases now, or
+    was ever assigned one of their cases (kept by the console's assignment history)."""
+
+    holds_open_case: bool
+    ever_assigned: bool
+
+
+def can_read_client_record(viewer: Viewer, client: ClientFacts) -> bool:
+    """The 相談者カルテ: SV and admin read every record; a counsellor reads the records
+    of clients they handle or once handled, and no other (the API answers 404, so a
+    record's existence is not revealed)."""
+    if sees_every_case(viewer):
+        return True
+    return client.holds_open_case or client.ever_assigned
+
+
+def can_edit_client_record(viewer: Viewer, client: ClientFacts) -> bool:
+    """A counsellor edits while they hold one of the client's open cases (read-only
+    once they no longer do); SV and admin always."""
+    if sees_every_case(viewer):
+        return True
+    return viewer.role == "counsellor" and client.holds_open_case
+
+
+def can_add_case_note(viewer: Viewer, case: CaseFacts) -> bool:
+    """ケースメモ: its counsellor (also after closing, to write it up) or a supervisor."""
+    return can_act_on_case(viewer, case)
+
+
+def can_correct_case_note(viewer: Viewer, case: CaseFacts, *, author_id: UUID) -> bool:
+    """Only the note's author corrects it (as a new version; the old text stays)."""
+    return author_id == viewer.staff_id and can_add_case_note(viewer, case)
+
+
+def can_read_case_notes(viewer: Viewer, case: CaseFacts, client: ClientFacts) -> bool:
+    """Whoever can view the case, and whoever can read its client's record (which
+    lists every case's notes)."""
+    return can_view_case(viewer, case) or can_read_client_record(viewer, client)
+
+
 def client_label(client_no: int | None) -> str:
     """How staff see a client: never the LINE id, only the desk's number."""
     return f"C-{client_no:06d}" if client_no is not None else "C-??????"

@@ -352,6 +352,7 @@ async def get_case(
         case=case,
         messages=[_message_public(m, cipher, viewing_case=row.case_id) for m in rows],
         log=[_log_entry(e, cipher) for e in entries],
+        client_id=row.client_id,
     )
 
 

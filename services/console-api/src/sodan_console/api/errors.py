@@ -37,6 +37,10 @@ _FIELD_LABELS = {
     "role": "役割",
     "current_password": "現在のパスワード",
     "new_password": "新しいパスワード",
+    "characteristics": "特徴",
+    "cautions": "注意事項",
+    "flags": "フラグ",
+    "corrects": "訂正するメモ",
 }
 
 _DEFAULT_BY_STATUS = {

@@ -11,6 +11,8 @@ from sodan_shared.events.console import Presence, StaffRole
 from sodan_shared.events.line import PersonalDataKind
 from sodan_shared.events.triage import UrgencyLevel
 
+from sodan_console.karte import MAX_CAUTIONS, MAX_CHARACTERISTICS, MAX_NOTE, flags_problem
+
 
 class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
@@ -391,6 +393,115 @@ class CaseDetail(BaseModel):
     case: CasePublic
     messages: list[MessagePublic]
     log: list[CaseLogEntry] = Field(default_factory=list)
+    client_id: UUID | None = Field(
+        default=None,
+        description="The desk's id of the client (never the LINE id): GET /api/clients/"
+        "{client_id}/record",
+    )
+
+
+# --- 相談者カルテ and ケースメモ -----------------------------------------------------
+
+
+class CaseNoteVersionPublic(BaseModel):
+    version: int
+    text: str | None = Field(description="None when unreadable (the client was erased)")
+    written_at: datetime
+
+
+class CaseNotePublic(BaseModel):
+    """A ケースメモ as it reads now (its latest version), with its earlier versions."""
+
+    note_id: UUID
+    case_id: UUID
+    version: int = Field(description="1, or more once its author corrected it")
+    text: str | None = Field(description="None when unreadable (the client was erased)")
+    unreadable: bool = False
+    author_id: UUID
+    author_name: str | None
+    first_written_at: datetime
+    written_at: datetime = Field(description="When this version was written")
+    history: list[CaseNoteVersionPublic] = Field(
+        default_factory=list, description="Earlier versions, oldest first (never lost)"
+    )
+    can_correct: bool = Field(default=False, description="The viewer is its author and may")
+
+
+class CaseNotesPublic(BaseModel):
+    items: list[CaseNotePublic]
+    can_add: bool = Field(description="The viewer may add a note to this case")
+    max_length: int
+
+
+class CaseNoteIn(_In):
+    text: str = Field(min_length=1, max_length=MAX_NOTE)
+    corrects: UUID | None = Field(
+        default=None, description="The note this corrects (its author only): a new version"
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("メモを入力してください")
+        return value
+
+
+class HandoverNotePublic(BaseModel):
+    at: datetime
+    staff_name: str | None = None
+    other_staff_name: str | None = Field(default=None, description="None: back to the queue")
+    note: str | None = Field(default=None, description="引き継ぎメモ (None: none or unreadable)")
+
+
+class PastCasePublic(BaseModel):
+    case_id: UUID
+    status: CaseStatus
+    urgency: UrgencyLevel
+    opened_at: datetime
+    closed_at: datetime | None
+    counsellors: list[str] = Field(description="Everyone assigned to it, in order")
+    outcome: str | None = Field(default=None, description="対応結果")
+    topics: list[str] = Field(default_factory=list, description="相談内容")
+    survey_answer: str | None = None
+    notes: list[CaseNotePublic] = Field(default_factory=list)
+    handovers: list[HandoverNotePublic] = Field(default_factory=list)
+
+
+class ClientRecordPublic(BaseModel):
+    """The 相談者カルテ: 特徴, 注意事項, flags and the client's past cases."""
+
+    client_id: UUID
+    client_label: str
+    characteristics: str = ""
+    cautions: str = ""
+    flags: list[str] = Field(default_factory=list)
+    version: int = Field(description="0: never written. A save names the version it edited")
+    updated_at: datetime | None = None
+    updated_by_name: str | None = None
+    unreadable: bool = Field(
+        default=False, description="The client's key was destroyed: the record is erased"
+    )
+    can_edit: bool
+    flag_options: list[str] = Field(description="The flags that can be set, in display order")
+    max_characteristics: int
+    max_cautions: int
+    cases: list[PastCasePublic] = Field(default_factory=list, description="Newest first")
+
+
+class ClientRecordIn(_In):
+    version: int = Field(ge=0, description="The version this edit started from")
+    characteristics: str = Field(default="", max_length=MAX_CHARACTERISTICS)
+    cautions: str = Field(default="", max_length=MAX_CAUTIONS)
+    flags: list[str] = Field(default_factory=list, max_length=20)
+
+    @field_validator("flags")
+    @classmethod
+    def _known_flags(cls, value: list[str]) -> list[str]:
+        problem = flags_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
 
 
 class ClosingOptions(BaseModel):

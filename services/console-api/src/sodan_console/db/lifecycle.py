@@ -14,6 +14,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sodan_console.db import karte
 from sodan_console.db.tables import case_log, cases, staff
 
 HELD = ("assigned", "on_hold")
@@ -113,6 +114,8 @@ async def case_handed_over(
             updated_at=func.now(),
         )
     )
+    if to is not None:
+        await karte.note_assignment(session, case_id=case_id, staff_id=to, at=event_at)
 
 
 async def set_close_request(

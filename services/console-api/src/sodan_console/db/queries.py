@@ -30,6 +30,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from sodan_console.cursor import CaseCursor
+from sodan_console.db import karte
 from sodan_console.db.tables import (
     case_reads,
     cases,
@@ -515,6 +516,7 @@ async def case_assigned(
             },
         )
     )
+    await karte.note_assignment(session, case_id=case_id, staff_id=counsellor_id, at=event_at)
 
 
 async def case_unanswered(session: AsyncSession, *, case_id: UUID, assigned_at: datetime) -> None:

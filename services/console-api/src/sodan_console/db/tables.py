@@ -187,6 +187,48 @@ case_log = Table(
     Column("data", JSONB, nullable=False, server_default="{}"),
 )
 
+# Who was ever assigned each case (case.assigned, 転送 to a colleague): a counsellor
+# keeps read access to the 相談者カルテ of clients they once handled.
+case_assignments = Table(
+    "case_assignments",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column("staff_id", Uuid, primary_key=True, index=True),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+)
+
+# The 相談者カルテ, one row per saved version (append-only: triggers refuse UPDATE and
+# DELETE): the newest row is the record; a save names the version it edited and
+# the primary key refuses a second save of the same version (optimistic locking).
+# Everything describing the client is sealed with the client's key.
+client_record_versions = Table(
+    "client_record_versions",
+    metadata,
+    Column("client_id", Uuid, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column(
+        "characteristics", Text, nullable=True, comment="Sealed 'client_record.characteristics'"
+    ),
+    Column("cautions", Text, nullable=True, comment="Sealed 'client_record.cautions'"),
+    Column("flags", Text, nullable=True, comment="Sealed 'client_record.flags' (JSON list)"),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", Uuid, nullable=False),
+)
+
+# ケースメモ: staff-only notes on a case, append-only. A correction is a new version
+# of the same note by its author; every version's text is kept.
+case_notes = Table(
+    "case_notes",
+    metadata,
+    Column("note_id", Uuid, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("case_id", Uuid, nullable=False, index=True),
+    Column("client_id", Uuid, nullable=False, index=True),
+    Column("staff_id", Uuid, nullable=False),
+    Column("written_at", DateTime(timezone=True), nullable=False),
+    Column("body", Text, nullable=False, comment="Sealed 'case.note'"),
+)
+
 # Inbound rows are keyed by the MessageReceived event id, outbound by the push id.
 # A score may arrive before its message, so the message's own columns are nullable
 # and filled when it arrives; readers show only rows with sent_at set.

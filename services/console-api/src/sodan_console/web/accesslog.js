@@ -15,6 +15,8 @@ const ACTION = {
   "access_log.read": "アクセスログの閲覧",
   "access_log.export": "アクセスログの出力",
   "reply.personal_data_confirmed": "個人情報の確認後に返信",
+  "client_record.read": "相談者カルテの閲覧",
+  "case_notes.read": "ケースメモの閲覧",
 };
 const REASON = {
   unknown_login: "未登録のID",

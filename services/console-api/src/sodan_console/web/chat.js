@@ -7,6 +7,7 @@ import { markedText } from "./highlight.js";
 import { renderIntake } from "./intake.js";
 import { PersonalDataConfirm } from "./personal_data.js";
 import { TemplatePicker, isPickerShortcut } from "./templates.js";
+import { Karte } from "./karte.js";
 import {
   DELIVERY,
   KIND,
@@ -80,6 +81,7 @@ export class Chat {
       onChanged: () => this.refresh(),
       onError: (text) => this.error(text),
     });
+    this.karte = new Karte({ root: $("karte"), banner: $("karte-banner") });
   }
 
   reset() {
@@ -87,6 +89,7 @@ export class Chat {
     this.detail = null;
     $("chat").hidden = true;
     $("chat-empty").hidden = false;
+    this.karte.reset();
   }
 
   async open(caseId) {
@@ -98,6 +101,7 @@ export class Chat {
       this.renderAttachments();
     }
     this.caseId = caseId;
+    this.karte.reload(); // opening a case reads its client's record afresh
     this.error("");
     if (!this.stickers.length) this.loadStickers(); // after login: the list needs a session
     await this.refresh({ scroll: true });
@@ -152,6 +156,7 @@ export class Chat {
     this.casework.render(c);
     $("chat-blocked").hidden = !c.client_blocked;
     renderIntake($("chat-intake"), c.intake);
+    this.karte.show(this.detail);
     $("reply-form").hidden = !c.can_act || c.client_blocked;
 
     const list = $("messages");
