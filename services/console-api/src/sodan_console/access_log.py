@@ -40,7 +40,13 @@ READS = {
     "/api/admin/access-log.csv": "access_log.export",
 }
 # Path parameters that name what a request was about (never anything else).
-TARGETS = (("case_id", "case"), ("staff_id", "staff"), ("key", "setting"))
+TARGETS = (
+    ("case_id", "case"),
+    ("staff_id", "staff"),
+    ("key", "setting"),
+    ("label_id", "label"),
+    ("channel", "channel"),
+)
 LOGIN_DIGEST_CHARS = 12
 USER_AGENT_CHARS = 200
 

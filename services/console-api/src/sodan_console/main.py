@@ -27,8 +27,10 @@ from sodan_console.api import (
     admin_access_log,
     cases,
     casework,
+    channels,
     desk,
     desk_settings,
+    labels,
     lexicon,
     me,
     reports,
@@ -168,6 +170,8 @@ def create_app(
     app.include_router(supervision.router)
     app.include_router(admin_access_log.router)
     app.include_router(twofactor.router)
+    app.include_router(labels.router)
+    app.include_router(channels.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:
