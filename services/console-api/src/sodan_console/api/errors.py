@@ -71,7 +71,12 @@ def _message_for(error: dict[str, Any]) -> str:
 
 
 def _field_of(error: dict[str, Any]) -> str:
-    loc = [str(part) for part in error.get("loc", ()) if part not in ("body", "query", "path")]
+    # list items are located by index (status=…&status=…): name the list, not "0"
+    loc = [
+        str(part)
+        for part in error.get("loc", ())
+        if part not in ("body", "query", "path") and not isinstance(part, int)
+    ]
     if "quick_replies" in loc:
         return "quick_replies"
     return loc[-1] if loc else ""
