@@ -65,6 +65,7 @@ asyncapi: install
 screenshots: install
 	SODAN_SCREENSHOTS_DIR=$(ROOT)/docs/screenshots $(VENV)/bin/pytest -q \
 	  services/console-api/tests/test_browser.py services/console-api/tests/test_lexicon_browser.py \
+	  services/console-api/tests/test_case_list_browser.py \
 	  services/reporting/tests/test_monthly_report.py::test_downloads_csv_xlsx_pdf
 
 docs: install

@@ -4,7 +4,9 @@
 import { AccessLogPanel } from "./accesslog.js";
 import { UrgentAlerts } from "./alerts.js";
 import { api, ApiError } from "./api.js";
+import { CaseLabels, LabelPanel } from "./case-labels.js";
 import { CaseList } from "./cases.js";
+import { ChannelPanel } from "./channels.js";
 import { Chat } from "./chat.js";
 import { LexiconEditor } from "./lexicon.js";
 import {
@@ -34,6 +36,10 @@ const chat = new Chat({
   },
   controls,
 });
+chat.caseLabels = new CaseLabels({
+  onChanged: () => cases.refresh(),
+  onError: (text) => chat.error(text),
+});
 const lexicon = new LexiconEditor($("lexicon-view"));
 const staffPanel = new StaffPanel($("staff-view"));
 const autoTexts = new AutoTextEditor($("auto-texts-view"));
@@ -48,6 +54,8 @@ const PANELS = {
   "open-auto-texts": { view: "auto-texts-view", panel: autoTexts },
   "open-hours": { view: "hours-view", panel: hoursEditor },
   "open-access-log": { view: "access-log-view", panel: accessLog },
+  "open-labels": { view: "labels-view", panel: new LabelPanel($("labels-view")) },
+  "open-channels": { view: "channels-view", panel: new ChannelPanel($("channels-view")) },
 };
 const alerts = new UrgentAlerts({
   onOpen: (caseId) => {
@@ -105,9 +113,11 @@ async function start() {
   for (const id of Object.keys(PANELS)) $(id).hidden = !supervises;
   // the access log is the admins' alone
   $("open-access-log").hidden = state.me.role !== "admin";
+  $("open-channels").hidden = state.me.role !== "admin";
   controls.setMe(state.me);
   staffPanel.me = state.me;
   show("main");
+  await cases.setup(state.me);
   startStream();
   await cases.refresh();
   await alerts.check();
