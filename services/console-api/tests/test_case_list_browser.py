@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -218,5 +219,57 @@ async def test_filters_survive_a_reload_and_a_label_shows_on_its_row(
         await page.goto(f"{url}/?label=99999999")
         await expect(page.locator("#case-error")).to_have_text(
             "ラベル: 存在しないラベルです（ID 99999999）"
+        )
+        await browser.close()
+
+
+async def test_an_admin_keeps_labels_and_names_a_channel(
+    served: tuple[str, ConsoleState], tmp_path: Path
+) -> None:
+    from playwright.async_api import async_playwright, expect
+
+    url, state = served
+    channel = f"n{uuid4().hex[:10]}"
+    await _case(state, channel=channel, urgency="normal", minutes_ago=3)
+    admin = STAFF["admin"]
+    name = f"関係機関{uuid4().hex[:4]}"
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+        await page.goto(url)
+        await page.fill("#login-id", admin.login)
+        await page.fill("#login-password", admin.password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#main-view")).to_be_visible()
+
+        await page.click("#open-labels")
+        await page.fill("#label-new-name", name)
+        await page.select_option("#label-new-colour", "purple")
+        await page.click(".label-new button[type=submit]")
+        await expect(page.locator("#label-message")).to_have_text(f"ラベル「{name}」を追加しました")
+        row = page.locator("#labels-view tr", has_text=name)
+        await expect(row.locator(".label-chip")).to_have_class(re.compile("colour-purple"))
+        await row.locator("input[type=checkbox]").check()
+        await row.locator("button").click()
+        await expect(page.locator("#label-message")).to_have_text(f"ラベル「{name}」を保存しました")
+        await page.fill("#label-new-name", name)
+        await page.click(".label-new button[type=submit]")
+        await expect(page.locator("#label-message")).to_have_text(
+            "同じ名前のラベルがすでにあります"
+        )
+        await expect(
+            page.locator("#label-filter option", has_text=f"{name}（使用終了）")
+        ).to_have_count(1)
+
+        await page.click("#open-channels")
+        channel_row = page.locator(f'#channels-view tr[data-channel="{channel}"]')
+        await expect(channel_row).to_contain_text("1件（1／0）")
+        await channel_row.locator("input").first.fill("若者向け窓口")
+        await channel_row.locator("button").click()
+        await expect(page.locator("#channel-message")).to_have_text(f"{channel} を保存しました")
+        await expect(page.locator(f'#channel-filter option[value="{channel}"]')).to_have_text(
+            "若者向け窓口"
         )
         await browser.close()
