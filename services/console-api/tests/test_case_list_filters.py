@@ -346,6 +346,10 @@ async def test_supervisors_and_admins_keep_the_label_set_counsellors_cannot(
     )
     blank = await supervisor.post("/api/labels", json={"name": "   "}, headers=CSRF)
     no_csrf = await supervisor.post("/api/labels", json={"name": "CSRFなし"})
+    too_long = await supervisor.post("/api/labels", json={"name": "あ" * 41}, headers=CSRF)
+    assert too_long.status_code == 422
+    assert too_long.json()["detail"] == "名前: 40文字以内で入力してください"
+    assert bad_colour.json()["detail"] == "色: 選択肢の中から指定してください"
     assert bad_colour.status_code == 422 and blank.status_code == 422
     assert blank.json()["detail"].endswith("入力してください")
     assert no_csrf.status_code == 403
@@ -447,6 +451,7 @@ async def test_admins_name_channels_and_the_list_shows_the_name(
             f"/api/admin/channels/{desk.channel}", json={"display_name": "あ" * 61}, headers=CSRF
         )
         assert bad.status_code == 422 and too_long.status_code == 422
+        assert too_long.json()["detail"] == "表示名: 60文字以内で入力してください"
     finally:
         await admin.aclose()
     assert (await supervisor.get("/api/admin/channels")).status_code == 403

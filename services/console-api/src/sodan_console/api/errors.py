@@ -27,6 +27,17 @@ _FIELD_LABELS = {
     "sticker": "スタンプ",
     "quick_replies": "クイックリプライ",
     "label": "ボタン名",
+    # the case list's filters, labels and channels
+    "assignee": "担当者",
+    "channel": "チャネル",
+    "from": "受付日（開始）",
+    "to": "受付日（終了）",
+    "label_id": "ラベルID",
+    "name": "名前",
+    "colour": "色",
+    "retired": "使用終了",
+    "display_name": "表示名",
+    "note": "メモ",
 }
 
 _DEFAULT_BY_STATUS = {
