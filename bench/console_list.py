@@ -107,10 +107,14 @@ GENERATE_LABELS = """
 INSERT INTO console.labels (name, colour, created_at, updated_at)
 SELECT name, colour, now(), now()
 FROM (VALUES ('要フォロー', 'orange'), ('継続', 'blue'), ('SV確認', 'red'),
-             ('情報提供', 'green'), ('関係機関', 'purple')) AS v(name, colour);
+             ('情報提供', 'green'), ('関係機関', 'purple'), ('稀なラベル', 'gray'))
+     AS v(name, colour);
 INSERT INTO console.case_labels (case_id, label_id, added_at)
 SELECT case_id, 1 + (abs(hashtext(case_id::text)) % 5), now()
 FROM console.cases WHERE abs(hashtext(case_id::text || 'l')) % 10 = 0;
+INSERT INTO console.case_labels (case_id, label_id, added_at)
+SELECT case_id, 6, now() FROM console.cases WHERE status = 'closed'
+ORDER BY urgency_rank, opened_at DESC LIMIT 5;
 INSERT INTO console.channels (channel, display_name, updated_at)
 VALUES ('bench-a', 'にじいろ相談', now()), ('bench-b', '若者向け窓口', now());
 """
@@ -216,6 +220,11 @@ def combinations(month_from: date) -> list[tuple[str, Staff, CaseListFilter]]:
             CaseListFilter(statuses=every, opened_from=month_from, opened_to=month_to),
         ),
         ("closed, label (2% of cases)", SV, CaseListFilter(statuses=closed, label_ids=(3,))),
+        (
+            "closed, rare label (5 cases, last in order)",
+            SV,
+            CaseListFilter(statuses=closed, label_ids=(6,)),
+        ),
         (
             "closed, channel + urgency + month + label",
             SV,
