@@ -69,6 +69,7 @@ screenshots: install
 	  services/console-api/tests/test_browser_templates.py \
 	  services/console-api/tests/test_staff_admin_browser.py \
 	  services/console-api/tests/test_browser_karte.py \
+	  services/console-api/tests/test_case_list_browser.py \
 	  services/reporting/tests/test_monthly_report.py::test_downloads_csv_xlsx_pdf
 
 docs: install

@@ -48,6 +48,8 @@ TARGETS = (
     ("staff_id", "staff"),
     ("key", "setting"),
     ("template_id", "template"),
+    ("label_id", "label"),
+    ("channel", "channel"),
 )
 LOGIN_DIGEST_CHARS = 12
 USER_AGENT_CHARS = 200

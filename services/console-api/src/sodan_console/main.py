@@ -28,9 +28,11 @@ from sodan_console.api import (
     admin_access_log,
     cases,
     casework,
+    channels,
     desk,
     desk_settings,
     karte,
+    labels,
     lexicon,
     me,
     reply_templates,
@@ -177,6 +179,8 @@ def create_app(
     app.include_router(account.router)
     app.include_router(karte.clients_router)
     app.include_router(karte.notes_router)
+    app.include_router(labels.router)
+    app.include_router(channels.router)
 
     @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
     async def api_not_found(rest: str) -> None:

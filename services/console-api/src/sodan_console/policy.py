@@ -106,6 +106,21 @@ def can_read_case_notes(viewer: Viewer, case: CaseFacts, client: ClientFacts) ->
     return can_view_case(viewer, case) or can_read_client_record(viewer, client)
 
 
+def can_manage_labels(viewer: Viewer) -> bool:
+    """The desk's label set (names, colours, retiring) is the supervisors' and admins'."""
+    return viewer.role in ("supervisor", "admin")
+
+
+def can_label_case(viewer: Viewer, case: CaseFacts) -> bool:
+    """Attaching or removing a label is acting on the case: its counsellor or a supervisor."""
+    return can_act_on_case(viewer, case)
+
+
+def can_name_channels(viewer: Viewer) -> bool:
+    """Channel display names and notes are an administrator's setting."""
+    return viewer.role == "admin"
+
+
 def client_label(client_no: int | None) -> str:
     """How staff see a client: never the LINE id, only the desk's number."""
     return f"C-{client_no:06d}" if client_no is not None else "C-??????"

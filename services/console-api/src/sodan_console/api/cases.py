@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, get_args
 from uuid import UUID, uuid4, uuid5
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from nats.js.errors import NotFoundError
 from pydantic import ValidationError
@@ -31,11 +31,11 @@ from sodan_shared.events.line import (
     PushRequested,
     PushRequestedV1,
 )
-from sodan_shared.events.triage import UrgencyLevel
 from sodan_shared.logging import get_logger
 from sodan_shared.media_store import MEDIA_PURPOSE
 
 from sodan_console import access_log
+from sodan_console.api.case_list import annotate, check_labels_exist, list_filter
 from sodan_console.api.deps import Csrf, CurrentStaff, Staff, StateDep
 from sodan_console.api.schemas import (
     Accepted,
@@ -43,7 +43,6 @@ from sodan_console.api.schemas import (
     CaseLogEntry,
     CasePublic,
     CasesPublic,
-    CaseStatus,
     CloseRequestPublic,
     EmergencyModeIn,
     IntakePublic,
@@ -57,6 +56,7 @@ from sodan_console.api.schemas import (
     StickerPublic,
     TypingOut,
 )
+from sodan_console.case_filters import CaseListFilter
 from sodan_console.chat_signals import (
     newest_client_message,
     reads_for_viewer,
@@ -72,6 +72,7 @@ from sodan_console.policy import (
     can_act_on_case,
     can_decide_close,
     can_hold_or_hand_over,
+    can_label_case,
     can_switch_emergency_mode,
     can_view_case,
     client_label,
@@ -123,6 +124,8 @@ def _case_public(row: Any, staff: Staff) -> CasePublic:
         and can_decide_close(staff.viewer),
         survey_answer=row.survey_answer,
         in_intake=row.status == "queued" and row.intake == "running",
+        channel=row.channel,
+        can_label=can_label_case(staff.viewer, facts),
     )
 
 
@@ -288,8 +291,7 @@ async def _actionable_case(state: ConsoleState, staff: Staff, case_id: UUID) -> 
 async def list_cases(
     staff: CurrentStaff,
     state: StateDep,
-    status_: Annotated[list[CaseStatus] | None, Query(alias="status")] = None,
-    urgency: Annotated[list[UrgencyLevel] | None, Query()] = None,
+    filters: Annotated[CaseListFilter, Depends(list_filter)],
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int | None, Query(ge=1, le=200)] = None,
 ) -> CasesPublic:
@@ -299,21 +301,34 @@ async def list_cases(
         raise HTTPException(
             status.HTTP_400_BAD_REQUEST, "カーソルの形式が正しくありません"
         ) from None
+    if after is not None and after.filters != filters.fingerprint():
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            "カーソルは別の絞り込み条件のものです。一覧を読み込み直してください",
+        )
     page = limit or state.settings.console_case_page_size
     async with state.db.sessions() as session:
-        rows = await queries.list_cases(
-            session,
+        await check_labels_exist(session, filters.label_ids)
+        query = queries.case_list_query(
             viewer=staff.viewer,
-            statuses=status_ or ["queued", "assigned", "on_hold"],
-            urgencies=urgency,
+            statuses=filters.statuses,
+            urgencies=filters.urgencies,
             after=after,
             limit=page + 1,
+            assigned=filters.assignee_for(staff.staff_id),
+            channels=filters.channels,
+            opened_since=filters.opened_since,
+            opened_until=filters.opened_until,
+            label_ids=filters.label_ids,
         )
-    items = [_case_public(r, staff) for r in rows[:page]]
+        rows = await queries.list_cases(session, query)
+        items = await annotate(session, [_case_public(r, staff) for r in rows[:page]])
     next_cursor = None
     if len(rows) > page:
         last = rows[page - 1]
-        next_cursor = CaseCursor(last.urgency_rank, last.opened_at, last.case_id).encode()
+        next_cursor = CaseCursor(
+            last.urgency_rank, last.opened_at, last.case_id, filters.fingerprint()
+        ).encode()
     return CasesPublic(items=items, next_cursor=next_cursor)
 
 
@@ -331,8 +346,9 @@ async def get_case(
         )
         blocked = await queries.client_blocked(session, client_id=row.client_id)
         entries = await lifecycle.entries(session, case_id=row.case_id)
+        [labelled] = await annotate(session, [_case_public(row, staff)])
     cipher = await _cipher_or_none(state, row.client_id)
-    case = _case_public(row, staff).model_copy(
+    case = labelled.model_copy(
         update={"client_blocked": blocked, "intake": _intake_public(row, cipher)}
     )
     if case.close_request is not None:

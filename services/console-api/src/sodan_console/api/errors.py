@@ -41,6 +41,16 @@ _FIELD_LABELS = {
     "cautions": "注意事項",
     "flags": "フラグ",
     "corrects": "訂正するメモ",
+    # the case list's filters, labels and channels
+    "assignee": "担当者",
+    "channel": "チャネル",
+    "from": "受付日（開始）",
+    "to": "受付日（終了）",
+    "label_id": "ラベルID",
+    "name": "名前",
+    "colour": "色",
+    "retired": "使用終了",
+    "note": "メモ",
 }
 
 _DEFAULT_BY_STATUS = {
@@ -85,8 +95,9 @@ def _message_for(error: dict[str, Any]) -> str:
 
 
 def _field_of(error: dict[str, Any]) -> str:
-    loc = [str(part) for part in error.get("loc", ())]
-    # Only the leading location is dropped: a field may itself be called "body".
+    # Only the leading location is dropped (a field may itself be called "body"), and
+    # list items located by index (status=…&status=…) name the list, not "0".
+    loc = [str(part) for part in error.get("loc", ()) if not isinstance(part, int)]
     if loc and loc[0] in ("body", "query", "path"):
         loc = loc[1:]
     if "quick_replies" in loc:

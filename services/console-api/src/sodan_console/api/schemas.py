@@ -248,6 +248,13 @@ class IntakePublic(BaseModel):
     gender_identity: str | None = Field(default=None, description="In the client's own words")
 
 
+class CaseLabelPublic(BaseModel):
+    label_id: int
+    name: str
+    colour: str
+    retired: bool = False
+
+
 class CasePublic(BaseModel):
     case_id: UUID
     client_label: str = Field(description="C-000123; the LINE user id is never exposed")
@@ -301,6 +308,14 @@ class CasePublic(BaseModel):
     intake: IntakePublic | None = Field(
         default=None, description="The questionnaire's answers (case detail only)"
     )
+    channel: str = Field(default="", description="The LINE official account's channel id")
+    channel_name: str | None = Field(
+        default=None, description="The channel's 表示名, when an admin has set one"
+    )
+    labels: list[CaseLabelPublic] = Field(
+        default_factory=list, description="The desk's labels on this case (list and detail)"
+    )
+    can_label: bool = Field(default=False, description="The viewer may add or remove labels")
 
 
 class CasesPublic(BaseModel):

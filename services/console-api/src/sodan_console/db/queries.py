@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from sodan_shared.events.triage import URGENCY_RANK
 from sqlalchemy import (
     BigInteger,
+    Select,
     String,
     Text,
     Uuid,
@@ -32,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sodan_console.cursor import CaseCursor
 from sodan_console.db import karte
 from sodan_console.db.tables import (
+    case_labels,
     case_reads,
     cases,
     clients,
@@ -904,25 +906,65 @@ _CASE_COLUMNS = (
 )
 
 
-async def list_cases(
-    session: AsyncSession,
+async def list_cases(session: AsyncSession, query: Select[Any]) -> Sequence[Any]:
+    """A page of the case list (``query`` from :func:`case_list_query`)."""
+    rows: Sequence[Any] = (await session.execute(query)).all()
+    return rows
+
+
+def case_list_query(
     *,
     viewer: Viewer,
     statuses: Sequence[str],
     urgencies: Sequence[str] | None,
     after: CaseCursor | None,
     limit: int,
-) -> Sequence[Any]:
-    """Most urgent first, then longest waiting; keyset-paginated."""
-    query = (
-        select(*_CASE_COLUMNS)
-        .select_from(cases.outerjoin(assignee, assignee.c.staff_id == cases.c.assigned_to))
-        .where(cases.c.status.in_(statuses))
+    assigned: UUID | Literal["unassigned"] | None = None,
+    channels: Sequence[str] = (),
+    opened_since: datetime | None = None,
+    opened_until: datetime | None = None,
+    label_ids: Sequence[int] = (),
+) -> Select[Any]:
+    """The case list's SELECT: most urgent first, then longest waiting, after ``after``.
+
+    Every filter narrows the list; none widens what a counsellor may see. Each is
+    written so that an index in the list's order serves it (migration 0017).
+    """
+    query = select(*_CASE_COLUMNS).select_from(
+        cases.outerjoin(assignee, assignee.c.staff_id == cases.c.assigned_to)
     )
+    # Every open status is "not closed", and every status is no condition: said that way,
+    # the planner estimates the rows well and walks the (partial) index in order.
+    wanted = set(statuses)
+    if wanted == {"queued", "assigned", "on_hold"}:
+        query = query.where(cases.c.status != "closed")
+    elif wanted != {"queued", "assigned", "on_hold", "closed"}:
+        query = query.where(cases.c.status.in_(sorted(wanted)))
     if not sees_every_case(viewer):
-        query = query.where(or_(cases.c.status == "queued", cases.c.assigned_to == viewer.staff_id))
+        if "queued" in statuses:
+            query = query.where(
+                or_(cases.c.status == "queued", cases.c.assigned_to == viewer.staff_id)
+            )
+        else:  # the same rule, in a form the assignee index serves
+            query = query.where(cases.c.assigned_to == viewer.staff_id)
     if urgencies:
-        query = query.where(cases.c.urgency.in_(urgencies))
+        ranks = sorted({URGENCY_RANK[u] for u in urgencies})
+        query = query.where(cases.c.urgency_rank.in_(ranks))
+    if assigned == "unassigned":
+        query = query.where(cases.c.assigned_to.is_(None))
+    elif assigned is not None:
+        query = query.where(cases.c.assigned_to == assigned)
+    if channels:
+        query = query.where(cases.c.channel.in_(channels))
+    if opened_since is not None:
+        query = query.where(cases.c.opened_at >= opened_since)
+    if opened_until is not None:
+        query = query.where(cases.c.opened_at < opened_until)
+    if label_ids:
+        labelled = select(case_labels.c.case_id).where(
+            case_labels.c.case_id == cases.c.case_id, case_labels.c.label_id.in_(label_ids)
+        )
+        query = query.where(labelled.exists())
     if after is not None:
         query = query.where(
             or_(
@@ -939,10 +981,9 @@ async def list_cases(
                 ),
             )
         )
-    query = query.order_by(cases.c.urgency_rank.desc(), cases.c.opened_at, cases.c.case_id).limit(
+    return query.order_by(cases.c.urgency_rank.desc(), cases.c.opened_at, cases.c.case_id).limit(
         limit
     )
-    return (await session.execute(query)).all()
 
 
 async def get_case(session: AsyncSession, *, case_id: UUID) -> Any:

@@ -23,6 +23,7 @@ from sqlalchemy import (
     Uuid,
     false,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -168,7 +169,21 @@ cases = Table(
         nullable=True,
         comment="Sealed under the client's key, 'intake.gender_identity'",
     ),
-    Index("cases_queue_order", "urgency_rank", "opened_at", "case_id"),
+    # The case list's order (urgency rank desc, opened_at, case_id) for every filter:
+    # the open queue, by assignee, by channel; dates use opened_at (migration 0017).
+    Index("cases_list_order", text("urgency_rank DESC"), "opened_at", "case_id"),
+    Index(
+        "cases_open_order",
+        text("urgency_rank DESC"),
+        "opened_at",
+        "case_id",
+        postgresql_where=text("status <> 'closed'"),
+    ),
+    Index(
+        "cases_by_assignee_order", "assigned_to", text("urgency_rank DESC"), "opened_at", "case_id"
+    ),
+    Index("cases_by_channel_order", "channel", text("urgency_rank DESC"), "opened_at", "case_id"),
+    Index("cases_by_opened_at", "opened_at"),
 )
 
 # The staff-only timeline of a case (保留, 転送 with its sealed note, reopening,
@@ -470,6 +485,54 @@ reply_template_versions = Table(
     Column("retired", Boolean, nullable=False),
     Column("saved_at", DateTime(timezone=True), nullable=False),
     Column("saved_by", Uuid, nullable=True),
+)
+
+# The desk's case labels (ラベル), kept by supervisors and admins. Names are working
+# categories of the desk (要フォロー, 継続), not descriptions of a client: what
+# describes a person belongs in sealed notes. A retired label stays on the cases
+# that carry it but cannot be attached any more.
+LABEL_COLOURS = ("gray", "red", "orange", "yellow", "green", "teal", "blue", "purple", "pink")
+labels = Table(
+    "labels",
+    metadata,
+    Column("label_id", Integer, Identity(always=False), primary_key=True),
+    Column("name", String(40), nullable=False, unique=True),
+    Column("colour", String(16), nullable=False),
+    Column("retired", Boolean, nullable=False, server_default=false()),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", Uuid, nullable=True),
+    CheckConstraint(
+        "colour IN (" + ", ".join(f"'{c}'" for c in LABEL_COLOURS) + ")", name="label_colour"
+    ),
+)
+
+case_labels = Table(
+    "case_labels",
+    metadata,
+    Column("case_id", Uuid, primary_key=True),
+    Column(
+        "label_id",
+        Integer,
+        ForeignKey("console.labels.label_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    Column("added_by", Uuid, nullable=True),
+    Index("case_labels_by_label", "label_id", "case_id"),
+)
+
+# What staff call each LINE official account (表示名) and an admin's note. The
+# channel ids come from the events; LINE credentials never live here (they stay in
+# ingress' environment).
+channels = Table(
+    "channels",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("display_name", String(60), nullable=True),
+    Column("note", String(400), nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("updated_by", Uuid, nullable=True),
 )
 
 processed_events = processed_events_table(metadata)

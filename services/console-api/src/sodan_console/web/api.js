@@ -50,6 +50,8 @@ export const api = {
     if (cursor) params.set("cursor", cursor);
     return request("GET", `/api/cases?${params}`);
   },
+  // the list with its filter bar's parameters (URLSearchParams, API names)
+  caseList: (params) => request("GET", `/api/cases?${params}`),
   caseDetail: (caseId, markRead = true) =>
     request("GET", `/api/cases/${encodeURIComponent(caseId)}${markRead ? "" : "?mark_read=false"}`),
   reply: (caseId, text) =>

@@ -5,8 +5,10 @@ import { AccessLogPanel } from "./accesslog.js";
 import { AccountPanel, showQr } from "./account.js";
 import { UrgentAlerts } from "./alerts.js";
 import { api, ApiError } from "./api.js";
+import { CaseLabels, LabelPanel } from "./case-labels.js";
 import { CaseList } from "./cases.js";
 import { ClosingCategoriesEditor } from "./categories.js";
+import { ChannelPanel } from "./channels.js";
 import { Chat } from "./chat.js";
 import { LexiconEditor } from "./lexicon.js";
 import { ReportNotice } from "./reportnotice.js";
@@ -39,6 +41,10 @@ const chat = new Chat({
   },
   controls,
 });
+chat.caseLabels = new CaseLabels({
+  onChanged: () => cases.refresh(),
+  onError: (text) => chat.error(text),
+});
 const lexicon = new LexiconEditor($("lexicon-view"));
 const staffPanel = new StaffPanel($("staff-view"));
 const autoTexts = new AutoTextEditor($("auto-texts-view"));
@@ -62,6 +68,8 @@ const PANELS = {
   "open-templates": { view: "templates-view", panel: templateEditor },
   "open-staff-admin": { view: "staff-admin-view", panel: staffAdmin },
   "open-account": { view: "account-view", panel: account },
+  "open-labels": { view: "labels-view", panel: new LabelPanel($("labels-view")) },
+  "open-channels": { view: "channels-view", panel: new ChannelPanel($("channels-view")) },
 };
 const alerts = new UrgentAlerts({
   onOpen: (caseId) => {
@@ -137,9 +145,11 @@ async function start() {
   $("settings-nav").hidden = !supervises;
   $("open-account").hidden = false; // アカウント設定: everyone's own
   staffAdmin.me = state.me;
+  $("open-channels").hidden = state.me.role !== "admin";
   controls.setMe(state.me);
   staffPanel.me = state.me;
   show("main");
+  await cases.setup(state.me);
   startStream();
   await cases.refresh();
   await alerts.check();

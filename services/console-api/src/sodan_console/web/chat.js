@@ -153,6 +153,7 @@ export class Chat {
 
     this.emergency.render(c);
     if (this.controls) this.controls.render(c);
+    if (this.caseLabels) this.caseLabels.render(c); // case-labels.js, set by app.js
     this.casework.render(c);
     $("chat-blocked").hidden = !c.client_blocked;
     renderIntake($("chat-intake"), c.intake);
