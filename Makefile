@@ -14,7 +14,7 @@ export UV_NATIVE_TLS ?= 1
 PY := $(VENV)/bin/python
 # mypy by package name: the source folders are on mypy_path (pyproject.toml)
 PACKAGES := sodan_shared sodan_ingress sodan_triage sodan_routing sodan_console \
-	sodan_reporting sodan_backup line_simulator sodan_devstack
+	sodan_reporting sodan_backup line_simulator sodan_devstack sodan_console_client
 
 .PHONY: run stop status install system-deps lint typecheck test asyncapi docs screenshots clean help eval bench
 
