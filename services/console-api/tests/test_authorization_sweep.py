@@ -15,6 +15,11 @@ Requests are valid-shaped on purpose: FastAPI validates a body before the
 handler's own role check runs, so an invalid body would hide a missing 403
 behind a 422. Where an allowed call would change something real, the body is
 chosen so the handler refuses it after the role check (e.g. a blank auto-text).
+
+Adding an endpoint: one ``r(...)`` line in TABLE (with ``json=``/``params=`` for a
+valid-shaped request); a new path parameter needs a value in ``Sweep`` (the
+failure names it). ``fresh=True`` runs the call in a session of its own, for
+calls that end or alter the caller's session or account.
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ from console_support import (
 )
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from sodan_console.api.deps import SESSION_COOKIE
+from sodan_console.api.deps import SESSION_COOKIE, require_csrf_header
 from sodan_console.auth import new_session_token, token_digest
 from sodan_console.db import queries
 from sodan_console.main import create_app
@@ -170,15 +175,19 @@ TABLE: list[Row] = [
 # fmt: on
 
 
-def api_routes(app: FastAPI) -> set[tuple[str, str]]:
-    """(method, path) of every endpoint under /api/, however the routers are nested."""
+# POSTs that change nothing, so need no CSRF header (a cross-site page cannot read the answer).
+NO_CSRF_NEEDED = {("POST", "/api/hours/preview"): "a preview of a draft calendar; nothing is saved"}
+
+
+def api_endpoints(app: FastAPI) -> dict[tuple[str, str], APIRoute]:
+    """Every endpoint under /api/ by (method, path), however the routers are nested."""
     try:
         from fastapi.routing import iter_route_contexts
     except ImportError:  # FastAPI before lazy included routers: app.routes is flat
         contexts: list[Any] = list(app.routes)
     else:
         contexts = list(iter_route_contexts(app.routes))
-    found = set()
+    found = {}
     for context in contexts:
         route = getattr(context, "original_route", context)
         if not isinstance(route, APIRoute) or not context.path.startswith("/api/"):
@@ -187,8 +196,12 @@ def api_routes(app: FastAPI) -> set[tuple[str, str]]:
             continue
         for method in context.methods or ():
             if method not in ("HEAD", "OPTIONS"):
-                found.add((method, context.path))
+                found[(method, context.path)] = route
     return found
+
+
+def api_routes(app: FastAPI) -> set[tuple[str, str]]:
+    return set(api_endpoints(app))
 
 
 def test_every_api_route_is_in_the_table() -> None:
@@ -208,6 +221,18 @@ def test_every_api_route_is_in_the_table() -> None:
         if "{case_id}" not in row.path:
             # 'other' differs from 'counsellor' only about somebody else's case
             assert row.expect["other"] == row.expect["counsellor"], row.key
+
+
+def test_every_state_changing_endpoint_requires_the_csrf_header() -> None:
+    app = create_app(ConsoleSettings(nats_url="nats://127.0.0.1:4222", _env_file=None))
+    unguarded = sorted(
+        f"{method} {path}"
+        for (method, path), route in api_endpoints(app).items()
+        if method != "GET"
+        and (method, path) not in NO_CSRF_NEEDED
+        and require_csrf_header not in {d.call for d in route.dependant.dependencies}
+    )
+    assert not unguarded, "add dependencies=[Csrf] to: " + ", ".join(unguarded)
 
 
 # --- the live sweep ----------------------------------------------------------------------
