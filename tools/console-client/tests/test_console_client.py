@@ -17,6 +17,7 @@ from client_support import PASSWORDS, STAFF_IDS, Console, open_case, staff_with_
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from sodan_console_client import (
+    AsyncConsoleClient,
     AuthenticationError,
     ConsoleClient,
     ConsoleUnreachable,
@@ -259,6 +260,43 @@ async def test_usage_mistakes_exit_2_without_calling_the_console() -> None:
     assert (await run_cli(None, "access-log", "export", "--from", "yesterday", "--out", "x"))[
         0
     ] == 2
+
+
+async def test_the_async_client_does_the_same_in_an_event_loop(
+    console: Console, js: JetStreamContext
+) -> None:
+    first = await open_case(console.state, js, text="一通目")
+    second = await open_case(console.state, js, text="二通目")
+    async with AsyncConsoleClient(console.url) as client:
+        assert (await client.login("counsellor1", PASSWORDS["counsellor1"])).role == "counsellor"
+
+        async def listed() -> set[UUID]:
+            return {c.case_id async for c in client.iter_cases(status=["assigned"], page_size=1)}
+
+        deadline = asyncio.get_running_loop().time() + 15
+        while not {first, second} <= await listed():
+            assert asyncio.get_running_loop().time() < deadline, "cases never listed"
+            await asyncio.sleep(0.1)
+        assert len(await client.list_cases(status=["assigned"], limit=1)) == 1
+        detail = await client.get_case(second)
+        assert detail.case.case_id == second and detail.case.status == "assigned"
+        sent = await client.send_reply(first, "非同期からの返信")
+        assert sent.delivery == "pending"
+        with pytest.raises(PermissionDenied) as refused:
+            await client.export_access_log(io.BytesIO())
+        assert refused.value.detail == "アクセスログは管理者のみ見られます"
+        await client.logout()
+        with pytest.raises(AuthenticationError):
+            await client.me()
+    async with AsyncConsoleClient(console.url) as admin:
+        await admin.login("admin", PASSWORDS["admin"])
+        buffer = io.BytesIO()
+        assert await admin.export_access_log(buffer, action="logout") == len(buffer.getvalue())
+        rows = list(csv.DictReader(io.StringIO(buffer.getvalue().decode("utf-8-sig"))))
+        assert any(r["login"] == "counsellor1" for r in rows)
+    async with AsyncConsoleClient(f"http://127.0.0.1:{free_port()}") as nowhere:
+        with pytest.raises(ConsoleUnreachable):
+            await nowhere.me()
 
 
 def test_the_table_aligns_full_width_text() -> None:

@@ -2,6 +2,7 @@
 export the access log, as a logged-in staff member with that member's rights."""
 
 from sodan_console_client.client import (
+    AsyncConsoleClient,
     AuthenticationError,
     ConsoleClient,
     ConsoleError,
@@ -13,6 +14,7 @@ from sodan_console_client.client import (
 from sodan_console_client.models import Case, CaseDetail, CasePage, Message, Staff
 
 __all__ = [
+    "AsyncConsoleClient",
     "AuthenticationError",
     "Case",
     "CaseDetail",

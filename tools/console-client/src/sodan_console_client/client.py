@@ -1,12 +1,17 @@
-"""``ConsoleClient``: the console's HTTP API for scripts, over one logged-in session."""
+"""``ConsoleClient`` (and ``AsyncConsoleClient``): the console's HTTP API for scripts,
+over one logged-in session.
+
+Both clients build the same requests and read the same answers through the
+helpers below; they differ only in how they wait.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date
 from pathlib import Path
 from types import TracebackType
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, Self
 from uuid import UUID
 
 import httpx
@@ -17,6 +22,15 @@ from sodan_console_client.models import Case, CaseDetail, CasePage, Message, Sta
 # cross-site form cannot set a custom header). Harmless on reads, so always sent.
 CSRF_HEADERS = {"X-Requested-With": "sodan"}
 USER_AGENT = "sodan-console-client/0.1"
+
+
+UNEXPECTED = (
+    "コンソールから予期しない応答がありました（URL がコンソールのものか確認してください: {url}）"
+)
+ENROLMENT_PENDING = (
+    "二段階認証（確認コード）の登録が済んでいません。"
+    "ブラウザのコンソールで一度ログインして登録してください"
+)
 
 
 class ConsoleError(Exception):
@@ -59,7 +73,7 @@ def _error_for(response: httpx.Response) -> ConsoleError:
         body = None
     detail = body.get("detail") if isinstance(body, dict) else None
     if not isinstance(detail, str) or not detail:
-        detail = f"コンソールから予期しない応答がありました（URL がコンソールのものか確認してください: {response.request.url}）"
+        detail = UNEXPECTED.format(url=response.request.url)
     status = response.status_code
     if status == 401:
         if isinstance(body, dict) and body.get("totp_required"):
@@ -67,6 +81,90 @@ def _error_for(response: httpx.Response) -> ConsoleError:
         return AuthenticationError(detail, status, body)
     kinds: dict[int, type[ConsoleError]] = {403: PermissionDenied, 404: NotFound}
     return kinds.get(status, ConsoleError)(detail, status, body)
+
+
+def _unreachable(base_url: str, exc: httpx.HTTPError) -> ConsoleUnreachable:
+    if isinstance(exc, httpx.TimeoutException):
+        return ConsoleUnreachable(f"コンソールが時間内に応答しませんでした: {base_url}")
+    return ConsoleUnreachable(
+        f"コンソールに接続できません（URL を確認してください）: {base_url}（{type(exc).__name__}）"
+    )
+
+
+def _answer(response: httpx.Response) -> Any:
+    """The JSON of a successful answer; the console's refusal as an exception."""
+    if response.status_code >= 400:
+        raise _error_for(response)
+    if response.status_code == 204:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        raise ConsoleError(
+            UNEXPECTED.format(url=response.request.url), response.status_code
+        ) from None
+
+
+def _login_body(login: str, password: str, totp: str | None) -> dict[str, str]:
+    body = {"login": login, "password": password}
+    if totp:
+        body["totp"] = totp
+    return body
+
+
+def _logged_in(data: Any) -> Staff:
+    if data.get("enrolment_required"):
+        raise AuthenticationError(ENROLMENT_PENDING, 200, data)
+    return Staff.model_validate(data)
+
+
+def _cases_params(
+    status: Iterable[str] | None,
+    urgency: Iterable[str] | None,
+    cursor: str | None,
+    limit: int | None,
+) -> list[tuple[str, str | int]]:
+    params: list[tuple[str, str | int]] = [("status", s) for s in status or ()]
+    params += [("urgency", u) for u in urgency or ()]
+    if cursor:
+        params.append(("cursor", cursor))
+    if limit:
+        params.append(("limit", limit))
+    return params
+
+
+def _case_params(mark_read: bool) -> dict[str, str]:
+    return {"mark_read": "true" if mark_read else "false"}
+
+
+def _access_log_params(
+    since: date | None, until: date | None, staff_id: UUID | str | None, action: str | None
+) -> dict[str, str]:
+    params: dict[str, str] = {}
+    if since is not None:
+        params["from"] = since.isoformat()
+    if until is not None:
+        params["to"] = until.isoformat()
+    if staff_id is not None:
+        params["staff_id"] = str(staff_id)
+    if action is not None:
+        params["action"] = action
+    return params
+
+
+def _partial(target: Path) -> Path:
+    # Written beside and renamed: a refused or broken export leaves no half file.
+    return target.with_name(target.name + ".part")
+
+
+def _http_options(base_url: str, timeout: float, verify: bool | str) -> dict[str, Any]:
+    return {
+        "base_url": base_url,
+        "timeout": timeout,
+        "verify": verify,
+        "headers": {**CSRF_HEADERS, "User-Agent": USER_AGENT},
+        "follow_redirects": False,
+    }
 
 
 class ConsoleClient:
@@ -91,17 +189,10 @@ class ConsoleClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._http = httpx.Client(
-            base_url=self.base_url,
-            timeout=timeout,
-            verify=verify,
-            transport=transport,
-            headers={**CSRF_HEADERS, "User-Agent": USER_AGENT},
-            follow_redirects=False,
+            transport=transport, **_http_options(self.base_url, timeout, verify)
         )
 
-    # --- plumbing ---------------------------------------------------------------------
-
-    def __enter__(self) -> ConsoleClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -115,57 +206,24 @@ class ConsoleClient:
     def close(self) -> None:
         self._http.close()
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
-        except httpx.TimeoutException:
-            raise ConsoleUnreachable(
-                f"コンソールが時間内に応答しませんでした: {self.base_url}"
-            ) from None
         except httpx.HTTPError as exc:
-            raise ConsoleUnreachable(
-                f"コンソールに接続できません（URL を確認してください）: {self.base_url}"
-                f"（{type(exc).__name__}）"
-            ) from None
-        if response.status_code >= 400:
-            raise _error_for(response)
-        return response
-
-    def _json(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._send(method, path, **kwargs)
-        try:
-            return response.json()
-        except ValueError:
-            raise ConsoleError(
-                f"コンソールから予期しない応答がありました（URL がコンソールのものか確認してください: {response.request.url}）",
-                response.status_code,
-            ) from None
-
-    # --- session ----------------------------------------------------------------------
+            raise _unreachable(self.base_url, exc) from None
+        return _answer(response)
 
     def login(self, login: str, password: str, *, totp: str | None = None) -> Staff:
         """Start a session (kept as a cookie by this client). Raises TotpRequired when
         the account needs its code and none was given."""
-        body: dict[str, str] = {"login": login, "password": password}
-        if totp:
-            body["totp"] = totp
-        data = self._json("POST", "/api/login", json=body)
-        if data.get("enrolment_required"):
-            raise AuthenticationError(
-                "二段階認証（確認コード）の登録が済んでいません。"
-                "ブラウザのコンソールで一度ログインして登録してください",
-                200,
-                data,
-            )
-        return Staff.model_validate(data)
+        body = _login_body(login, password, totp)
+        return _logged_in(self._json("POST", "/api/login", json=body))
 
     def logout(self) -> None:
-        self._send("POST", "/api/logout")
+        self._json("POST", "/api/logout")
 
     def me(self) -> Staff:
         return Staff.model_validate(self._json("GET", "/api/me"))
-
-    # --- cases ------------------------------------------------------------------------
 
     def cases_page(
         self,
@@ -177,12 +235,7 @@ class ConsoleClient:
     ) -> CasePage:
         """One page of the list, most urgent and longest waiting first. Without
         ``status`` the console lists the open cases (queued, assigned, on_hold)."""
-        params: list[tuple[str, str | int]] = [("status", s) for s in status or ()]
-        params += [("urgency", u) for u in urgency or ()]
-        if cursor:
-            params.append(("cursor", cursor))
-        if limit:
-            params.append(("limit", limit))
+        params = _cases_params(status, urgency, cursor, limit)
         return CasePage.model_validate(self._json("GET", "/api/cases", params=params))
 
     def iter_cases(
@@ -225,16 +278,14 @@ class ConsoleClient:
         ``mark_read`` False by default: a script reading a case must not show the
         client 既読 as if a counsellor had seen their message.
         """
-        params = {"mark_read": "true" if mark_read else "false"}
-        return CaseDetail.model_validate(self._json("GET", f"/api/cases/{case_id}", params=params))
+        data = self._json("GET", f"/api/cases/{case_id}", params=_case_params(mark_read))
+        return CaseDetail.model_validate(data)
 
     def send_reply(self, case_id: UUID | str, text: str) -> Message:
         """Send ``text`` to the client as this staff member (the assigned counsellor or a
         supervisor). Accepted for delivery: ``delivery`` starts as ``pending``."""
         data = self._json("POST", f"/api/cases/{case_id}/replies", json={"text": text})
         return Message.model_validate(data["message"])
-
-    # --- access log -------------------------------------------------------------------
 
     def export_access_log(
         self,
@@ -250,43 +301,171 @@ class ConsoleClient:
 
         ``since``/``until`` are the desk's (JST) calendar days, both included.
         """
-        params: dict[str, str] = {}
-        if since is not None:
-            params["from"] = since.isoformat()
-        if until is not None:
-            params["to"] = until.isoformat()
-        if staff_id is not None:
-            params["staff_id"] = str(staff_id)
-        if action is not None:
-            params["action"] = action
+        params = _access_log_params(since, until, staff_id, action)
         try:
             with self._http.stream("GET", "/api/admin/access-log.csv", params=params) as response:
                 if response.status_code >= 400:
                     response.read()
                     raise _error_for(response)
-                if isinstance(out, str | Path):
-                    # Written beside and renamed: a refused or broken export leaves no half file.
-                    target = Path(out)
-                    partial = target.with_name(target.name + ".part")
-                    try:
-                        with partial.open("wb") as file:
-                            written = _copy(response, file)
-                    except BaseException:
-                        partial.unlink(missing_ok=True)
-                        raise
-                    partial.replace(target)
-                    return written
-                return _copy(response, out)
+                if not isinstance(out, str | Path):
+                    return self._copy(response, out)
+                partial = _partial(Path(out))
+                try:
+                    with partial.open("wb") as file:
+                        written = self._copy(response, file)
+                except BaseException:
+                    partial.unlink(missing_ok=True)
+                    raise
+                partial.replace(out)
+                return written
         except httpx.HTTPError as exc:
-            raise ConsoleUnreachable(
-                f"コンソールに接続できません（URL を確認してください）: {self.base_url}"
-                f"（{type(exc).__name__}）"
-            ) from None
+            raise _unreachable(self.base_url, exc) from None
+
+    @staticmethod
+    def _copy(response: httpx.Response, file: BinaryIO) -> int:
+        written = 0
+        for chunk in response.iter_bytes():
+            file.write(chunk)
+            written += len(chunk)
+        return written
 
 
-def _copy(response: httpx.Response, file: BinaryIO) -> int:
-    written = 0
-    for chunk in response.iter_bytes():
-        file.write(chunk)
-        written += len(chunk)
-    return written
+class AsyncConsoleClient:
+    """ConsoleClient for asyncio programs: the same methods, awaited
+    (``iter_cases`` is an async iterator)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout: float = 30.0,
+        verify: bool | str = True,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._http = httpx.AsyncClient(
+            transport=transport, **_http_options(self.base_url, timeout, verify)
+        )
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def _json(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.base_url, exc) from None
+        return _answer(response)
+
+    async def login(self, login: str, password: str, *, totp: str | None = None) -> Staff:
+        body = _login_body(login, password, totp)
+        return _logged_in(await self._json("POST", "/api/login", json=body))
+
+    async def logout(self) -> None:
+        await self._json("POST", "/api/logout")
+
+    async def me(self) -> Staff:
+        return Staff.model_validate(await self._json("GET", "/api/me"))
+
+    async def cases_page(
+        self,
+        *,
+        status: Iterable[str] | None = None,
+        urgency: Iterable[str] | None = None,
+        cursor: str | None = None,
+        limit: int | None = None,
+    ) -> CasePage:
+        params = _cases_params(status, urgency, cursor, limit)
+        return CasePage.model_validate(await self._json("GET", "/api/cases", params=params))
+
+    async def iter_cases(
+        self,
+        *,
+        status: Iterable[str] | None = None,
+        urgency: Iterable[str] | None = None,
+        page_size: int | None = None,
+    ) -> AsyncIterator[Case]:
+        statuses, urgencies = list(status or ()), list(urgency or ())
+        cursor: str | None = None
+        while True:
+            page = await self.cases_page(
+                status=statuses, urgency=urgencies, cursor=cursor, limit=page_size
+            )
+            for case in page.items:
+                yield case
+            if not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+    async def list_cases(
+        self,
+        *,
+        status: Iterable[str] | None = None,
+        urgency: Iterable[str] | None = None,
+        limit: int | None = None,
+    ) -> list[Case]:
+        cases: list[Case] = []
+        async for case in self.iter_cases(status=status, urgency=urgency):
+            if limit is not None and len(cases) >= limit:
+                break
+            cases.append(case)
+        return cases
+
+    async def get_case(self, case_id: UUID | str, *, mark_read: bool = False) -> CaseDetail:
+        data = await self._json("GET", f"/api/cases/{case_id}", params=_case_params(mark_read))
+        return CaseDetail.model_validate(data)
+
+    async def send_reply(self, case_id: UUID | str, text: str) -> Message:
+        data = await self._json("POST", f"/api/cases/{case_id}/replies", json={"text": text})
+        return Message.model_validate(data["message"])
+
+    async def export_access_log(
+        self,
+        out: str | Path | BinaryIO,
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        staff_id: UUID | str | None = None,
+        action: str | None = None,
+    ) -> int:
+        """As ConsoleClient.export_access_log."""
+        params = _access_log_params(since, until, staff_id, action)
+        try:
+            async with self._http.stream(
+                "GET", "/api/admin/access-log.csv", params=params
+            ) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise _error_for(response)
+                if not isinstance(out, str | Path):
+                    return await self._copy(response, out)
+                partial = _partial(Path(out))
+                try:
+                    with partial.open("wb") as file:
+                        written = await self._copy(response, file)
+                except BaseException:
+                    partial.unlink(missing_ok=True)
+                    raise
+                partial.replace(out)
+                return written
+        except httpx.HTTPError as exc:
+            raise _unreachable(self.base_url, exc) from None
+
+    @staticmethod
+    async def _copy(response: httpx.Response, file: BinaryIO) -> int:
+        written = 0
+        async for chunk in response.aiter_bytes():
+            file.write(chunk)
+            written += len(chunk)
+        return written
