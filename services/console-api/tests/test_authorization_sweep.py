@@ -272,7 +272,16 @@ class Sweep:
 
 async def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            # Longer than any call waits: a pooled connection the server dropped after
+            # uvicorn's 5 s default could be reused at that very moment (ReadError).
+            timeout_keep_alive=60,
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(200):
@@ -422,22 +431,28 @@ async def _call(sweep: Sweep, row: Row, role: str) -> tuple[int, str]:
     actor, own = await _actor_for(sweep, row, role)
     body = row.json(actor) if callable(row.json) else row.json
     try:
-        async with actor.client.stream(
-            row.method,
-            sweep.path_for(row),
-            json=body,
-            params=row.params,
-            headers=CSRF,
-            timeout=30.0,
-        ) as response:
-            # /api/stream never ends: the status line is all the sweep needs
-            if response.status_code >= 400:
-                await response.aread()
-                return response.status_code, response.text[:200]
-            return response.status_code, ""
+        return await _exchange(sweep, row, actor, body)
+    except httpx.HTTPError as exc:  # reported with its row, beside every other mismatch
+        return 0, f"{type(exc).__name__}: {exc}"
     finally:
         if own:
             await actor.client.aclose()
+
+
+async def _exchange(sweep: Sweep, row: Row, actor: Actor, body: Any) -> tuple[int, str]:
+    async with actor.client.stream(
+        row.method,
+        sweep.path_for(row),
+        json=body,
+        params=row.params,
+        headers=CSRF,
+        timeout=30.0,
+    ) as response:
+        # /api/stream never ends: the status line is all the sweep needs
+        if response.status_code >= 400:
+            await response.aread()
+            return response.status_code, response.text[:200]
+        return response.status_code, ""
 
 
 def _verdict(expected: Expect, status: int) -> bool:

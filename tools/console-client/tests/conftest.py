@@ -39,7 +39,15 @@ async def console(client_console_settings: ConsoleSettings) -> AsyncIterator[Con
     port = free_port()
     app = create_app(client_console_settings.model_copy(update={"console_port": port}))
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            # a pooled connection must not be dropped by the server just as it is reused
+            timeout_keep_alive=60,
+        )
     )
     task = asyncio.create_task(server.serve())
     for _ in range(200):
