@@ -23,7 +23,7 @@ help:
 	@echo "make stop   - stop a stack started by 'make run' in another terminal"
 	@echo "make test   - install, then ruff, mypy and the full pytest suite"
 	@echo "make asyncapi - regenerate each service's asyncapi.yaml"
-	@echo "make docs   - regenerate the generated tables in docs/architecture.md"
+	@echo "make docs   - regenerate the generated tables in docs/*.md and docs/console-openapi.json"
 	@echo "make eval   - triage recall/precision per level on the evaluation set"
 	@echo "make bench  - triage throughput beside the raw matcher's rate"
 

@@ -6,7 +6,10 @@ import asyncio
 import csv
 import io
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
@@ -249,6 +252,24 @@ async def test_bad_credentials_a_missing_code_and_a_wrong_url_give_clear_errors(
     assert f"コンソールに接続できません（URL を確認してください）: {nowhere}" in err
     with pytest.raises(ConsoleUnreachable):
         await in_thread(lambda: ConsoleClient(nowhere).login("counsellor1", "x"))
+
+    # A web server that answers, but is not the console.
+    with not_the_console() as other:
+        code, out, err = await run_cli(None, "--url", other, "whoami")
+    assert (code, out) == (1, "")
+    assert "（HTTP 501）: コンソールから予期しない応答がありました（URL がコンソールのものか" in err
+
+
+@contextmanager
+def not_the_console() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), SimpleHTTPRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 async def test_usage_mistakes_exit_2_without_calling_the_console() -> None:
