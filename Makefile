@@ -14,7 +14,7 @@ export UV_NATIVE_TLS ?= 1
 PY := $(VENV)/bin/python
 # mypy by package name: the source folders are on mypy_path (pyproject.toml)
 PACKAGES := sodan_shared sodan_ingress sodan_triage sodan_routing sodan_console \
-	sodan_reporting sodan_backup line_simulator sodan_devstack
+	sodan_reporting sodan_backup line_simulator sodan_devstack sodan_console_client
 
 .PHONY: run stop status install system-deps lint typecheck test asyncapi docs screenshots clean help eval bench
 
@@ -23,7 +23,7 @@ help:
 	@echo "make stop   - stop a stack started by 'make run' in another terminal"
 	@echo "make test   - install, then ruff, mypy and the full pytest suite"
 	@echo "make asyncapi - regenerate each service's asyncapi.yaml"
-	@echo "make docs   - regenerate the generated tables in docs/architecture.md"
+	@echo "make docs   - regenerate the generated tables in docs/*.md and docs/console-openapi.json"
 	@echo "make eval   - triage recall/precision per level on the evaluation set"
 	@echo "make bench  - triage throughput beside the raw matcher's rate"
 

@@ -15,6 +15,7 @@ from sodan_console.policy import (
     Viewer,
     alerts_viewer,
     can_act_on_case,
+    can_pick_case,
     can_view_case,
     client_label,
 )
@@ -36,6 +37,19 @@ def test_only_the_assigned_counsellor_or_a_supervisor_acts_on_a_case() -> None:
     assert not can_act_on_case(Viewer(ME, "counsellor"), CaseFacts("queued", None))
     assert can_act_on_case(Viewer(ME, "supervisor"), CaseFacts("assigned", OTHER))
     assert not can_act_on_case(Viewer(ME, "admin"), CaseFacts("assigned", OTHER))
+
+
+def test_a_case_is_picked_only_by_who_takes_cases_and_may_see_it() -> None:
+    queued, mine, theirs = (
+        CaseFacts("queued", None),
+        CaseFacts("assigned", ME),
+        CaseFacts("assigned", OTHER),
+    )
+    counsellor = Viewer(ME, "counsellor")
+    assert can_pick_case(counsellor, queued) and can_pick_case(counsellor, mine)
+    assert not can_pick_case(counsellor, theirs)
+    assert can_pick_case(Viewer(ME, "supervisor"), theirs)
+    assert not can_pick_case(Viewer(ME, "admin"), queued)
 
 
 def test_clients_are_shown_by_number_never_by_line_id() -> None:

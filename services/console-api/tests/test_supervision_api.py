@@ -405,6 +405,21 @@ async def test_a_pick_routing_refuses_gets_409_with_the_reason(
     assert unknown.status_code == 404
 
 
+async def test_a_counsellor_cannot_pick_a_colleagues_case_by_its_id(
+    counsellor1: httpx.AsyncClient,
+    counsellor2: httpx.AsyncClient,
+    state: ConsoleState,
+    keyring: Keyring,
+    routing: FakeRouting,
+) -> None:
+    case_id = await open_case(state, keyring, routing, assigned_to=C1)
+    await eventually(lambda: case_of(counsellor1, case_id), what="counsellor1 sees their case")
+    response = await counsellor2.post(f"/api/cases/{case_id}/pick", headers=CSRF)
+    assert response.status_code == 403
+    assert response.json()["detail"] == "この相談を表示する権限がありません"
+    assert not [c for c in routing.commands if c.payload.case_id == case_id]
+
+
 async def test_a_supervisor_reassigns_a_case_and_it_leaves_the_previous_counsellor(
     supervisor: httpx.AsyncClient,
     counsellor1: httpx.AsyncClient,

@@ -1,14 +1,17 @@
-"""Generates the parts of docs/architecture.md that the code already says.
+"""Generates the parts of docs/architecture.md that the code already says, and
+whole documents such as the console API's OpenAPI description.
 
-The subjects, streams and tables are read from the code itself, so the
-document cannot drift: `make docs` rewrites the generated blocks and a test
-fails when they are out of date.
+The subjects, streams, tables and API are read from the code itself, so the
+documents cannot drift: `make docs` rewrites them and a test fails when they
+are out of date.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -140,6 +143,28 @@ def render(document: str) -> str:
 
 
 GENERATED_DOCS = ("architecture.md", "operations.md")
+
+
+def console_openapi_json() -> str:
+    """The console API as the app itself describes it (the page and the client use it)."""
+    module = importlib.import_module("sodan_console.main")
+    settings = importlib.import_module("sodan_console.settings").ConsoleSettings
+    # Fixed settings: the document must not depend on the machine's environment.
+    app = module.create_app(settings(nats_url="nats://127.0.0.1:4222", _env_file=None))
+    return json.dumps(app.openapi(), ensure_ascii=False, indent=2) + "\n"
+
+
+# Whole files under docs/, written by a generator.
+GENERATED_FILES: dict[str, Callable[[], str]] = {"console-openapi.json": console_openapi_json}
+
+
+def write_generated(path: Path, generate: Callable[[], str]) -> bool:
+    """Write a generated file; True when it changed."""
+    new = generate()
+    if path.exists() and path.read_text(encoding="utf-8") == new:
+        return False
+    path.write_text(new, encoding="utf-8")
+    return True
 
 
 def update(path: Path) -> bool:

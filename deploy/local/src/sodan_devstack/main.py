@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from sodan_devstack.docs import GENERATED_DOCS
+from sodan_devstack.docs import GENERATED_DOCS, GENERATED_FILES, write_generated
 from sodan_devstack.docs import update as update_docs
 from sodan_devstack.envfiles import (
     ensure_secrets,
@@ -529,7 +529,9 @@ def parser() -> argparse.ArgumentParser:
     commands.add_parser("stop", help="stop a running stack (from another terminal)")
     commands.add_parser("status", help="show what runs")
     commands.add_parser("env", help="print the running stack's environment as export lines")
-    commands.add_parser("docs", help="regenerate the generated blocks of docs/*.md")
+    commands.add_parser(
+        "docs", help="regenerate the generated blocks of docs/*.md and docs/console-openapi.json"
+    )
     return top
 
 
@@ -548,6 +550,9 @@ def cli(argv: Sequence[str] | None = None) -> None:
         elif args.command == "docs":
             for name in GENERATED_DOCS:
                 changed = update_docs(root / "docs" / name)
+                print(f"docs/{name} " + ("updated" if changed else "already current"))
+            for name, generate in GENERATED_FILES.items():
+                changed = write_generated(root / "docs" / name, generate)
                 print(f"docs/{name} " + ("updated" if changed else "already current"))
             code = 0
         else:

@@ -62,6 +62,16 @@ ASYNCAPI_DESCRIPTION = (
     "replies (line.out.push) and commands (console.*) through its outbox."
 )
 
+API_DESCRIPTION = (
+    "The staff console's API: the browser console and the Python client "
+    "(tools/console-client) use the same endpoints. Log in with POST /api/login; the "
+    "session is the `sodan_session` cookie. Every request that changes something must "
+    "carry the header `X-Requested-With: sodan` (CSRF defence). A refusal answers "
+    '`{"detail": "<Japanese message>"}` with 401 (no session), 403 (not allowed) or '
+    "404; bad input 422 with `errors`. Each staff member sees and changes only what "
+    "their role and cases allow, and every read of a case is in the access log."
+)
+
 # The console runs on a locked-down office network: everything is served from here.
 _SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -118,6 +128,7 @@ def create_app(
 
     app = FastAPI(
         title="sodan console-api",
+        description=API_DESCRIPTION,
         lifespan=lifespan,
         docs_url="/api/docs" if settings.environment != "production" else None,
         redoc_url=None,
@@ -182,7 +193,12 @@ def create_app(
     app.include_router(labels.router)
     app.include_router(channels.router)
 
-    @app.api_route("/api/{rest:path}", methods=["GET", "POST", "PUT", "DELETE", "PATCH"])
+    # Not an endpoint (unknown /api paths answer JSON, not the web console): not in the schema.
+    @app.api_route(
+        "/api/{rest:path}",
+        methods=["GET", "POST", "PUT", "DELETE", "PATCH"],
+        include_in_schema=False,
+    )
     async def api_not_found(rest: str) -> None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "見つかりません")
 

@@ -40,6 +40,12 @@ def can_act_on_case(viewer: Viewer, case: CaseFacts) -> bool:
     return viewer.role == "counsellor" and case.assigned_to == viewer.staff_id
 
 
+def can_pick_case(viewer: Viewer, case: CaseFacts) -> bool:
+    """「対応する」: counsellors and supervisors take cases, and only one they may see
+    (a counsellor cannot reach for a colleague's case by its id)."""
+    return viewer.role in ("counsellor", "supervisor") and can_view_case(viewer, case)
+
+
 def can_hold_or_hand_over(viewer: Viewer, case: CaseFacts) -> bool:
     """保留 and 転送 are the assigned counsellor's own moves (a supervisor reassigns
     or takes over instead)."""

@@ -42,6 +42,7 @@ from sodan_console.api.answers import send_and_wait
 from sodan_console.api.deps import Csrf, CurrentStaff, Staff, StateDep
 from sodan_console.db import queries, supervision
 from sodan_console.db.tables import outbox
+from sodan_console.policy import CaseFacts, can_pick_case
 from sodan_console.state import ConsoleState
 
 log = get_logger(__name__)
@@ -193,11 +194,15 @@ class AssignmentResult(BaseModel):
     counsellor_id: UUID
 
 
-async def _case_or_404(state: ConsoleState, case_id: UUID) -> Any:
+async def _case_or_404(state: ConsoleState, case_id: UUID, *, picker: Staff | None = None) -> Any:
     async with state.db.sessions() as session:
         row = await queries.get_case(session, case_id=case_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "この相談は見つかりません")
+    if picker is not None and not can_pick_case(
+        picker.viewer, CaseFacts(row.status, row.assigned_to)
+    ):
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "この相談を表示する権限がありません")
     if row.status == "closed":
         raise HTTPException(status.HTTP_409_CONFLICT, "この相談はすでに終了しています")
     return row
@@ -230,7 +235,7 @@ async def pick_case(
     """「対応する」: in manual pick-up mode, take a queued case."""
     if staff.role not in ROLES_TAKING_CASES:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "相談を担当できるのは相談員とSVです")
-    await _case_or_404(state, case_id)
+    await _case_or_404(state, case_id, picker=staff)
     command = PickCase.new(
         channel=state.settings.line_channel_id,
         payload=PickCaseV1(case_id=case_id, staff_id=staff.staff_id),
