@@ -119,6 +119,9 @@ def _own_login(actor: Actor) -> dict[str, str]:
 
 
 NO_SUCH_OUTCOME = "（存在しない対応結果）"
+# What the sweep creates, by name: a duplicate label name is refused after the role check
+SWEEP_LABEL = f"権限の確認-{uuid4().hex[:6]}"
+SWEEP_TEMPLATE = "権限の確認（スイープ）"
 
 # fmt: off
 TABLE: list[Row] = [
@@ -171,6 +174,40 @@ TABLE: list[Row] = [
     r("DELETE", "/api/admin/staff/{staff_id}/sessions",        401, 403, 403, 403, OK, at={"staff_id": "admin_target"}),
     r("POST",   "/api/admin/staff/{staff_id}/totp/reset",      401, 403, 403, 403, OK, at={"staff_id": "admin_target"}),
     r("POST",   "/api/admin/staff/{staff_id}/unlock",          401, 403, 403, 403, OK, at={"staff_id": "admin_target"}),
+    # スタッフ管理 and アカウント設定
+    r("POST",   "/api/admin/staff",                            401, 403, 403, 403, OK, json={"login": "counsellor1", "display_name": "重複", "role": "counsellor"}),
+    r("PATCH",  "/api/admin/staff/{staff_id}",                 401, 403, 403, 403, OK, json={"display_name": "権限の確認"}, at={"staff_id": "admin_target"}),
+    r("POST",   "/api/admin/staff/{staff_id}/password/reset",  401, 403, 403, 403, OK, at={"staff_id": "admin_target"}),
+    r("GET",    "/api/me/account",                             401, OK,  OK,  OK,  OK),
+    r("GET",    "/api/me/logins",                              401, OK,  OK,  OK,  OK),
+    r("POST",   "/api/me/password",                            401, OK,  OK,  OK,  OK, json=lambda a: {"current_password": a.password, "new_password": a.password}, fresh=True),
+    r("POST",   "/api/me/totp/renew",                          401, OK,  OK,  OK,  OK, json=lambda a: {"password": a.password}, fresh=True),
+    r("POST",   "/api/me/totp/renew/confirm",                  401, OK,  OK,  OK,  OK, json={"code": "000000"}, fresh=True),
+    # 相談者カルテ and ケースメモ: a client counsellor2 never handled is not found
+    r("GET",    "/api/clients/{client_id}/record",             401, OK,  404, OK,  OK),
+    r("PUT",    "/api/clients/{client_id}/record",             401, OK,  404, OK,  OK, json={"version": 999999}),
+    r("GET",    "/api/cases/{case_id}/notes",                  401, OK,  403, OK,  OK),
+    r("POST",   "/api/cases/{case_id}/notes",                  401, OK,  403, OK,  403, json={"text": "権限の確認メモ"}),
+    # 定型文
+    r("GET",    "/api/reply-templates",                        401, OK,  OK,  OK,  OK),
+    r("POST",   "/api/reply-templates",                        401, 403, 403, OK,  OK, json={"title": SWEEP_TEMPLATE, "category": "確認", "body": "権限の確認です"}),
+    r("PUT",    "/api/reply-templates/{template_id}",          401, 403, 403, OK,  OK, json={"title": SWEEP_TEMPLATE, "category": "確認", "body": "権限の確認です", "version": 999}),
+    r("POST",   "/api/reply-templates/{template_id}/retire",   401, 403, 403, OK,  OK),
+    r("POST",   "/api/reply-templates/{template_id}/restore",  401, 403, 403, OK,  OK),
+    r("GET",    "/api/reply-templates/{template_id}/history",  401, 403, 403, OK,  OK),
+    # ラベル and チャネル
+    r("GET",    "/api/labels",                                 401, OK,  OK,  OK,  OK),
+    r("POST",   "/api/labels",                                 401, 403, 403, OK,  OK, json={"name": SWEEP_LABEL}),
+    r("PUT",    "/api/labels/{label_id}",                      401, 403, 403, OK,  OK, json={"name": SWEEP_LABEL}),
+    r("PUT",    "/api/cases/{case_id}/labels/{label_id}",      401, OK,  403, OK,  403),
+    r("DELETE", "/api/cases/{case_id}/labels/{label_id}",      401, OK,  403, OK,  403),
+    r("GET",    "/api/channels",                               401, OK,  OK,  OK,  OK),
+    r("GET",    "/api/admin/channels",                         401, 403, 403, 403, OK),
+    r("PUT",    "/api/admin/channels/{channel}",               401, 403, 403, 403, OK, json={}),
+    # 対応結果・相談内容, and the monthly report's notice
+    r("GET",    "/api/closing-categories",                     401, 403, 403, OK,  OK),
+    r("PUT",    "/api/closing-categories",                     401, 403, 403, OK,  OK, json={"outcomes": ["その他", "その他"], "topics": ["家族"]}),
+    r("GET",    "/api/reports/produced",                       401, 403, 403, OK,  OK),
 ]
 # fmt: on
 
@@ -218,8 +255,8 @@ def test_every_api_route_is_in_the_table() -> None:
         f"{m} {p}" for m, p in stale
     )
     for row in TABLE:
-        if "{case_id}" not in row.path:
-            # 'other' differs from 'counsellor' only about somebody else's case
+        if "{case_id}" not in row.path and "{client_id}" not in row.path:
+            # 'other' differs from 'counsellor' only about somebody else's case (or client)
             assert row.expect["other"] == row.expect["counsellor"], row.key
 
 
@@ -249,6 +286,10 @@ class Sweep:
     key: str
     staff_id: str  # whose capacity a supervisor sets
     admin_target: str  # whom the admin disables, enables, logs out, resets
+    client_id: str  # the case's client (相談者カルテ)
+    label_id: str
+    template_id: str
+    channel: str
     actors: dict[str, Actor]
     # Per role, a staff member of its own for the `fresh` rows (anonymous: a
     # counsellor's credentials without a session, for the login row).
@@ -260,6 +301,10 @@ class Sweep:
             "message_id": self.message_id,
             "key": self.key,
             "staff_id": self.staff_id,
+            "client_id": self.client_id,
+            "label_id": self.label_id,
+            "template_id": self.template_id,
+            "channel": self.channel,
         }
         values.update({param: str(getattr(self, name)) for param, name in row.at.items()})
         try:
@@ -303,7 +348,7 @@ async def _logged_in(url: str, login: str, password: str) -> httpx.AsyncClient:
 
 async def _case_with_stored_media(
     state: ConsoleState, nats_url: str, watcher: httpx.AsyncClient
-) -> tuple[str, str]:
+) -> tuple[str, str, str]:
     """A case assigned to counsellor1, with one stored (sealed) image in it."""
     nc = await nats.connect(nats_url)
     try:
@@ -354,7 +399,7 @@ async def _case_with_stored_media(
         )
 
     await eventually(ready, what="the assigned case with its stored image")
-    return case_id, str(image.id)
+    return case_id, str(image.id), str(identity.client_id)
 
 
 @pytest.fixture(scope="module")
@@ -376,9 +421,17 @@ async def sweep(seeded: ConsoleSettings, nats_url: str) -> AsyncIterator[Sweep]:
         password = STAFF[login].password
         actors[role] = Actor(role, login, password, await _logged_in(url, login, password))
     try:
-        case_id, message_id = await _case_with_stored_media(
+        case_id, message_id, client_id = await _case_with_stored_media(
             state, nats_url, actors["counsellor"].client
         )
+        supervisor = actors["supervisor"].client
+        label = await supervisor.post("/api/labels", json={"name": SWEEP_LABEL}, headers=CSRF)
+        template = await supervisor.post(
+            "/api/reply-templates",
+            json={"title": SWEEP_TEMPLATE, "category": "確認", "body": "権限の確認です"},
+            headers=CSRF,
+        )
+        assert label.status_code == template.status_code == 201, (label.text, template.text)
         from sodan_shared.auto_texts import AUTO_TEXT_KEYS
 
         yield Sweep(
@@ -389,6 +442,10 @@ async def sweep(seeded: ConsoleSettings, nats_url: str) -> AsyncIterator[Sweep]:
             key=AUTO_TEXT_KEYS[0],
             staff_id=str((await make_staff(state, "counsellor")).staff_id),
             admin_target=str((await make_staff(state, "counsellor")).staff_id),
+            client_id=client_id,
+            label_id=str(label.json()["label_id"]),
+            template_id=template.json()["template_id"],
+            channel="demo",
             actors=actors,
             throwaway={
                 role: await make_staff(
@@ -397,6 +454,14 @@ async def sweep(seeded: ConsoleSettings, nats_url: str) -> AsyncIterator[Sweep]:
                 for role in ROLES
             },
         )
+        # what the sweep made must not show in later tests' template pickers
+        editor = actors["supervisor"].client
+        made = await editor.get("/api/reply-templates", params={"include_retired": "true"})
+        for item in made.json()["items"]:
+            if item["title"] == SWEEP_TEMPLATE and not item["retired"]:
+                await editor.post(
+                    f"/api/reply-templates/{item['template_id']}/retire", headers=CSRF
+                )
     finally:
         for actor in actors.values():
             await actor.client.aclose()
