@@ -12,6 +12,7 @@ from console_support import (
     CSRF,
     STAFF,
     eventually,
+    every_listed,
     logged_in,
     make_case_assigned,
     make_case_closed,
@@ -139,7 +140,7 @@ async def test_events_from_nats_build_the_case_list_and_the_decrypted_chat(
     case_id = str(opened.payload.case_id)
 
     async def listed() -> dict[str, Any] | None:
-        items = (await counsellor1.get("/api/cases")).json()["items"]
+        items = await every_listed(counsellor1)
         found = [c for c in items if c["case_id"] == case_id]
         # complete once all four events are projected, whatever order they arrived in
         done = found and found[0]["urgency"] == "high" and found[0]["status"] == "assigned"
@@ -314,13 +315,42 @@ async def test_only_the_assigned_counsellor_or_a_supervisor_may_reply_or_close(
     assert other.status_code == 403
     assert other.json()["detail"] == "この相談を表示する権限がありません"
     assert (await counsellor2.get(f"/api/cases/{case_id}")).status_code == 403
-    listed = (await counsellor2.get("/api/cases")).json()["items"]
+    listed = await every_listed(counsellor2)
     assert case_id not in [c["case_id"] for c in listed]
 
     by_sv = await supervisor.post(
         f"/api/cases/{case_id}/replies", json={"text": "SVです"}, headers=CSRF
     )
     assert by_sv.status_code == 202
+
+
+async def test_a_counsellor_still_reads_a_case_they_once_had_but_cannot_act_on_it(
+    counsellor1: httpx.AsyncClient,
+    counsellor2: httpx.AsyncClient,
+    keyring: Keyring,
+    js: JetStreamContext,
+) -> None:
+    case_id, opened = await _assigned_case(keyring, js, counsellor1)
+    # reassigned to counsellor2 (a supervisor's 担当変更 or a hand-over)
+    moved = make_case_assigned(opened, counsellor_id=STAFF["counsellor2"].staff_id)
+    await publish_event(js, moved)
+
+    async def read_only() -> dict[str, Any] | None:
+        response = await counsellor1.get(f"/api/cases/{case_id}")
+        if response.status_code != 200:
+            return None
+        case: dict[str, Any] = response.json()["case"]
+        return case if case["assigned_to"] == str(STAFF["counsellor2"].staff_id) else None
+
+    case = await eventually(read_only, what="the case moved to counsellor2")
+    assert case["can_act"] is False
+    listed = await every_listed(counsellor1)
+    assert case_id in [c["case_id"] for c in listed]
+    reply = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "まだ私です"}, headers=CSRF
+    )
+    assert reply.status_code == 403
+    assert (await counsellor2.get(f"/api/cases/{case_id}")).json()["case"]["can_act"] is True
 
 
 async def test_close_emits_close_case_and_a_closed_case_refuses_replies(

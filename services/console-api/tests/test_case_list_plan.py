@@ -78,7 +78,8 @@ async def _plan(session: AsyncSession, viewer: Viewer, flt: CaseListFilter) -> l
         (COUNSELLOR, CaseListFilter(), "cases_open_order"),
         (SV, CaseListFilter(urgencies=("high", "critical")), "cases_open_order"),
         (SV, CaseListFilter(statuses=CLOSED), "cases_list_order"),
-        (COUNSELLOR, CaseListFilter(statuses=CLOSED), "cases_by_assignee_order"),
+        # their own and once-assigned cases: the list's order, each probed in case_assignments
+        (COUNSELLOR, CaseListFilter(statuses=CLOSED), "cases_list_order"),
         (SV, CaseListFilter(statuses=CLOSED, assignee="me"), "cases_by_assignee_order"),
         (SV, CaseListFilter(statuses=CLOSED, channels=("plan-b",)), "cases_by_channel_order"),
         (SV, CaseListFilter(statuses=CLOSED, label_ids=(1,)), "cases_list_order"),

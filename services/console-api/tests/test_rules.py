@@ -24,11 +24,15 @@ ME = uuid4()
 OTHER = uuid4()
 
 
-def test_counsellors_see_the_queue_and_their_own_cases_only() -> None:
+def test_counsellors_see_the_queue_their_own_cases_and_the_cases_they_once_had() -> None:
     me = Viewer(ME, "counsellor")
     assert can_view_case(me, CaseFacts("queued", None))
     assert can_view_case(me, CaseFacts("assigned", ME))
     assert not can_view_case(me, CaseFacts("assigned", OTHER))
+    # handed over or reassigned since: still readable, but no longer theirs to act on
+    handed_on = CaseFacts("assigned", OTHER, once_assigned=True)
+    assert can_view_case(me, handed_on)
+    assert not can_act_on_case(me, handed_on)
     assert can_view_case(Viewer(ME, "supervisor"), CaseFacts("assigned", OTHER))
 
 

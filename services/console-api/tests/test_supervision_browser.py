@@ -199,7 +199,8 @@ async def test_supervisor_reassigns_a_case_and_its_counsellor_sees_it_leave(
     item = f"li[data-case-id='{opened.payload.case_id}']"
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        counsellor = await login(browser, url, "counsellor1")
+        # the tests share one database: the list is filtered down to the case's assignee
+        counsellor = await login(browser, f"{url}/?assignee=me", "counsellor1")
         await counsellor.click(item)
         await expect(counsellor.locator("#chat-client")).to_be_visible()
 
@@ -208,7 +209,7 @@ async def test_supervisor_reassigns_a_case_and_its_counsellor_sees_it_leave(
         await other.select_option("#presence", "available")
         await expect(other.locator("#presence")).to_have_value("available")
 
-        supervisor = await login(browser, url, "supervisor")
+        supervisor = await login(browser, f"{url}/?assignee={c1}", "supervisor")
         await supervisor.click(item)
         await expect(supervisor.locator("#reassign-box")).to_be_visible()
         await expect(supervisor.locator("#take-over")).to_be_visible()
@@ -224,8 +225,10 @@ async def test_supervisor_reassigns_a_case_and_its_counsellor_sees_it_leave(
             "担当を変更しました", timeout=15000
         )
         await expect(supervisor.locator("#chat-meta")).to_contain_text("相談員 二葉")
-        await expect(counsellor.locator("#chat-empty")).to_contain_text("担当が変わりました")
+        # no longer theirs: it leaves their own cases, and stays open to read, not to answer
         await expect(counsellor.locator(item)).to_have_count(0)
+        await expect(counsellor.locator("#chat-readonly")).to_contain_text("相談員 二葉")
+        await expect(counsellor.locator("#reply-form")).to_be_hidden()
 
         # the other counsellor goes offline: their cases return, supervisors are told
         offline = StaffPresenceChanged.new(

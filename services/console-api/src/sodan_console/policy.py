@@ -20,6 +20,8 @@ class Viewer:
 class CaseFacts:
     status: str
     assigned_to: UUID | None
+    # the viewer was assigned this case at some time (it may since have moved on)
+    once_assigned: bool = False
 
 
 def sees_every_case(viewer: Viewer) -> bool:
@@ -27,10 +29,11 @@ def sees_every_case(viewer: Viewer) -> bool:
 
 
 def can_view_case(viewer: Viewer, case: CaseFacts) -> bool:
-    """Counsellors see the waiting queue and cases assigned to them; SV and admin see all."""
+    """Counsellors see the waiting queue, cases assigned to them and, read-only, cases
+    they were once assigned (handed over, reassigned, closed); SV and admin see all."""
     if sees_every_case(viewer):
         return True
-    return case.status == "queued" or case.assigned_to == viewer.staff_id
+    return case.status == "queued" or case.assigned_to == viewer.staff_id or case.once_assigned
 
 
 def can_act_on_case(viewer: Viewer, case: CaseFacts) -> bool:

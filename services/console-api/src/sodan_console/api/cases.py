@@ -64,6 +64,7 @@ from sodan_console.chat_signals import (
 )
 from sodan_console.cursor import BadCursorError, CaseCursor
 from sodan_console.db import access_log as access_log_db
+from sodan_console.db import karte as karte_db
 from sodan_console.db import lifecycle, queries
 from sodan_console.db.tables import outbox
 from sodan_console.policy import (
@@ -270,7 +271,15 @@ async def _visible_case(state: ConsoleState, staff: Staff, case_id: UUID) -> Any
         row = await queries.get_case(session, case_id=case_id)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, CASE_NOT_FOUND)
-    if not can_view_case(staff.viewer, CaseFacts(row.status, row.assigned_to)):
+    facts = CaseFacts(row.status, row.assigned_to)
+    if not can_view_case(staff.viewer, facts) and staff.role == "counsellor":
+        # a case this counsellor once had (handed over, reassigned): read-only
+        async with state.db.sessions() as session:
+            once = await karte_db.was_assigned(
+                session, case_id=row.case_id, staff_id=staff.staff_id
+            )
+        facts = CaseFacts(row.status, row.assigned_to, once_assigned=once)
+    if not can_view_case(staff.viewer, facts):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "この相談を表示する権限がありません")
     return row
 

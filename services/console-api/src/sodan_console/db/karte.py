@@ -39,6 +39,13 @@ async def note_assignment(
     )
 
 
+async def was_assigned(session: AsyncSession, *, case_id: UUID, staff_id: UUID) -> bool:
+    found = select(case_assignments.c.case_id).where(
+        case_assignments.c.case_id == case_id, case_assignments.c.staff_id == staff_id
+    )
+    return bool((await session.execute(select(exists(found)))).scalar())
+
+
 async def client_exists(session: AsyncSession, *, client_id: UUID) -> bool:
     known = select(clients.c.client_id).where(clients.c.client_id == client_id)
     cased = select(cases.c.case_id).where(cases.c.client_id == client_id)

@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sodan_console.cursor import CaseCursor
 from sodan_console.db import karte
 from sodan_console.db.tables import (
+    case_assignments,
     case_labels,
     case_reads,
     cases,
@@ -941,12 +942,15 @@ def case_list_query(
     elif wanted != {"queued", "assigned", "on_hold", "closed"}:
         query = query.where(cases.c.status.in_(sorted(wanted)))
     if not sees_every_case(viewer):
+        # the queue, their own cases and, read-only, the cases they once had
+        once = select(case_assignments.c.case_id).where(
+            case_assignments.c.staff_id == viewer.staff_id
+        )
+        mine = or_(cases.c.assigned_to == viewer.staff_id, cases.c.case_id.in_(once))
         if "queued" in statuses:
-            query = query.where(
-                or_(cases.c.status == "queued", cases.c.assigned_to == viewer.staff_id)
-            )
-        else:  # the same rule, in a form the assignee index serves
-            query = query.where(cases.c.assigned_to == viewer.staff_id)
+            query = query.where(or_(cases.c.status == "queued", mine))
+        else:
+            query = query.where(mine)
     if urgencies:
         ranks = sorted({URGENCY_RANK[u] for u in urgencies})
         query = query.where(cases.c.urgency_rank.in_(ranks))

@@ -156,6 +156,12 @@ export class Chat {
     if (this.caseLabels) this.caseLabels.render(c); // case-labels.js, set by app.js
     this.casework.render(c);
     $("chat-blocked").hidden = !c.client_blocked;
+    // a case this counsellor once had (handed over, reassigned): they may read it, not act
+    const readOnly = c.status !== "closed" && c.assigned_to && !c.can_act && !c.can_hand_over;
+    $("chat-readonly").hidden = !readOnly;
+    $("chat-readonly").textContent = readOnly
+      ? `閲覧のみ: この相談は現在 ${c.assignee_name || "ほかの相談員"} さんの担当です。`
+      : "";
     renderIntake($("chat-intake"), c.intake);
     this.karte.show(this.detail);
     $("reply-form").hidden = !c.can_act || c.client_blocked;
