@@ -41,6 +41,23 @@ async def logged_in(app: FastAPI, login: str) -> httpx.AsyncClient:
     return client
 
 
+async def every_listed(
+    client: httpx.AsyncClient, params: dict[str, Any] | None = None
+) -> list[dict[str, Any]]:
+    """Every case the list shows this caller, page after page: the tests share one
+    database, so a new case need not be on the first page (oldest waiting first)."""
+    items: list[dict[str, Any]] = []
+    query: dict[str, Any] = {"limit": 200, **(params or {})}
+    while True:
+        response = await client.get("/api/cases", params=query)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        items += page["items"]
+        if not page["next_cursor"]:
+            return items
+        query["cursor"] = page["next_cursor"]
+
+
 async def eventually(
     probe: Callable[[], Awaitable[T | None]], *, timeout: float = 15.0, what: str = "condition"
 ) -> T:

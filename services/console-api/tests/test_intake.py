@@ -14,7 +14,7 @@ from sodan_shared.events.routing import CaseIntakeFinished, CaseIntakeFinishedV1
 from sodan_shared.nats import publish_event
 from sodan_shared.testing.factories import make_message_received
 
-from .console_support import eventually, make_case_opened, new_client
+from .console_support import eventually, every_listed, make_case_opened, new_client
 
 
 async def test_a_case_in_intake_shows_in_the_queue_then_its_answers_in_the_chat(
@@ -28,7 +28,7 @@ async def test_a_case_in_intake_shows_in_the_queue_then_its_answers_in_the_chat(
     case_id = str(opened.payload.case_id)
 
     async def listed() -> dict[str, object] | None:
-        items = (await supervisor.get("/api/cases")).json()["items"]
+        items = await every_listed(supervisor)
         return next((c for c in items if c["case_id"] == case_id), None)
 
     await eventually(listed, what="the case in the queue")
