@@ -6,6 +6,9 @@ import asyncio
 import csv
 import io
 import json
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -152,6 +155,24 @@ async def test_the_cli_lists_shows_and_replies(console: Console, js: JetStreamCo
     code, out, err = await run_cli(console, "whoami")
     assert (code, err) == (0, "")
     assert "相談員 一郎（counsellor1、相談員）" in out
+    # the same commands through the console's own command: `sodan-console whoami`
+    env = {
+        **os.environ,
+        "SODAN_CONSOLE_URL": console.url,
+        "SODAN_CONSOLE_LOGIN": "counsellor1",
+        "SODAN_CONSOLE_PASSWORD": PASSWORDS["counsellor1"],
+    }
+    server_command = Path(sys.executable).parent / "sodan-console"
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [str(server_command), "whoami"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "相談員 一郎（counsellor1、相談員）" in done.stdout
 
     code, out, err = await run_cli(console, "cases", "list", "--status", "assigned")
     assert code == 0, err

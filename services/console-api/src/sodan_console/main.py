@@ -257,12 +257,27 @@ def _create_admin_command(args: Sequence[str]) -> int:
     return create_admin_command(args, settings)
 
 
+# The scripting commands of the API client (sodan-console-client), also reachable as
+# `sodan-console cases list`, `sodan-console access-log export …`, `sodan-console whoami`.
+CLIENT_COMMANDS = ("cases", "access-log", "whoami")
+
+
+def _client_command(name: str) -> Callable[[Sequence[str]], int]:
+    def command(args: Sequence[str]) -> int:
+        from sodan_console_client.cli import main as client_main
+
+        return client_main([name, *args])
+
+    return command
+
+
 def cli(argv: Sequence[str] | None = None) -> int:
     settings = ConsoleSettings()
     extra: dict[str, Callable[[Sequence[str]], int]] = {
         "asyncapi": asyncapi_command(generated_asyncapi, ASYNCAPI_PATH),
         "seed-demo": _seed_demo_command,
         "create-admin": _create_admin_command,
+        **{name: _client_command(name) for name in CLIENT_COMMANDS},
     }
     run: Callable[[], Any] = lambda: serve(settings)  # noqa: E731
     return service_cli(
