@@ -183,7 +183,7 @@ async def test_counsellor_sees_a_case_arrive_live_and_replies(
 
 
 async def test_a_critical_case_alerts_a_supervisor_at_once(
-    served: tuple[str, ConsoleState], js: JetStreamContext
+    served: tuple[str, ConsoleState], js: JetStreamContext, tmp_path: Path
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
@@ -219,6 +219,8 @@ async def test_a_critical_case_alerts_a_supervisor_at_once(
         banner = page.locator("#urgent-alert")
         await expect(banner).to_be_visible(timeout=15_000)  # pushed live, no reload
         await expect(banner).to_contain_text(f"C-{identity.client_no:06d}")
+        shots = Path(os.environ.get(SCREENSHOTS_ENV, tmp_path))
+        await page.screenshot(path=str(shots / "console-urgent-alert.png"))
         await page.click("#urgent-alert-open")
         await expect(banner).to_be_hidden()
         await expect(page.locator("#chat-client")).to_have_text(f"C-{identity.client_no:06d}")
