@@ -55,8 +55,9 @@ async def test_manual_pick_up_take_over_and_the_editors_end_to_end(
         assert taken.status_code == 200, taken.text
 
         async def gone() -> bool:
+            # no longer theirs: still readable (they once had it), no longer theirs to act on
             r = await counsellor.http.get(f"/api/cases/{case_id}?mark_read=false")
-            return r.status_code == 403
+            return r.status_code == 200 and r.json()["case"]["can_act"] is False
 
         await eventually(gone, what="the case left the counsellor")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import UUID, uuid4, uuid5
 
 import httpx
 from console_support import (
@@ -299,6 +299,68 @@ async def test_a_failed_push_shows_why_and_a_late_failure_never_undoes_sent(
     mine = await eventually(settled, what="the failure recorded")
     assert mine[ids[0]]["delivery_error"] == "client_ended_conversation"
     assert mine[ids[1]]["delivery"] == "sent" and mine[ids[1]]["delivery_error"] is None
+
+
+async def test_a_failed_reply_is_resent_with_the_same_push_id_and_then_shows_sent(
+    counsellor1: httpx.AsyncClient,
+    counsellor2: httpx.AsyncClient,
+    keyring: Keyring,
+    js: JetStreamContext,
+) -> None:
+    case_id, opened = await _assigned_case(keyring, js, counsellor1)
+    pushes = await js.subscribe(
+        PUSH_REQUESTED.name, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
+    )
+    sent = await counsellor1.post(
+        f"/api/cases/{case_id}/replies", json={"text": "届きますように"}, headers=CSRF
+    )
+    message_id = sent.json()["message"]["message_id"]
+    first = PushRequested.model_validate_json((await pushes.next_msg(timeout=10)).data)
+    url = f"/api/cases/{case_id}/replies/{message_id}/resend"
+    not_failed = await counsellor1.post(url, headers=CSRF)
+    assert not_failed.status_code == 409
+    assert not_failed.json()["detail"] == "再送できるのは送信に失敗したメッセージだけです"
+
+    def result(push: PushRequested, status: str) -> PushResult:
+        return PushResult.new(
+            channel="demo",
+            event_id=uuid5(push.id, "result"),  # as ingress names it: one per command event
+            payload=PushResultV1(
+                push_id=push.payload.push_id,
+                client_id=opened.payload.client_id,
+                case_id=opened.payload.case_id,
+                status=status,  # type: ignore[arg-type]
+                attempts=5,
+                error="500 Internal Server Error" if status == "failed" else None,
+            ),
+        )
+
+    async def delivery() -> str | None:
+        detail = (await counsellor1.get(f"/api/cases/{case_id}")).json()
+        return next(m["delivery"] for m in detail["messages"] if m["message_id"] == message_id)
+
+    await publish_event(js, result(first, "failed"))
+    await eventually(lambda: _is(delivery, "failed"), what="the failure shown")
+
+    assert (await counsellor2.post(url, headers=CSRF)).status_code == 403
+    unknown = f"/api/cases/{case_id}/replies/{uuid4()}/resend"
+    assert (await counsellor1.post(unknown, headers=CSRF)).status_code == 404
+    again = await counsellor1.post(url, headers=CSRF)
+    assert again.status_code == 202, again.text
+    assert await delivery() == "pending"
+    second = PushRequested.model_validate_json((await pushes.next_msg(timeout=10)).data)
+    # the same message, the same retry key for LINE, and not a new message in the reports
+    assert second.payload.push_id == first.payload.push_id
+    assert second.payload.texts == first.payload.texts and second.payload.resend
+    assert second.id != first.id
+    await pushes.unsubscribe()
+
+    await publish_event(js, result(second, "sent"))
+    await eventually(lambda: _is(delivery, "sent"), what="the resend shown as sent")
+
+
+async def _is(probe: Any, wanted: str) -> bool:
+    return bool(await probe() == wanted)
 
 
 async def test_only_the_assigned_counsellor_or_a_supervisor_may_reply_or_close(

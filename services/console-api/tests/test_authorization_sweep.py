@@ -140,6 +140,7 @@ TABLE: list[Row] = [
     r("GET",    "/api/cases",                                  401, OK,  OK,  OK,  OK),
     r("GET",    "/api/cases/{case_id}",                        401, OK,  403, OK,  OK, params={"mark_read": "false"}),
     r("POST",   "/api/cases/{case_id}/replies",                401, OK,  403, OK,  403, json={"text": "権限の確認です"}),
+    r("POST",   "/api/cases/{case_id}/replies/{message_id}/resend", 401, OK, 403, OK, 403, at={"message_id": "reply_id"}),
     r("POST",   "/api/cases/{case_id}/typing",                 401, OK,  403, OK,  403),
     r("PUT",    "/api/cases/{case_id}/emergency-mode",         401, 403, 403, OK,  403, json={"enabled": False}),
     r("GET",    "/api/cases/{case_id}/media/{message_id}",     401, OK,  403, OK,  OK),
@@ -287,6 +288,7 @@ class Sweep:
     staff_id: str  # whose capacity a supervisor sets
     admin_target: str  # whom the admin disables, enables, logs out, resets
     client_id: str  # the case's client (相談者カルテ)
+    reply_id: str  # a counsellor's reply in the case (not failed: a resend is refused with 409)
     label_id: str
     template_id: str
     channel: str
@@ -432,6 +434,10 @@ async def sweep(seeded: ConsoleSettings, nats_url: str) -> AsyncIterator[Sweep]:
             headers=CSRF,
         )
         assert label.status_code == template.status_code == 201, (label.text, template.text)
+        reply = await actors["counsellor"].client.post(
+            f"/api/cases/{case_id}/replies", json={"text": "権限の確認の返信"}, headers=CSRF
+        )
+        assert reply.status_code == 202, reply.text
         from sodan_shared.auto_texts import AUTO_TEXT_KEYS
 
         yield Sweep(
@@ -443,6 +449,7 @@ async def sweep(seeded: ConsoleSettings, nats_url: str) -> AsyncIterator[Sweep]:
             staff_id=str((await make_staff(state, "counsellor")).staff_id),
             admin_target=str((await make_staff(state, "counsellor")).staff_id),
             client_id=client_id,
+            reply_id=reply.json()["message"]["message_id"],
             label_id=str(label.json()["label_id"]),
             template_id=template.json()["template_id"],
             channel="demo",

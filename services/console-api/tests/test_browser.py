@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from uuid import uuid5
 
 import pytest
 import uvicorn
@@ -176,6 +177,34 @@ async def test_counsellor_sees_a_case_arrive_live_and_replies(
             ),
         )
         await expect(mine.locator(".msg-meta")).to_contain_text("送信済み", timeout=15_000)
+
+        # LINE refuses the next one: 送信失敗 with the reason, and 再送する sends it again
+        await page.fill("#reply-text", "もう一度お送りします。")
+        await page.press("#reply-text", "Control+Enter")
+        refused = page.locator(".msg.from-staff", has_text="もう一度お送りします。")
+        await expect(refused.locator(".msg-meta")).to_contain_text("送信中")
+        second = await _pushed(js, opened.payload.case_id)
+        assert second.payload.push_id != push.payload.push_id
+        await publish_event(
+            js,
+            PushResult.new(
+                channel="demo",
+                caused_by=second,
+                event_id=uuid5(second.id, "result"),
+                payload=PushResultV1(
+                    push_id=second.payload.push_id,
+                    client_id=second.payload.client_id,
+                    case_id=second.payload.case_id,
+                    status="failed",
+                    attempts=5,
+                    error="500 Internal Server Error",
+                ),
+            ),
+        )
+        await expect(refused.locator(".msg-meta")).to_contain_text("送信失敗", timeout=15_000)
+        await refused.locator("button.resend").click()
+        await expect(refused.locator(".msg-meta")).to_contain_text("送信中", timeout=15_000)
+        await expect(refused.locator("button.resend")).to_have_count(0)
 
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(screenshot))

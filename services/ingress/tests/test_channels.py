@@ -62,7 +62,7 @@ async def test_a_second_channel_receives_and_pushes_with_its_own_credentials(
     )
     await publish_event(js, push)
 
-    result_id = str(uuid5(push.payload.push_id, "result"))
+    result_id = str(uuid5(push.id, "result"))
     [(_, result)] = await wait_for_messages(
         js, PUSH_RESULT.name, where=lambda d: d["id"] == result_id, timeout=15
     )

@@ -50,7 +50,7 @@ async def _request_push(
 
 
 async def _result_of(js: JetStreamContext, push: PushRequested) -> dict[str, Any]:
-    result_id = str(uuid5(push.payload.push_id, "result"))
+    result_id = str(uuid5(push.id, "result"))
     found = await wait_for_messages(
         js, PUSH_RESULT.name, where=lambda d: d["id"] == result_id, timeout=15
     )

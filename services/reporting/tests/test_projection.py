@@ -105,3 +105,25 @@ def test_an_after_survey_answer_counts_the_survey_as_sent_in_either_order() -> N
     # the answer alone (its 'sent' event not yet replayed) still means it was sent
     fact, _ = _apply([answered])
     assert fact.survey_sent
+
+
+def test_a_resent_reply_is_not_a_new_counsellor_message() -> None:
+    from sodan_reporting.projection import counsellor_message_counts, is_counsellor_message
+    from sodan_shared.events.line import PushRequested, PushRequestedV1
+
+    def push(resend: bool) -> PushRequested:
+        return PushRequested.new(
+            channel="demo",
+            payload=PushRequestedV1(
+                push_id=uuid4(),
+                client_id=uuid4(),
+                case_id=uuid4(),
+                texts=["v1.sealedtext"],
+                origin="counsellor",
+                staff_id=uuid4(),
+                resend=resend,
+            ),
+        )
+
+    assert is_counsellor_message(push(False)) and len(counsellor_message_counts(push(False))) == 1
+    assert not is_counsellor_message(push(True)) and counsellor_message_counts(push(True)) == []

@@ -132,7 +132,9 @@ async def settle_once(
     outcome = PushResult.new(
         channel=event.channel,
         caused_by=event,
-        event_id=uuid5(command_id, "result"),
+        # one result per command event: a counsellor's retry of a failed push (same
+        # push_id, a new event) gets a result of its own, not one NATS drops as a repeat
+        event_id=uuid5(event.id, "result"),
         payload=PushResultV1(
             push_id=command_id,
             client_id=client_id,

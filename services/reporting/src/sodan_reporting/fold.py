@@ -85,7 +85,7 @@ class Fold:
             self._count(projection.push_requested_counts(event))
             self._count_staff(projection.counsellor_message_counts(event))
             push = event.payload
-            if push.case_id is not None and push.origin == "counsellor":
+            if push.case_id is not None and projection.is_counsellor_message(event):
                 self._case(
                     push.case_id,
                     event.channel,

@@ -259,9 +259,14 @@ def push_requested_counts(event: PushRequested) -> list[Increment]:
     return [Increment(tokyo_day(event.occurred_at), event.channel, "pushes_requested")]
 
 
+def is_counsellor_message(event: PushRequested) -> bool:
+    """A counsellor's new message (a retry of a failed one is the same message again)."""
+    return event.payload.origin == "counsellor" and not event.payload.resend
+
+
 def counsellor_message_counts(event: PushRequested) -> list[StaffIncrement]:
     p = event.payload
-    if p.origin != "counsellor" or p.staff_id is None:
+    if not is_counsellor_message(event) or p.staff_id is None:
         return []
     day = tokyo_day(event.occurred_at)
     return [StaffIncrement(day, event.channel, p.staff_id, "messages_sent")]

@@ -96,7 +96,7 @@ class Projector:
         counts = projection.push_requested_counts(event)
         staff = projection.counsellor_message_counts(event)
         p = event.payload
-        if p.case_id is None or p.origin != "counsellor":
+        if p.case_id is None or not projection.is_counsellor_message(event):
             async with transaction(self._sessions) as session:
                 if not await first_time(
                     session, processed_events, event_id=event.id, consumer=consumer

@@ -87,6 +87,11 @@ class PushRequestedV1(Payload):
         description="JSON list of {label, text} message actions (purpose 'quick_replies'), "
         "on the last message; ingress adds the client's end button after them",
     )
+    resend: bool = Field(
+        default=False,
+        description="A counsellor's retry of a push that failed: the same message again, same "
+        "push_id (LINE's retry key), so not a new message in the reports",
+    )
 
     @model_validator(mode="after")
     def _something_to_send(self) -> PushRequestedV1:

@@ -30,6 +30,7 @@ from sodan_shared.events.line import (
     PersonalDataKind,
     PushRequested,
     PushRequestedV1,
+    StickerRef,
 )
 from sodan_shared.logging import get_logger
 from sodan_shared.media_store import MEDIA_PURPOSE
@@ -547,6 +548,53 @@ async def reply(
             quick_replies=[b.label for b in body.quick_replies],
         )
     )
+
+
+@router.post(
+    "/{case_id}/replies/{message_id}/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    dependencies=[Csrf],
+)
+async def resend_reply(
+    case_id: UUID, message_id: UUID, staff: CurrentStaff, state: StateDep
+) -> Accepted:
+    """送信失敗 → 再送: the same message again, with the same push id, which is LINE's
+    retry key: if the first attempt did reach LINE after all, LINE does not deliver it
+    twice. Anyone who may act on the case may resend."""
+    row = await _actionable_case(state, staff, case_id)
+    async with transaction(state.db.sessions) as session:
+        failed = await queries.take_failed_reply(session, message_id=message_id, case_id=case_id)
+        if failed is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "このメッセージは見つかりません")
+        if failed.delivery != "failed":
+            raise HTTPException(
+                status.HTTP_409_CONFLICT, "再送できるのは送信に失敗したメッセージだけです"
+            )
+        push = PushRequested.new(
+            channel=row.channel,
+            payload=PushRequestedV1(
+                push_id=message_id,
+                client_id=row.client_id,
+                case_id=row.case_id,
+                texts=[failed.body] if failed.body is not None else [],
+                sticker=_sticker_ref(failed.sticker),
+                quick_replies=failed.quick_replies,
+                origin="counsellor",
+                staff_id=failed.staff_id,
+                resend=True,
+            ),
+        )
+        await add_to_outbox(session, outbox, push)
+    state.wake_relay()
+    log.info("console.reply_resent", case_id=str(case_id), push_id=str(message_id))
+    return Accepted()
+
+
+def _sticker_ref(stored: str | None) -> StickerRef | None:
+    if not stored:
+        return None
+    package_id, _, sticker_id = stored.partition("/")
+    return StickerRef(package_id=package_id, sticker_id=sticker_id)
 
 
 @router.post("/{case_id}/typing", dependencies=[Csrf])

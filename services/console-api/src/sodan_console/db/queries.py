@@ -826,6 +826,31 @@ async def add_outbound_message(
     )
 
 
+async def take_failed_reply(session: AsyncSession, *, message_id: UUID, case_id: UUID) -> Any:
+    """A counsellor's reply in this case whose delivery failed, marked pending again for
+    its resend (locked: two clicks resend once). None when there is no such reply."""
+    row = (
+        await session.execute(
+            select(messages)
+            .where(
+                messages.c.message_id == message_id,
+                messages.c.case_id == case_id,
+                messages.c.direction == "out",
+                messages.c.staff_id.is_not(None),
+            )
+            .with_for_update()
+        )
+    ).first()
+    if row is None or row.delivery != "failed":
+        return row
+    await session.execute(
+        update(messages)
+        .where(messages.c.message_id == message_id)
+        .values(delivery="pending", delivery_error=None)
+    )
+    return row
+
+
 async def note_case_read(
     session: AsyncSession,
     *,

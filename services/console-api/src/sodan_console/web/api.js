@@ -54,6 +54,11 @@ export const api = {
   caseList: (params) => request("GET", `/api/cases?${params}`),
   caseDetail: (caseId, markRead = true) =>
     request("GET", `/api/cases/${encodeURIComponent(caseId)}${markRead ? "" : "?mark_read=false"}`),
+  resend: (caseId, messageId) =>
+    request(
+      "POST",
+      `/api/cases/${encodeURIComponent(caseId)}/replies/${encodeURIComponent(messageId)}/resend`,
+    ),
   reply: (caseId, text) =>
     request("POST", `/api/cases/${encodeURIComponent(caseId)}/replies`, { text }),
   send: (caseId, body) =>

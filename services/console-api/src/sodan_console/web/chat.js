@@ -232,6 +232,15 @@ export class Chat {
       why.textContent = failureReason(m.delivery_error);
       li.append(why);
     }
+    if (m.delivery === "failed" && !m.automatic && this.detail && this.detail.case.can_act) {
+      // the same message again (LINE's retry key keeps it from arriving twice)
+      const again = document.createElement("button");
+      again.type = "button";
+      again.className = "ghost resend";
+      again.textContent = "再送する";
+      again.addEventListener("click", () => this.resend(m.message_id, again));
+      li.append(again);
+    }
     if (m.direction === "in" && m.personal_data && m.personal_data.length) {
       // Only kinds are shown (never the matched text): the counsellor decides what to do.
       const warning = document.createElement("div");
@@ -241,6 +250,17 @@ export class Chat {
       li.append(warning);
     }
     return li;
+  }
+
+  async resend(messageId, button) {
+    button.disabled = true;
+    try {
+      await api.resend(this.caseId, messageId);
+      this.error("");
+    } catch (error) {
+      this.error(error.message);
+    }
+    this.refreshSoon();
   }
 
   count() {
