@@ -19,7 +19,7 @@ from uuid import UUID
 
 import pyotp
 import pytest
-from client_support import PASSWORDS, STAFF_IDS, Console, open_case, staff_with_totp
+from client_support import PASSWORDS, Console, open_case, staff_with_totp
 from nats.js import JetStreamContext
 from nats.js.api import DeliverPolicy
 from sodan_console_client import (
