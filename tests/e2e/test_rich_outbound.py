@@ -1,17 +1,32 @@
 """Stickers, quick replies, the loading animation and 既読 across the real processes:
-console → console-api → NATS → ingress → simulated LINE."""
+console → console-api → NATS → ingress → simulated LINE.
+
+The module's tests share one stack (starting one is most of an end-to-end test's
+time); each finds its case by its own client's words, never by its place in the list.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from line_simulator.client import SimulatorClient
+from sodan_shared.testing.infra import fresh_database
 
-from tests.e2e.conftest import Console
+from tests.e2e.conftest import Console, running_stack
 from tests.e2e.stack import Stack
-from tests.e2e.test_thin_path import eventually
+from tests.e2e.test_thin_path import eventually, texts_of
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str) -> Iterator[Stack]:
+    workdir = Path(tmp_path_factory.mktemp("rich-outbound"))
+    with fresh_database(pg_admin_url) as database_url, running_stack(workdir, database_url) as s:
+        yield s
 
 
 async def _assigned_case(
@@ -19,11 +34,16 @@ async def _assigned_case(
 ) -> tuple[str, str]:
     await counsellor.go_on_duty(stack.database_url)
     user = await sim.create_user()
-    assert (await sim.send_text(user.user_id, "聞いてほしいことがあります")).final_status == 200
+    words = f"聞いてほしいことがあります（{user.user_id[-6:]}）"
+    assert (await sim.send_text(user.user_id, words)).final_status == 200
 
     async def assigned() -> str | None:
         for case in await counsellor.cases():
-            if case.get("status") == "assigned":
+            if case.get("status") != "assigned":
+                continue
+            # looked at without marking it read: 既読 is what the first test checks
+            r = await counsellor.http.get(f"/api/cases/{case['case_id']}?mark_read=false")
+            if words in texts_of(r.json(), "in"):
                 return str(case["case_id"])
         return None
 

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import httpx
+import uvicorn
 from fastapi import FastAPI
+from sodan_console.main import create_app
 from sodan_console.seed import DEMO_STAFF
+from sodan_console.settings import ConsoleSettings
+from sodan_console.state import ConsoleState
+from sodan_devstack.nats import free_port
 from sodan_shared.crypto import ClientCipher, ClientIdentity, Keyring
 from sodan_shared.events.line import MessageReceived, MessageUnsent, MessageUnsentV1
 from sodan_shared.events.routing import (
@@ -23,6 +29,39 @@ from sodan_shared.events.routing import (
 )
 
 T = TypeVar("T")
+
+
+@asynccontextmanager
+async def served_console(settings: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleState]]:
+    """The console app on a free port with its lifespan (broker, relay, live feed), for
+    browsers and HTTP clients; it stops within 30 s even with live streams open."""
+    port = free_port()
+    app = create_app(settings.model_copy(update={"console_port": port}))
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            timeout_graceful_shutdown=5,
+            # longer than any test waits: a pooled connection the server dropped after
+            # uvicorn's 5 s default could be reused at that very moment (ReadError)
+            timeout_keep_alive=60,
+        )
+    )
+    task = asyncio.create_task(server.serve())
+    for _ in range(400):  # up to 20 s for the lifespan (broker, relay) to start
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.05)
+    assert server.started, "console did not start"
+    try:
+        yield f"http://127.0.0.1:{port}", app.state.console
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, timeout=30)
+
 
 CSRF = {"X-Requested-With": "sodan"}
 STAFF = {s.login: s for s in DEMO_STAFF}

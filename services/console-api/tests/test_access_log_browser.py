@@ -3,18 +3,14 @@ the CSV; a supervisor has no such button."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
-from console_support import STAFF
-from sodan_console.main import create_app
+from console_support import STAFF, served_console
 from sodan_console.settings import ConsoleSettings
-from sodan_devstack.nats import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"
@@ -23,19 +19,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 @pytest.fixture
 async def served(seeded: ConsoleSettings) -> AsyncIterator[str]:
-    port = free_port()
-    app = create_app(seeded.model_copy(update={"console_port": port}))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task
+    async with served_console(seeded) as (url, _):
+        yield url
 
 
 async def login(browser: Any, url: str, login: str) -> Any:

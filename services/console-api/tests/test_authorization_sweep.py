@@ -35,7 +35,6 @@ from uuid import uuid4
 import httpx
 import nats
 import pytest
-import uvicorn
 from console_support import (
     CSRF,
     STAFF,
@@ -43,6 +42,7 @@ from console_support import (
     make_case_assigned,
     make_case_opened,
     new_client,
+    served_console,
 )
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
@@ -317,28 +317,6 @@ class Sweep:
             ) from None
 
 
-async def _serve(app: FastAPI, port: int) -> tuple[uvicorn.Server, asyncio.Task[None]]:
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="on",
-            # Longer than any call waits: a pooled connection the server dropped after
-            # uvicorn's 5 s default could be reused at that very moment (ReadError).
-            timeout_keep_alive=60,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    assert server.started, "console did not start"
-    return server, task
-
-
 async def _logged_in(url: str, login: str, password: str) -> httpx.AsyncClient:
     client = httpx.AsyncClient(base_url=url, timeout=30.0)
     response = await client.post(
@@ -406,74 +384,65 @@ async def _case_with_stored_media(
 
 @pytest.fixture(scope="module")
 async def sweep(seeded: ConsoleSettings, nats_url: str) -> AsyncIterator[Sweep]:
-    port = free_port()
     settings = seeded.model_copy(
-        update={
-            "console_port": port,
-            # nothing listens there: reports answer 503 instead of reaching a stray service
-            "console_reporting_url": f"http://127.0.0.1:{free_port()}",
-        }
+        # nothing listens there: reports answer 503 instead of reaching a stray service
+        update={"console_reporting_url": f"http://127.0.0.1:{free_port()}"}
     )
-    app = create_app(settings)
-    server, task = await _serve(app, port)
-    url = f"http://127.0.0.1:{port}"
-    state: ConsoleState = app.state.console
-    actors = {"anonymous": Actor("anonymous", "", "", httpx.AsyncClient(base_url=url))}
-    for role, login in LOGIN_OF.items():
-        password = STAFF[login].password
-        actors[role] = Actor(role, login, password, await _logged_in(url, login, password))
-    try:
-        case_id, message_id, client_id = await _case_with_stored_media(
-            state, nats_url, actors["counsellor"].client
-        )
-        supervisor = actors["supervisor"].client
-        label = await supervisor.post("/api/labels", json={"name": SWEEP_LABEL}, headers=CSRF)
-        template = await supervisor.post(
-            "/api/reply-templates",
-            json={"title": SWEEP_TEMPLATE, "category": "確認", "body": "権限の確認です"},
-            headers=CSRF,
-        )
-        assert label.status_code == template.status_code == 201, (label.text, template.text)
-        reply = await actors["counsellor"].client.post(
-            f"/api/cases/{case_id}/replies", json={"text": "権限の確認の返信"}, headers=CSRF
-        )
-        assert reply.status_code == 202, reply.text
-        from sodan_shared.auto_texts import AUTO_TEXT_KEYS
+    async with served_console(settings) as (url, state):
+        actors = {"anonymous": Actor("anonymous", "", "", httpx.AsyncClient(base_url=url))}
+        for role, login in LOGIN_OF.items():
+            password = STAFF[login].password
+            actors[role] = Actor(role, login, password, await _logged_in(url, login, password))
+        try:
+            case_id, message_id, client_id = await _case_with_stored_media(
+                state, nats_url, actors["counsellor"].client
+            )
+            supervisor = actors["supervisor"].client
+            label = await supervisor.post("/api/labels", json={"name": SWEEP_LABEL}, headers=CSRF)
+            template = await supervisor.post(
+                "/api/reply-templates",
+                json={"title": SWEEP_TEMPLATE, "category": "確認", "body": "権限の確認です"},
+                headers=CSRF,
+            )
+            assert label.status_code == template.status_code == 201, (label.text, template.text)
+            reply = await actors["counsellor"].client.post(
+                f"/api/cases/{case_id}/replies", json={"text": "権限の確認の返信"}, headers=CSRF
+            )
+            assert reply.status_code == 202, reply.text
+            from sodan_shared.auto_texts import AUTO_TEXT_KEYS
 
-        yield Sweep(
-            url=url,
-            state=state,
-            case_id=case_id,
-            message_id=message_id,
-            key=AUTO_TEXT_KEYS[0],
-            staff_id=str((await make_staff(state, "counsellor")).staff_id),
-            admin_target=str((await make_staff(state, "counsellor")).staff_id),
-            client_id=client_id,
-            reply_id=reply.json()["message"]["message_id"],
-            label_id=str(label.json()["label_id"]),
-            template_id=template.json()["template_id"],
-            channel="demo",
-            actors=actors,
-            throwaway={
-                role: await make_staff(
-                    state, "counsellor" if role in ("anonymous", "other") else role
-                )
-                for role in ROLES
-            },
-        )
-        # what the sweep made must not show in later tests' template pickers
-        editor = actors["supervisor"].client
-        made = await editor.get("/api/reply-templates", params={"include_retired": "true"})
-        for item in made.json()["items"]:
-            if item["title"] == SWEEP_TEMPLATE and not item["retired"]:
-                await editor.post(
-                    f"/api/reply-templates/{item['template_id']}/retire", headers=CSRF
-                )
-    finally:
-        for actor in actors.values():
-            await actor.client.aclose()
-        server.should_exit = True
-        await task
+            yield Sweep(
+                url=url,
+                state=state,
+                case_id=case_id,
+                message_id=message_id,
+                key=AUTO_TEXT_KEYS[0],
+                staff_id=str((await make_staff(state, "counsellor")).staff_id),
+                admin_target=str((await make_staff(state, "counsellor")).staff_id),
+                client_id=client_id,
+                reply_id=reply.json()["message"]["message_id"],
+                label_id=str(label.json()["label_id"]),
+                template_id=template.json()["template_id"],
+                channel="demo",
+                actors=actors,
+                throwaway={
+                    role: await make_staff(
+                        state, "counsellor" if role in ("anonymous", "other") else role
+                    )
+                    for role in ROLES
+                },
+            )
+            # what the sweep made must not show in later tests' template pickers
+            editor = actors["supervisor"].client
+            made = await editor.get("/api/reply-templates", params={"include_retired": "true"})
+            for item in made.json()["items"]:
+                if item["title"] == SWEEP_TEMPLATE and not item["retired"]:
+                    await editor.post(
+                        f"/api/reply-templates/{item['template_id']}/retire", headers=CSRF
+                    )
+        finally:
+            for actor in actors.values():
+                await actor.client.aclose()
 
 
 async def _actor_for(sweep: Sweep, row: Row, role: str) -> tuple[Actor, bool]:

@@ -10,14 +10,11 @@ from pathlib import Path
 from uuid import uuid5
 
 import pytest
-import uvicorn
-from console_support import make_case_assigned, make_case_opened, new_client
+from console_support import make_case_assigned, make_case_opened, new_client, served_console
 from nats.js import JetStreamContext
-from sodan_console.main import create_app
 from sodan_console.seed import DEMO_STAFF
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
-from sodan_devstack.nats import free_port
 from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
 from sodan_shared.events.triage import UrgencyMatch
 from sodan_shared.nats import publish_event
@@ -32,26 +29,8 @@ SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"
 
 @pytest.fixture
 async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleState]]:
-    port = free_port()
-    app = create_app(seeded.model_copy(update={"console_port": port}))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=5,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):  # up to 10 s for the lifespan (broker, relay) to start
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.console
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=30)
+    async with served_console(seeded) as (url, state):
+        yield url, state
 
 
 async def test_counsellor_sees_a_case_arrive_live_and_replies(

@@ -3,18 +3,15 @@ locked after repeated failures."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pyotp
 import pytest
-import uvicorn
-from sodan_console.main import create_app
+from console_support import served_console
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
-from sodan_devstack.nats import free_port
 from totp_support import make_staff
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,26 +23,14 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 @pytest.fixture
 async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleState]]:
-    port = free_port()
     settings = seeded.model_copy(
         update={
-            "console_port": port,
             "console_totp_required_for": ["supervisor", "admin"],
             "console_login_max_failures": 3,
         }
     )
-    app = create_app(settings)
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.console
-    server.should_exit = True
-    await task
+    async with served_console(settings) as (url, state):
+        yield url, state
 
 
 async def test_supervisor_enrols_then_logs_in_with_a_code(

@@ -4,7 +4,6 @@ the filters."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import re
 from collections.abc import AsyncIterator
@@ -14,14 +13,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 import pytest
-import uvicorn
-from console_support import STAFF, new_client
+from console_support import STAFF, new_client, served_console
 from nats.js import JetStreamContext
 from sodan_console.db import channels, labels, queries
-from sodan_console.main import create_app
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
-from sodan_devstack.nats import free_port
 from sodan_shared.db import transaction
 from sodan_shared.events.routing import CaseOpened, CaseOpenedV1
 from sodan_shared.hours import JST
@@ -35,26 +31,8 @@ SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"  # `make screenshots` refreshes docs/s
 
 @pytest.fixture
 async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleState]]:
-    port = free_port()
-    app = create_app(seeded.model_copy(update={"console_port": port}))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=5,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.console
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=30)
+    async with served_console(seeded) as (url, state):
+        yield url, state
 
 
 async def _case(

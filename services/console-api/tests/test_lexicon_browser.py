@@ -8,11 +8,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
-from sodan_console.main import create_app
+from console_support import served_console
 from sodan_console.seed import DEMO_STAFF
 from sodan_console.settings import ConsoleSettings
-from sodan_devstack.nats import free_port
 from sodan_triage.handlers import TriageDeps
 from sodan_triage.main import compose
 from sodan_triage.main import migrate as migrate_triage
@@ -37,26 +35,8 @@ async def triage(seeded: ConsoleSettings) -> AsyncIterator[TriageDeps]:
 
 @pytest.fixture
 async def served(seeded: ConsoleSettings, triage: TriageDeps) -> AsyncIterator[str]:
-    port = free_port()
-    app = create_app(seeded.model_copy(update={"console_port": port}))
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=5,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=30)
+    async with served_console(seeded) as (url, _):
+        yield url
 
 
 async def test_supervisor_adds_a_term_and_saves_it(

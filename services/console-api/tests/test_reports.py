@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from console_support import CSRF, STAFF, client_for, logged_in
+from console_support import CSRF, STAFF, client_for, logged_in, served_console
 from fastapi import FastAPI
 from nats.js import JetStreamContext
 from sodan_console.main import create_app
@@ -132,30 +132,10 @@ async def test_reporting_down_is_a_clear_503(seeded: ConsoleSettings) -> None:
 
 @asynccontextmanager
 async def _served(settings: ConsoleSettings, reporting_url: str) -> AsyncIterator[str]:
-    port = free_port()
-    app = create_app(
-        settings.model_copy(update={"console_port": port, "console_reporting_url": reporting_url})
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_config=None,
-            lifespan="on",
-            timeout_graceful_shutdown=5,
-        )
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, timeout=30)
+    async with served_console(
+        settings.model_copy(update={"console_reporting_url": reporting_url})
+    ) as (url, _):
+        yield url
 
 
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -15,12 +15,9 @@ from uuid import uuid4
 
 import pyotp
 import pytest
-import uvicorn
-from console_support import STAFF
-from sodan_console.main import create_app
+from console_support import STAFF, served_console
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
-from sodan_devstack.nats import free_port
 from totp_support import make_staff
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -30,19 +27,8 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 @pytest.fixture
 async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleState]]:
-    port = free_port()
-    app = create_app(seeded.model_copy(update={"console_port": port}))
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(200):
-        if server.started:
-            break
-        await asyncio.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", app.state.console
-    server.should_exit = True
-    await asyncio.wait_for(task, timeout=30)
+    async with served_console(seeded) as (url, state):
+        yield url, state
 
 
 async def _page(browser: Any, url: str) -> Any:

@@ -85,6 +85,9 @@ function show(view) {
 
 function onUnauthorized() {
   stopStream();
+  // Already logged out (a late 401 from the closed stream's last check): resetting the
+  // login form now would hide the code field of a login in progress.
+  if (state.me === null && !$("login-view").hidden) return;
   state.me = null;
   chat.reset();
   alerts.reset();
