@@ -175,11 +175,25 @@ def _personal_data(stored: Any) -> list[PersonalDataKind]:
     return [k for k in (stored or []) if k in known]
 
 
-def _sticker_label(stored: str | None) -> str | None:
+def _sticker_parts(stored: str | None) -> tuple[str, str] | None:
+    """A sticker as the messages table keeps it: 'package/sticker' (not validated:
+    a client's sticker LINE described oddly must not break the chat)."""
     if not stored:
         return None
     package_id, _, sticker_id = stored.partition("/")
-    known = catalogue().by_ref(package_id, sticker_id)
+    return package_id, sticker_id
+
+
+def _sticker_ref(stored: str | None) -> StickerRef | None:
+    parts = _sticker_parts(stored)
+    return None if parts is None else StickerRef(package_id=parts[0], sticker_id=parts[1])
+
+
+def _sticker_label(stored: str | None) -> str | None:
+    parts = _sticker_parts(stored)
+    if parts is None:
+        return None
+    known = catalogue().by_ref(*parts)
     return f"{STICKER_LABEL}{known.label}" if known else STICKER_LABEL
 
 
@@ -588,13 +602,6 @@ async def resend_reply(
     state.wake_relay()
     log.info("console.reply_resent", case_id=str(case_id), push_id=str(message_id))
     return Accepted()
-
-
-def _sticker_ref(stored: str | None) -> StickerRef | None:
-    if not stored:
-        return None
-    package_id, _, sticker_id = stored.partition("/")
-    return StickerRef(package_id=package_id, sticker_id=sticker_id)
 
 
 @router.post("/{case_id}/typing", dependencies=[Csrf])

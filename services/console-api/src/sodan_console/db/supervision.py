@@ -25,6 +25,40 @@ from sodan_console.db.tables import (
 )
 
 
+async def _record_answer(
+    session: AsyncSession,
+    table: Any,
+    key: dict[str, Any],
+    applied: dict[str, Any] | None,
+    *,
+    outcome: str,
+    error: str | None,
+    staff_id: UUID,
+    command_id: UUID,
+    at: datetime,
+) -> None:
+    """Routing's answer to a supervisor's edit: an applied value replaces the setting,
+    a refusal keeps it; either is the latest answer. An older answer (redelivered
+    late) never overwrites a newer one."""
+    values: dict[str, Any] = {
+        **key,
+        "last_outcome": outcome,
+        "last_error": error,
+        "last_at": at,
+        "last_command_id": command_id,
+    }
+    if outcome == "applied" and applied is not None:
+        values |= {**applied, "updated_at": at, "updated_by": staff_id}
+    stmt = pg_insert(table).values(**values)
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[table.c[k] for k in key],
+            set_={k: v for k, v in values.items() if k not in key},
+            where=table.c.last_at <= at,
+        )
+    )
+
+
 async def auto_text_outcome(
     session: AsyncSession,
     *,
@@ -36,25 +70,16 @@ async def auto_text_outcome(
     command_id: UUID,
     at: datetime,
 ) -> None:
-    """Record routing's answer; an applied body replaces the text, a refusal keeps it.
-    An older answer (redelivered late) never overwrites a newer one."""
-    applied = outcome == "applied"
-    values: dict[str, Any] = {
-        "key": key,
-        "last_outcome": outcome,
-        "last_error": error,
-        "last_at": at,
-        "last_command_id": command_id,
-    }
-    if applied:
-        values |= {"body": body, "updated_at": at, "updated_by": staff_id}
-    stmt = pg_insert(auto_texts).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[auto_texts.c.key],
-            set_={k: v for k, v in values.items() if k != "key"},
-            where=auto_texts.c.last_at <= at,
-        )
+    await _record_answer(
+        session,
+        auto_texts,
+        {"key": key},
+        {"body": body},
+        outcome=outcome,
+        error=error,
+        staff_id=staff_id,
+        command_id=command_id,
+        at=at,
     )
 
 
@@ -73,22 +98,16 @@ async def hours_outcome(
     command_id: UUID,
     at: datetime,
 ) -> None:
-    values: dict[str, Any] = {
-        "id": 1,
-        "last_outcome": outcome,
-        "last_error": error,
-        "last_at": at,
-        "last_command_id": command_id,
-    }
-    if outcome == "applied" and rules is not None:
-        values |= {"rules": rules, "updated_at": at, "updated_by": staff_id}
-    stmt = pg_insert(hours_calendar).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[hours_calendar.c.id],
-            set_={k: v for k, v in values.items() if k != "id"},
-            where=hours_calendar.c.last_at <= at,
-        )
+    await _record_answer(
+        session,
+        hours_calendar,
+        {"id": 1},
+        None if rules is None else {"rules": rules},
+        outcome=outcome,
+        error=error,
+        staff_id=staff_id,
+        command_id=command_id,
+        at=at,
     )
 
 
@@ -107,22 +126,17 @@ async def closing_categories_outcome(
     command_id: UUID,
     at: datetime,
 ) -> None:
-    values: dict[str, Any] = {
-        "id": 1,
-        "last_outcome": outcome,
-        "last_error": error,
-        "last_at": at,
-        "last_command_id": command_id,
-    }
-    if outcome == "applied" and outcomes is not None and topics is not None:
-        values |= {"outcomes": outcomes, "topics": topics, "updated_at": at, "updated_by": staff_id}
-    stmt = pg_insert(closing_categories).values(**values)
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=[closing_categories.c.id],
-            set_={k: v for k, v in values.items() if k != "id"},
-            where=closing_categories.c.last_at <= at,
-        )
+    lists = None if outcomes is None or topics is None else {"outcomes": outcomes, "topics": topics}
+    await _record_answer(
+        session,
+        closing_categories,
+        {"id": 1},
+        lists,
+        outcome=outcome,
+        error=error,
+        staff_id=staff_id,
+        command_id=command_id,
+        at=at,
     )
 
 
