@@ -60,8 +60,13 @@ async def test_the_client_answers_the_questionnaire_by_quick_replies_and_the_cas
     assert "利用規約" in consent.message["text"]
     assert buttons(consent) == ["同意する", "同意しない", "スキップ", "終了"]
 
-    # アンケート中: the case is not assigned yet (the counsellor's list shows it queued)
-    cases = await counsellor.cases()
+    # アンケート中: the case is not assigned yet (the counsellor's list shows it queued). The
+    # question can reach LINE before the console's consumer has projected the case: wait.
+    async def listed() -> list[dict[str, Any]] | None:
+        cases = await counsellor.cases()
+        return cases or None
+
+    cases = await eventually(listed, what="the case in the console's list")
     assert [(c["status"], c["in_intake"]) for c in cases] == [("queued", True)]
 
     await tap(sim, user.user_id, consent, "同意する")
