@@ -40,7 +40,7 @@ from sodan_shared.testing.infra import fresh_database, postgres_admin_url
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # the e2e Stack starts services as `make run` does
-from tests.e2e.stack import Stack  # noqa: E402
+from sodan_devstack.stack import Stack  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_WEBHOOK_SECONDS", "10"))

@@ -3,38 +3,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 from line_simulator.client import SimulatorClient
-from sodan_devstack.nats import NatsServer
+from sodan_devstack.stack import Stack, running_stack
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
-
-from tests.e2e.stack import Stack
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "stack_env(**settings): environment of the test's own for every service"
     )
-
-
-@contextmanager
-def running_stack(workdir: Path, database_url: str, **env: str) -> Iterator[Stack]:
-    """Every service as its own process, on a NATS server of its own; ``env``
-    overrides the services' settings (e.g. ``SODAN_ROUTING_ALWAYS_OPEN="false"``)."""
-    nats = NatsServer(store_dir=workdir / "nats").start()
-    stack = Stack(workdir=workdir, nats_url=nats.url, database_url=database_url, overrides=env)
-    try:
-        stack.run_command("sodan-console", "seed-demo")  # migrates first
-        stack.start_all()
-        yield stack
-    finally:
-        stack.stop_all()
-        nats.stop()
 
 
 @pytest.fixture

@@ -13,9 +13,9 @@ import time
 from typing import Any
 
 from line_simulator.client import SimulatorClient
+from sodan_devstack.stack import Stack
 
 from tests.e2e.conftest import _routing_has_available_staff
-from tests.e2e.stack import Stack
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]

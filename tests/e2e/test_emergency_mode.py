@@ -12,9 +12,9 @@ import httpx
 from line_simulator.client import SimulatorClient
 from line_simulator.media import content_for
 from line_simulator.state import MediaRef
+from sodan_devstack.stack import Stack
 
 from tests.e2e.conftest import Console
-from tests.e2e.stack import Stack
 from tests.e2e.test_thin_path import eventually, stream_events
 
 

@@ -11,11 +11,9 @@ from pathlib import Path
 
 import pytest
 from line_simulator.client import SimulatorClient
+from sodan_devstack.stack import Stack, running_stack
 from sodan_routing.hours import JST, Session, format_session
 from sqlalchemy import create_engine, text
-
-from tests.e2e.conftest import running_stack
-from tests.e2e.stack import Stack
 
 
 @pytest.fixture

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import httpx
 import nats
 from line_simulator.client import SimulatorClient
+from sodan_devstack.stack import Stack
 from sodan_shared.nats import stream_config
 from sodan_shared.subjects import LINE_IN, MESSAGE_RECEIVED
 
 from tests.e2e.conftest import Console
-from tests.e2e.stack import Stack
 from tests.e2e.test_thin_path import eventually, texts_of
 
 JST = ZoneInfo("Asia/Tokyo")

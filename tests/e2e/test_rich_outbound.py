@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 from line_simulator.client import SimulatorClient
+from sodan_devstack.stack import Stack, running_stack
 from sodan_shared.testing.infra import fresh_database
 
-from tests.e2e.conftest import Console, running_stack
-from tests.e2e.stack import Stack
+from tests.e2e.conftest import Console
 from tests.e2e.test_thin_path import eventually, texts_of
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import httpx
 from line_simulator.client import SimulatorClient
+from sodan_devstack.stack import Stack
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
 
 from tests.e2e.conftest import Console
-from tests.e2e.stack import Stack
 from tests.e2e.test_thin_path import eventually
 
 

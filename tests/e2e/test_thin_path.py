@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 import nats
 from line_simulator.client import SimulatorClient
+from sodan_devstack.stack import Stack
 
 from tests.e2e.conftest import Console
-from tests.e2e.stack import Stack
 
 T = TypeVar("T")
 JST = ZoneInfo("Asia/Tokyo")

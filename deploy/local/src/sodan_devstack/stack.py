@@ -1,4 +1,4 @@
-"""The whole stack as separate OS processes, for end-to-end tests.
+"""The whole stack as separate OS processes, for end-to-end tests, benchmarks and drills.
 
 Each service runs from its installed entry point exactly as `make run` starts
 it, against a nats-server and a database of the test's own. Tests can kill a
@@ -13,11 +13,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sodan_devstack.nats import free_port
+
+from sodan_devstack.nats import NatsServer, free_port
 
 BIN = Path(sys.executable).parent
 
@@ -97,7 +100,7 @@ class Stack:
         spec = next(s for s in SERVICES if s.name == name)
         log = open(self.workdir / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - child owns it
         argv = [str(BIN / spec.argv[0]), *spec.argv[1:]]
-        self.processes[name] = subprocess.Popen(
+        self.processes[name] = subprocess.Popen(  # noqa: S603 - our own entry points
             argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, cwd=self.workdir
         )
 
@@ -151,7 +154,7 @@ class Stack:
         self.processes.clear()
 
     def run_command(self, *argv: str) -> str:
-        result = subprocess.run(
+        result = subprocess.run(  # noqa: S603 - our own entry points
             [str(BIN / argv[0]), *argv[1:]],
             env=self.env,
             capture_output=True,
@@ -163,3 +166,18 @@ class Stack:
         if result.returncode != 0:
             raise RuntimeError(f"{argv} failed:\n{result.stdout}\n{result.stderr}")
         return result.stdout
+
+
+@contextmanager
+def running_stack(workdir: Path, database_url: str, **env: str) -> Iterator[Stack]:
+    """Every service as its own process, on a NATS server of its own; ``env``
+    overrides the services' settings (e.g. ``SODAN_ROUTING_ALWAYS_OPEN="false"``)."""
+    nats = NatsServer(store_dir=workdir / "nats").start()
+    stack = Stack(workdir=workdir, nats_url=nats.url, database_url=database_url, overrides=env)
+    try:
+        stack.run_command("sodan-console", "seed-demo")  # migrates first
+        stack.start_all()
+        yield stack
+    finally:
+        stack.stop_all()
+        nats.stop()
