@@ -12,10 +12,13 @@ JetStream messages whose handler raised an unexpected exception:
   why and from where in ``Sodan-Dead-Letter-*`` headers, and then acked, so the
   rest of the consumer keeps flowing.
 
+An event that does not match its schema (pydantic's ``ValidationError``) is
+dead-lettered on its first delivery: it would fail the same way every time, and
+acking it without a copy would lose something JetStream had accepted.
+
 Control-flow exceptions (``AckMessage``/``NackMessage``/``RejectMessage``) are
 the handler's own decision and are left alone, as are messages already acked or
-nacked by the handler. Schema-invalid events never get here: the inner
-``drop_invalid_events`` middleware acks them first.
+nacked by the handler.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import Error as NatsError
 from nats.errors import NotJSMessageError
+from pydantic import ValidationError
 
 from sodan_shared.logging import get_logger
 from sodan_shared.subjects import DEADLETTER
@@ -144,10 +148,9 @@ class DeadLetterMiddleware(BaseMiddleware):
             reason = f"{reason}:{type(exc_val.__cause__).__name__}"
         # A consumer of the dead letters themselves (the archive) never dead-letters
         # again: deadletter.deadletter.… could grow without end.
-        if (
-            meta.num_delivered < self._max_deliveries
-            or is_transient(exc_val)
-            or raw.subject.startswith(DEAD_LETTER_PREFIX)
+        malformed = isinstance(exc_val, ValidationError)
+        if raw.subject.startswith(DEAD_LETTER_PREFIX) or (
+            not malformed and (meta.num_delivered < self._max_deliveries or is_transient(exc_val))
         ):
             delay = redelivery_delay(meta.num_delivered, self._delays_s)
             log.warning(

@@ -16,17 +16,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from faststream import FastStream
-from faststream.middlewares import ExceptionMiddleware
 from faststream.nats import NatsBroker
 from nats.js import JetStreamContext
 from opentelemetry.sdk.trace import TracerProvider
-from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from sodan_shared.crypto import Keyring, MasterKeys
 from sodan_shared.db import create_engine, session_factory
 from sodan_shared.deadletter import dead_letter
-from sodan_shared.logging import configure_logging, get_logger
+from sodan_shared.logging import configure_logging
 from sodan_shared.nats import create_broker, ensure_streams
 from sodan_shared.settings import SodanSettings
 from sodan_shared.tracing import configure_tracing
@@ -61,17 +59,6 @@ def keyring_for(settings: SodanSettings, db: Database) -> Keyring:
     return Keyring(db.sessions, master)
 
 
-def drop_invalid_events(service: str) -> ExceptionMiddleware:
-    """Ack, log and skip an event that does not match its schema: redelivering it
-    would fail the same way forever and hold up everything behind it."""
-    log = get_logger(__name__)
-
-    def on_invalid(exc: ValidationError) -> None:
-        log.error(f"{service}.invalid_event", errors=exc.error_count())
-
-    return ExceptionMiddleware(handlers={ValidationError: on_invalid})
-
-
 def broker_for(settings: SodanSettings, tracer_provider: TracerProvider | None) -> NatsBroker:
     # Reconnect forever: a NATS restart must not kill the service; JetStream
     # redelivers whatever was not acked meanwhile.
@@ -82,8 +69,7 @@ def broker_for(settings: SodanSettings, tracer_provider: TracerProvider | None) 
         reconnect_time_wait=1,
         name=f"{settings.service_name}@{instance_name(settings)}",
     )
-    # Outside drop_invalid_events, so a schema-invalid event is acked by it
-    # before this one could count it as a failure.
+    # Also takes schema-invalid events: kept on DEADLETTER at once, never dropped.
     broker.add_middleware(
         dead_letter(
             lambda: broker.connection,
@@ -91,7 +77,6 @@ def broker_for(settings: SodanSettings, tracer_provider: TracerProvider | None) 
             delays_s=settings.redelivery_delays_s,
         )
     )
-    broker.add_middleware(drop_invalid_events(settings.service_name))
     return broker
 
 

@@ -120,7 +120,7 @@ async def fold_streams(
             try:
                 event = event_type.model_validate_json(data)
             except ValidationError:
-                # as the live consumers do (drop_invalid_events): skipped, counted
+                # skipped and counted; the live consumers dead-letter such an event
                 result.invalid += 1
                 continue
             if (since is not None and event.occurred_at < since) or (
