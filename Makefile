@@ -14,9 +14,9 @@ export UV_NATIVE_TLS ?= 1
 PY := $(VENV)/bin/python
 # mypy by package name: the source folders are on mypy_path (pyproject.toml)
 PACKAGES := sodan_shared sodan_ingress sodan_triage sodan_routing sodan_console \
-	sodan_reporting sodan_backup line_simulator sodan_devstack sodan_console_client
+	sodan_reporting sodan_backup line_simulator sodan_devstack sodan_console_client drills
 
-.PHONY: run stop status install system-deps lint typecheck test asyncapi docs screenshots clean help eval bench
+.PHONY: run stop status install system-deps lint typecheck test asyncapi docs screenshots clean help eval bench drills
 
 help:
 	@echo "make run    - install everything and start the whole stack (Ctrl-C stops it)"
@@ -25,6 +25,7 @@ help:
 	@echo "make asyncapi - regenerate each service's asyncapi.yaml"
 	@echo "make docs   - regenerate the generated tables in docs/*.md and docs/console-openapi.json"
 	@echo "make eval   - triage recall/precision per level on the evaluation set"
+	@echo "make drills - fault drills (kill -9, NATS/PostgreSQL outages, junk, poison): lost/duplicated table"
 	@echo "make bench  - triage throughput beside the raw matcher's rate"
 
 $(BOOTSTRAP)/bin/uv:
@@ -79,6 +80,11 @@ eval: install
 bench: install
 	$(PY) services/triage/bench/bench.py
 	@for f in $(ROOT)/bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+# Fault drills: load through the LINE simulator, one fault each, then reconcile;
+# the table goes to docs/reliability.md (the test suite runs them reduced).
+drills: install
+	cd $(ROOT) && $(PY) -m drills.run
 
 clean:
 	rm -rf .run/logs .pytest_cache .mypy_cache .ruff_cache

@@ -438,11 +438,9 @@ class PrivatePostgres:
 
 
 @contextmanager
-def private_cluster_for_tests(base_dir: Path) -> Iterator[str]:
-    """A throwaway cluster on a free port for a test run where no PostgreSQL answers.
-
-    Yields a libpq admin URL (database ``postgres``); the cluster is stopped after.
-    """
+def private_cluster(base_dir: Path) -> Iterator[PrivatePostgres]:
+    """A throwaway cluster on a free port, removed after; the fault drills stop and
+    start it (``pg.stop()``, ``pg.start()``) to play a database outage."""
     from sodan_devstack.nats import free_port
 
     def say(line: str) -> None:
@@ -461,7 +459,22 @@ def private_cluster_for_tests(base_dir: Path) -> Iterator[str]:
     pg = PrivatePostgres(bin_dir=bin_dir, base_dir=base_dir, port=free_port(), user=user)
     pg.bootstrap(say)
     try:
-        yield to_libpq_url(with_database(pg.url, "postgres"))
+        yield pg
     finally:
         pg.stop()
         shutil.rmtree(base_dir, ignore_errors=True)  # throwaway: never reused
+
+
+@contextmanager
+def private_cluster_for_tests(base_dir: Path) -> Iterator[str]:
+    """A throwaway cluster for a test run where no PostgreSQL answers.
+
+    Yields a libpq admin URL (database ``postgres``); the cluster is stopped after.
+    """
+    with private_cluster(base_dir) as pg:
+        yield admin_url(pg)
+
+
+def admin_url(pg: PrivatePostgres) -> str:
+    """libpq URL of the cluster's ``postgres`` database, to create databases on."""
+    return to_libpq_url(with_database(pg.url, "postgres"))
