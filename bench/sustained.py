@@ -4,7 +4,7 @@ The whole stack runs as `make run` starts it (every service its own process, a
 private nats-server, a fresh database, the demo seed); a supervisor's browser
 session listens on the console's live feed. Signed webhooks (one text message each,
 built by the LINE platform simulator's builders) are posted straight to ingress,
-open loop, at BENCH_SUSTAINED_RATE messages/s (default 20) for
+open loop, at BENCH_SUSTAINED_RATE messages/s (default 10) for
 BENCH_SUSTAINED_SECONDS (default 60; the issue's run is 600) from
 BENCH_SUSTAINED_USERS users (default 2,000: the first message of each opens a case,
 later ones join it); one message in 20 is urgent (「もう死にたい」, 緊急).
@@ -46,7 +46,7 @@ from support.stack_load import (
     write_results,
 )
 
-RATE = float(os.environ.get("BENCH_SUSTAINED_RATE", "20"))
+RATE = float(os.environ.get("BENCH_SUSTAINED_RATE", "10"))
 SECONDS = float(os.environ.get("BENCH_SUSTAINED_SECONDS", "60"))
 SAMPLE = float(os.environ.get("BENCH_SUSTAINED_SAMPLE_SECONDS", "5"))
 USERS = int(os.environ.get("BENCH_SUSTAINED_USERS", "2000"))
