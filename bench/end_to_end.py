@@ -33,6 +33,7 @@ import time
 from typing import Any
 from uuid import UUID
 
+import httpx
 import nats
 from nats.js import JetStreamContext
 from support.stack_load import (
@@ -111,6 +112,8 @@ class Desk:
         self.awaiting: dict[UUID, float] = {}  # urgent client → when its message left
         self.alerts: dict[UUID, tuple[float, float]] = {}  # client → (feed event, refetch)
         self._checks: set[asyncio.Task[None]] = set()
+        # a browser makes one check at a time (debounced); a few stand for several screens
+        self._checking = asyncio.Semaphore(4)
 
     def on_notice(self, notice: Notice) -> None:
         # The browser refetches on a `case` event and raises the banner if 緊急.
@@ -122,7 +125,11 @@ class Desk:
 
     async def _alert_check(self, notice: Notice) -> None:
         assert self.feed is not None and notice.client_id is not None
-        r = await self.feed.http.get(f"/api/cases/{notice.case_id}?mark_read=false")
+        try:
+            async with self._checking:
+                r = await self.feed.http.get(f"/api/cases/{notice.case_id}?mark_read=false")
+        except httpx.HTTPError:
+            return  # an overloaded console: the case's next event checks again
         case = r.json()["case"] if r.status_code == 200 else {}
         shown = case.get("urgency") == "critical" and case.get("urgent_alert")
         if shown and self.awaiting.pop(notice.client_id, None) is not None:
