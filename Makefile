@@ -26,7 +26,7 @@ help:
 	@echo "make docs   - regenerate the generated tables in docs/*.md and docs/console-openapi.json"
 	@echo "make eval   - triage recall/precision per level on the evaluation set"
 	@echo "make drills - fault drills (kill -9, NATS/PostgreSQL outages, junk, poison): lost/duplicated table"
-	@echo "make bench  - triage throughput beside the raw matcher's rate"
+	@echo "make bench  - every benchmark (triage, bench/*.py), each beside an in-run baseline"
 
 $(BOOTSTRAP)/bin/uv:
 	python3 -m venv $(BOOTSTRAP)
