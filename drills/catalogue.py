@@ -39,10 +39,35 @@ class Scale:
     down_s: float  # how long a killed service or NATS stays down
     database_outage_s: float
     catch_up_s: float  # the longest a drill waits for the stack to catch up
+    push_faults: int  # of each kind in the push drill
+    env: tuple[tuple[str, str], ...] = ()  # service settings over the defaults
 
 
-FULL = Scale(users=30, rate=20, seconds=30, down_s=5, database_outage_s=60, catch_up_s=300)
-REDUCED = Scale(users=4, rate=4, seconds=6, down_s=1, database_outage_s=5, catch_up_s=120)
+FULL = Scale(
+    users=30,
+    rate=20,
+    seconds=30,
+    down_s=5,
+    database_outage_s=60,
+    catch_up_s=300,
+    push_faults=3,
+)
+# The test suite's: the same faults, a small load, and shorter retry pauses so a
+# message that met a fault is retried within seconds rather than minutes.
+REDUCED = Scale(
+    users=4,
+    rate=4,
+    seconds=6,
+    down_s=1,
+    database_outage_s=5,
+    catch_up_s=120,
+    push_faults=1,
+    env=(
+        ("SODAN_PUSH_RETRY_DELAYS_S", "[0.5, 1, 2, 4, 8]"),
+        ("SODAN_PUSH_ACK_WAIT_S", "20"),
+        ("SODAN_REDELIVERY_DELAYS_S", "[0.2, 0.5, 1, 2]"),
+    ),
+)
 
 
 @dataclass
@@ -64,11 +89,13 @@ class Result:
 Fault = Callable[[World, Scale, Traffic, list[str]], Awaitable[None]]
 
 
-async def _probe(world: World, tag: str, timeout: float) -> float | None:
-    """Seconds until a message sent now is in the console; None if it never came."""
+async def _probe(world: World, traffic: Traffic, timeout: float) -> float | None:
+    """Seconds until a message sent now is in the console; None if it never came.
+    The probe's user is one of the drill's: the counsellors answer its case too."""
     start = time.monotonic()
     user = await world.sim.create_user()
-    record = await world.sim.send_text(user.user_id, f"{tag}-probe")
+    traffic.users.append(user.user_id)
+    record = await world.sim.send_text(user.user_id, f"{traffic.tag}-probe")
     while time.monotonic() - start < timeout:
         rows = await world.query(
             "SELECT 1 FROM console.messages WHERE line_message_id = %s", record.message_id
@@ -86,14 +113,17 @@ async def run_drill(world: World, name: str, fault: Fault, scale: Scale) -> Resu
     notes: list[str] = []
     await traffic.add_users(scale.users)
     writing = asyncio.create_task(traffic.write(rate=scale.rate, seconds=scale.seconds))
-    answering = asyncio.create_task(traffic.answer(seconds=scale.seconds + 2))
+    stop_answering = asyncio.Event()
+    answering = asyncio.create_task(traffic.answer(stop_answering, give_up_s=scale.catch_up_s))
     await asyncio.sleep(scale.seconds / 3)
     traffic.say("fault")
     await fault(world, scale, traffic, notes)
     traffic.say("fault over")
-    recovery = await _probe(world, tag, scale.catch_up_s)
+    recovery = await _probe(world, traffic, scale.catch_up_s)
     traffic.say(f"probe reached the console after {recovery} s")
     await writing
+    await asyncio.sleep(3)  # counsellors answer a few rounds after the fault and the load
+    stop_answering.set()
     await answering
     await traffic.settle()
     traffic.say("LINE has an answer for every message")
@@ -105,6 +135,7 @@ async def run_drill(world: World, name: str, fault: Fault, scale: Scale) -> Resu
     unavailable = sum(1 for status in refused if status == 503)
     if unavailable:
         notes.append(f"ingress answered 503 {unavailable}×; LINE redelivered")
+    await traffic.close_cases()
     return Result(name, tally, recovery, notes)
 
 
@@ -242,14 +273,12 @@ async def junk_flood(world: World, scale: Scale, traffic: Traffic, notes: list[s
 async def push_failures(world: World, scale: Scale, _: Traffic, notes: list[str]) -> None:
     """LINE refuses pushes (429, 500), answers too late, or takes one and loses
     its answer: ingress must retry with the same retry key, never twice."""
-    for spec in (
-        {"status": 429, "count": 3},
-        {"status": 500, "count": 3},
-        {"delay_ms": 15_000, "count": 2},
-        {"status": 500, "after_delivery": True, "count": 3},
-    ):
-        await world.sim.add_fault("push", **spec)  # type: ignore[arg-type]
-    notes.append("push: 429×3, 500×3, 15 s late×2, delivered-then-500×3")
+    n = scale.push_faults
+    await world.sim.add_fault("push", status=429, count=n)
+    await world.sim.add_fault("push", status=500, count=n)
+    await world.sim.add_fault("push", delay_ms=15_000, count=n)
+    await world.sim.add_fault("push", status=500, after_delivery=True, count=n)
+    notes.append(f"push: 429×{n}, 500×{n}, 15 s late×{n}, delivered-then-500×{n}")
     await asyncio.sleep(scale.seconds / 3)
 
 
@@ -283,10 +312,13 @@ async def _dead_letters(js: nats.js.JetStreamContext, subject: str) -> int:
 
 
 async def _consumers_of(js: nats.js.JetStreamContext, subject: str) -> list[str]:
+    """The consumers that read `subject` as an event: the backup archive keeps
+    every message's raw bytes and never parses it, so it takes the poison too."""
     names = []
     for info in await js.consumers_info(LINE_IN.name):
         filters = [info.config.filter_subject, *(info.config.filter_subjects or [])]
-        if any(f and nats_subject_matches(f, subject) for f in filters):
+        archive = info.name.startswith("backup-archive-")
+        if not archive and any(f and nats_subject_matches(f, subject) for f in filters):
             names.append(info.name)
     return names
 
@@ -299,6 +331,21 @@ def nats_subject_matches(pattern: str, subject: str) -> bool:
         if i >= len(s) or (part != "*" and part != s[i]):
             return False
     return len(p) == len(s)
+
+
+# The test suite's selection: one service of each kind (the webhook, a consumer,
+# the console), both outages, and every fault that is not a crash.
+IN_THE_TEST_SUITE = (
+    "kill -9 ingress",
+    "kill -9 routing",
+    "kill -9 console",
+    "nats-server kill -9",
+    "PostgreSQL stopped",
+    "duplicate and hours-late redeliveries",
+    "junk webhooks at 10× the valid rate",
+    "LINE push 429/500/timeouts",
+    "poison event",
+)
 
 
 def catalogue() -> dict[str, Fault]:

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import json
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -42,7 +43,11 @@ COLUMNS = (
 async def run(names: list[str], scale: Scale, workdir: Path) -> list[Result]:
     drills = catalogue()
     results = []
-    async with open_world(workdir) as world:
+    # SIGTERM unwinds like Ctrl-C: every service, NATS and PostgreSQL are stopped.
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    async with open_world(workdir, scale.env) as world:
         for name in names:
             print(f"drill: {name}", file=sys.stderr, flush=True)
             results.append(await run_drill(world, name, drills[name], scale))

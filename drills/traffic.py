@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 from line_simulator.schemas import DeliveryRecord
@@ -61,6 +62,7 @@ class Traffic:
     users: list[str] = field(default_factory=list)
     sent: list[Sent] = field(default_factory=list)
     replies: list[str] = field(default_factory=list)  # texts the console accepted
+    answered: set[str] = field(default_factory=set)  # case ids with a reply accepted
     # Cases opened before this drill belong to earlier drills: not answered here.
     since: datetime = field(default_factory=lambda: datetime.now(UTC))
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -94,27 +96,28 @@ class Traffic:
         except httpx.HTTPError as exc:
             item.error = type(exc).__name__
 
-    async def answer(self, *, seconds: float, every: float = 1.0) -> None:
-        """Each counsellor answers each of their cases once a round; a reply the
-        console refused (it or a dependency down) is simply not counted as sent."""
-        end = time.monotonic() + seconds
-        while time.monotonic() < end:
+    async def answer(self, until: asyncio.Event, *, give_up_s: float, every: float = 1.0) -> None:
+        """Each counsellor answers each of their cases once a round. After `until`
+        is set, rounds go on until every user's case has had a reply (a case may be
+        assigned only after a fault), or for `give_up_s` at most. A reply the console
+        refused (it or a dependency down) is not counted as sent."""
+        give_up_at: float | None = None
+        while True:
             for client in self.world.counsellors:
                 await self._answer_round(client)
-            await asyncio.sleep(every)
+            if until.is_set():
+                give_up_at = give_up_at or time.monotonic() + give_up_s
+                if len(self.answered) >= len(self.users) or time.monotonic() > give_up_at:
+                    return
+            try:
+                await asyncio.wait_for(until.wait(), timeout=every)
+            except TimeoutError:
+                pass
+            else:
+                await asyncio.sleep(every)
 
     async def _answer_round(self, client: httpx.AsyncClient) -> None:
-        try:
-            response = await client.get("/api/cases", params={"assignee": "me", "limit": 100})
-            if response.status_code != 200:
-                return
-            body = response.json()
-            cases = body["items"] if isinstance(body, dict) else body
-        except (httpx.HTTPError, ValueError):
-            return
-        for case in cases:
-            if datetime.fromisoformat(case["opened_at"]) < self.since:
-                continue
+        for case in await self._cases_of(client):
             text = f"{self.tag}-reply#{len(self.replies)}:{str(case['case_id'])[:8]}"
             try:
                 response = await client.post(
@@ -124,6 +127,34 @@ class Traffic:
                 continue  # no answer: not counted as sent (it is checked as received anyway)
             if response.status_code in (200, 201, 202):
                 self.replies.append(text)
+                self.answered.add(str(case["case_id"]))
+
+    async def close_cases(self, *, timeout: float = 60.0) -> None:
+        """Close this drill's cases, so the next drill's clients find counsellors
+        with room (a counsellor holds at most CAPACITY cases)."""
+        deadline = time.monotonic() + timeout
+        for client in self.world.counsellors:
+            options = (await client.get("/api/closing-options")).json()
+            close = {"outcome": options["outcomes"][0], "topics": options["topics"][:1]}
+            while time.monotonic() < deadline:
+                mine = [c for c in await self._cases_of(client) if c["status"] != "closed"]
+                if not mine:
+                    break
+                for case in mine:
+                    await client.post(f"/api/cases/{case['case_id']}/close", json=close)
+                await asyncio.sleep(1.0)
+
+    async def _cases_of(self, client: httpx.AsyncClient) -> list[dict[str, Any]]:
+        """This drill's cases the counsellor holds ([] while the console is away)."""
+        try:
+            response = await client.get("/api/cases", params={"assignee": "me", "limit": 100})
+            if response.status_code != 200:
+                return []
+            body = response.json()
+        except (httpx.HTTPError, ValueError):
+            return []
+        cases = body["items"] if isinstance(body, dict) else body
+        return [c for c in cases if datetime.fromisoformat(c["opened_at"]) >= self.since]
 
     async def settle(self) -> None:
         """Wait until LINE has a final answer for every message sent."""

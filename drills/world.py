@@ -82,14 +82,17 @@ async def _routing_knows_counsellors(world: World, timeout: float = 30.0) -> Non
 
 
 @asynccontextmanager
-async def open_world(workdir: Path) -> AsyncIterator[World]:
+async def open_world(workdir: Path, env: tuple[tuple[str, str], ...] = ()) -> AsyncIterator[World]:
     async with AsyncExitStack() as stack_of:
         postgres = stack_of.enter_context(private_cluster(workdir / "pg"))
         database_url = stack_of.enter_context(fresh_database(admin_url(postgres)))
         nats = NatsServer(store_dir=workdir / "nats").start()
         stack_of.callback(nats.stop)
         stack = Stack(
-            workdir=workdir, nats_url=nats.url, database_url=database_url, overrides=DRILL_ENV
+            workdir=workdir,
+            nats_url=nats.url,
+            database_url=database_url,
+            overrides={**DRILL_ENV, **dict(env)},
         )
         stack.run_command("sodan-console", "seed-demo")  # migrates first
         # A bigger caseload than the demo's, so no drill user waits in the queue.
