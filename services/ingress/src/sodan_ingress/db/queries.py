@@ -4,9 +4,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from uuid import UUID
 
-from sqlalchemy import CTE, Update, delete, exists, or_, select, update
+from sqlalchemy import (
+    CTE,
+    DateTime,
+    Select,
+    Text,
+    Uuid,
+    bindparam,
+    delete,
+    exists,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -60,19 +74,37 @@ async def find_client(session: AsyncSession, *, client_id: UUID) -> KnownClient 
     )
 
 
-def _conversation_state(*, client_id: UUID, sent_at: datetime, ends: bool) -> Update:
-    """The end word marks the client ended; any later message (by LINE time, so a
-    late redelivery of an older one changes nothing) opens them up again."""
+@cache
+def _note_message_statement(*, ends: bool, with_token: bool) -> Select[bool]:
+    """Built once per shape with bound parameters: building and keying a statement with
+    CTEs costs more CPU than running it, and this runs for every message. No parameter
+    is named like a column: SQLAlchemy would take it as a value for the UPDATE's SET."""
+    client_id = bindparam("for_client", type_=Uuid)
+    sent_at = bindparam("message_sent_at", type_=DateTime(timezone=True))
+    # The end word marks the client ended; any later message (by LINE time, so a
+    # late redelivery of an older one changes nothing) opens them up again.
+    state = update(clients).where(clients.c.client_id == client_id)
     if ends:
-        newer = or_(clients.c.ended_at.is_(None), clients.c.ended_at < sent_at)
-        return (
-            update(clients).where(clients.c.client_id == client_id, newer).values(ended_at=sent_at)
+        state = state.where(or_(clients.c.ended_at.is_(None), clients.c.ended_at < sent_at)).values(
+            ended_at=sent_at
         )
-    return (
-        update(clients)
-        .where(clients.c.client_id == client_id, clients.c.ended_at < sent_at)
-        .values(ended_at=None)
-    )
+    else:
+        state = state.where(clients.c.ended_at < sent_at).values(ended_at=null())
+    writes: list[CTE] = [state.cte("state")]
+    if with_token:
+        writes.append(
+            pg_insert(read_tokens)
+            .values(
+                message_event_id=bindparam("token_event_id", type_=Uuid),
+                client_id=client_id,
+                sent_at=sent_at,
+                token=bindparam("sealed_token", type_=Text),
+            )
+            .on_conflict_do_nothing(index_elements=["message_event_id"])
+            .cte("token")
+        )
+    # PostgreSQL runs every data-modifying WITH once, to completion, read or not.
+    return select(exists().where(emergency_modes.c.client_id == client_id)).add_cte(*writes)
 
 
 async def note_message(
@@ -90,25 +122,11 @@ async def note_message(
     transaction around it. The client's row must exist already (:func:`remember_client`):
     the UPDATE runs on the statement's snapshot and would not see a row inserted beside it.
     """
-    writes: list[CTE] = [
-        _conversation_state(client_id=client_id, sent_at=sent_at, ends=ends).cte("state")
-    ]
+    params: dict[str, object] = {"for_client": client_id, "message_sent_at": sent_at}
     if read_token is not None:
-        message_event_id, sealed_token = read_token
-        writes.append(
-            pg_insert(read_tokens)
-            .values(
-                message_event_id=message_event_id,
-                client_id=client_id,
-                sent_at=sent_at,
-                token=sealed_token,
-            )
-            .on_conflict_do_nothing(index_elements=["message_event_id"])
-            .cte("token")
-        )
-    # PostgreSQL runs every data-modifying WITH once, to completion, read or not.
-    emergency = select(exists().where(emergency_modes.c.client_id == client_id)).add_cte(*writes)
-    return bool((await connection.execute(emergency)).scalar())
+        params["token_event_id"], params["sealed_token"] = read_token
+    statement = _note_message_statement(ends=ends, with_token=read_token is not None)
+    return bool((await connection.execute(statement, params)).scalar())
 
 
 async def was_processed(session: AsyncSession, *, event_id: UUID, consumer: str) -> bool:
