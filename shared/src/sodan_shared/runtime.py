@@ -117,8 +117,10 @@ def service_cli(
     run: Callable[[], Coroutine[Any, Any, None]],
     extra: dict[str, Callable[[Sequence[str]], int]] | None = None,
     argv: Sequence[str] | None = None,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> int:
-    """``prog migrate`` / ``prog run`` (run migrates first) and service-specific extras."""
+    """``prog migrate`` / ``prog run`` (run migrates first) and service-specific extras;
+    ``loop_factory`` picks the event loop ``run`` runs on (default: asyncio's)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     commands = ["run", *(["migrate"] if migrate else []), *(extra or {})]
     parser.add_argument("command", choices=commands)
@@ -131,7 +133,8 @@ def service_cli(
         if migrate:
             migrate()
         try:
-            asyncio.run(run())
+            with asyncio.Runner(loop_factory=loop_factory) as runner:
+                runner.run(run())
         except KeyboardInterrupt:
             pass
         return 0
