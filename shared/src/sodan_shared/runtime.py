@@ -48,8 +48,16 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def from_settings(cls, settings: SodanSettings) -> Database:
-        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    def from_settings(cls, settings: SodanSettings, *, keep_connections: bool = False) -> Database:
+        """``keep_connections``: the same cap (twice ``db_pool_size``) but every connection
+        stays open once made, for a service whose bursts would otherwise open and close
+        overflow connections (a new PostgreSQL backend each) per request."""
+        size = settings.db_pool_size
+        engine = (
+            create_engine(settings.database_url, pool_size=2 * size, max_overflow=0)
+            if keep_connections
+            else create_engine(settings.database_url, pool_size=size)
+        )
         return cls(engine=engine, sessions=session_factory(engine))
 
     async def dispose(self) -> None:
