@@ -12,6 +12,10 @@ baselines measured in the same run on the same machine:
 - ingress itself: signature before parsing, validation, personal-data check,
   sealing, the outbox-free publish and its JetStream ack.
 
+Beside latency, each webhook row shows the server process's CPU time per request (user +
+system, from /proc): on a machine shared with other work, latency and rate swing with
+the neighbours' load, while CPU per request stays comparable between runs.
+
 Each webhook server is driven at 50 and 200 events/s (open loop: requests leave on
 schedule whether or not earlier ones were answered) and then as fast as 32
 concurrent senders can go. BENCH_WEBHOOK_SECONDS sets each paced run's length
@@ -59,6 +63,7 @@ class Result:
         self.latencies: list[float] = []
         self.statuses: dict[int, int] = {}
         self.elapsed = 0.0
+        self.cpu_s: float | None = None  # the server process's CPU time during the run
 
     def add(self, status: int, seconds: float) -> None:
         self.statuses[status] = self.statuses.get(status, 0) + 1
@@ -72,10 +77,30 @@ class Result:
         rate = ok / self.elapsed if self.elapsed else 0.0
         others = {k: v for k, v in self.statuses.items() if not 200 <= k < 300}
         note = f"  other answers: {others}" if others else ""
+        cpu = f"{self.cpu_s * 1000 / len(lat):>8.2f}" if self.cpu_s is not None else f"{'-':>8}"
         return (
             f"  {label:<46} {len(lat):>6} {ok:>6} {p50:>8.1f} {p99:>8.1f} "
-            f"{lat[-1] * 1000:>8.1f} {rate:>9.0f}{note}"
+            f"{lat[-1] * 1000:>8.1f} {rate:>9.0f} {cpu}{note}"
         )
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process so far (Linux /proc; None elsewhere)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def with_cpu(pid: int, run: Awaitable[Result]) -> Result:
+    before = cpu_seconds(pid)
+    result = await run
+    after = cpu_seconds(pid)
+    if before is not None and after is not None:
+        result.cpu_s = after - before
+    return result
 
 
 async def paced(send: Callable[[int], Awaitable[int]], rate: float, seconds: float) -> Result:
@@ -127,15 +152,17 @@ def webhook_sender(
     return send
 
 
-async def measure_webhook(label: str, url: str, offset: int) -> list[str]:
+async def measure_webhook(label: str, url: str, offset: int, pid: int) -> list[str]:
     rows = []
     limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
     async with httpx.AsyncClient(timeout=10, limits=limits) as client:
         send = webhook_sender(client, url, offset)
         await paced(send, 20, 1.0)  # warm up: connections, imports, first JetStream publish
         for rate in RATES:
-            rows.append((await paced(send, rate, SECONDS)).row(f"{label} @ {rate}/s"))
-        rows.append((await flat_out(send, SECONDS)).row(f"{label}, {CONCURRENCY} senders"))
+            result = await with_cpu(pid, paced(send, rate, SECONDS))
+            rows.append(result.row(f"{label} @ {rate}/s"))
+        result = await with_cpu(pid, flat_out(send, SECONDS))
+        rows.append(result.row(f"{label}, {CONCURRENCY} senders"))
     return rows
 
 
@@ -197,6 +224,7 @@ async def main() -> None:
     )
     header = (
         f"  {'':<46} {'sent':>6} {'2xx':>6} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'2xx/s':>9}"
+        f" {'CPU ms':>8}"
     )
     with (
         tempfile.TemporaryDirectory() as tmp,
@@ -213,14 +241,15 @@ async def main() -> None:
             minimal = start_minimal_webhook(port, server.url)
             wait_http(f"http://127.0.0.1:{port}/")
             rows += await measure_webhook(
-                "baseline: minimal webhook", f"http://127.0.0.1:{port}/webhook", 10**6
+                "baseline: minimal webhook", f"http://127.0.0.1:{port}/webhook", 10**6, minimal.pid
             )
             minimal.terminate()
             stack.run_command("sodan-ingress", "migrate")
             stack.start("ingress")
             stack.wait_ready("ingress")
             url = f"{stack.url('ingress')}/line/webhook/demo"
-            rows += await measure_webhook("ingress", url, 2 * 10**6)
+            pid = stack.processes["ingress"].pid
+            rows += await measure_webhook("ingress", url, 2 * 10**6, pid)
         finally:
             if minimal is not None and minimal.poll() is None:
                 minimal.terminate()
@@ -229,6 +258,7 @@ async def main() -> None:
     print(header)
     print("\n".join(rows))
     print("  LINE gives up after 2,000 ms: p99 and max show how far below that each stays.")
+    print("  CPU ms: the webhook server's CPU time per request sent (user + system).")
 
 
 if __name__ == "__main__":

@@ -1,3 +1,4 @@
+import asyncio
 import base64
 import os
 from uuid import uuid4
@@ -54,6 +55,20 @@ async def test_same_line_user_gets_same_pseudonymous_client(sessions) -> None:  
     b = await keyring.ensure_client(channel="demo", line_user_id="U2")
     assert a == again
     assert b.client_id != a.client_id and b.client_no == a.client_no + 1
+
+
+async def test_replicas_racing_on_a_first_contact_agree_on_one_client(sessions) -> None:  # type: ignore[no-untyped-def]
+    master = MasterKeys(_key_spec("k1"))
+    replicas = [Keyring(sessions, master, cache_size=2) for _ in range(3)]
+    first = await asyncio.gather(
+        *(r.ensure_client(channel="demo", line_user_id="U1") for r in replicas)
+    )
+    assert len(set(first)) == 1
+    # Past the cache's bound the database still answers, with the same identity.
+    for n in range(2, 6):
+        await replicas[0].ensure_client(channel="demo", line_user_id=f"U{n}")
+    assert await replicas[0].ensure_client(channel="demo", line_user_id="U1") == first[0]
+    assert await replicas[1].ensure_client(channel="demo", line_user_id="U1") == first[0]
 
 
 async def test_destroying_a_client_key_makes_their_data_unreadable(sessions) -> None:  # type: ignore[no-untyped-def]

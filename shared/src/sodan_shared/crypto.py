@@ -180,6 +180,9 @@ class Keyring:
         self._sessions = sessions
         self._master = master
         self._cache: OrderedDict[UUID, ClientCipher] = OrderedDict()
+        # LINE-id digest -> identity. A client_keys row is never deleted or renumbered
+        # (erasure only drops its wrapped key), so a cached identity cannot go stale.
+        self._identities: OrderedDict[bytes, ClientIdentity] = OrderedDict()
         self._cache_size = cache_size
         self._pepper: bytes | None = None
 
@@ -205,14 +208,34 @@ class Keyring:
         )
         return self._pepper
 
+    @staticmethod
+    def _digest(pepper: bytes, channel: str, line_user_id: str) -> bytes:
+        return hmac.new(pepper, f"{channel}|{line_user_id}".encode(), hashlib.sha256).digest()
+
+    def _remember_identity(self, digest: bytes, identity: ClientIdentity) -> ClientIdentity:
+        self._identities[digest] = identity
+        if len(self._identities) > self._cache_size:
+            self._identities.popitem(last=False)
+        return identity
+
     async def ensure_client(self, *, channel: str, line_user_id: str) -> ClientIdentity:
-        """The pseudonymous identity of a LINE user, created on first contact."""
+        """The pseudonymous identity of a LINE user, created on first contact.
+
+        Known identities come from memory: this runs for every webhook event. Creation
+        stays in the database (INSERT ... ON CONFLICT on the digest), so replicas racing
+        on a first contact still agree on one identity."""
+        if self._pepper is not None:
+            digest = self._digest(self._pepper, channel, line_user_id)
+            cached = self._identities.get(digest)
+            if cached is not None:
+                self._identities.move_to_end(digest)
+                return cached
         async with self._sessions() as session, session.begin():
             pepper = await self._lookup_pepper(session)
-            digest = hmac.new(pepper, f"{channel}|{line_user_id}".encode(), hashlib.sha256).digest()
+            digest = self._digest(pepper, channel, line_user_id)
             found = await self._identity_by_digest(session, digest)
             if found is not None:
-                return found
+                return self._remember_identity(digest, found)
             client_id = uuid4()
             data_key = AESGCM.generate_key(bit_length=256)
             wrapped, key_id = self._master.wrap(data_key, context=client_id.bytes)
@@ -229,7 +252,8 @@ class Keyring:
             )
             created = await self._identity_by_digest(session, digest)
             assert created is not None  # inserted above, or by a concurrent replica
-            return created
+        # Cached only once committed: a rolled-back insert must not be remembered.
+        return self._remember_identity(digest, created)
 
     @staticmethod
     async def _identity_by_digest(session: AsyncSession, digest: bytes) -> ClientIdentity | None:

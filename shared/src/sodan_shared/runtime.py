@@ -46,8 +46,16 @@ class Database:
     sessions: async_sessionmaker[AsyncSession]
 
     @classmethod
-    def from_settings(cls, settings: SodanSettings) -> Database:
-        engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+    def from_settings(cls, settings: SodanSettings, *, keep_connections: bool = False) -> Database:
+        """``keep_connections``: the same cap (twice ``db_pool_size``) but every connection
+        stays open once made, for a service whose bursts would otherwise open and close
+        overflow connections (a new PostgreSQL backend each) per request."""
+        size = settings.db_pool_size
+        engine = (
+            create_engine(settings.database_url, pool_size=2 * size, max_overflow=0)
+            if keep_connections
+            else create_engine(settings.database_url, pool_size=size)
+        )
         return cls(engine=engine, sessions=session_factory(engine))
 
     async def dispose(self) -> None:
@@ -102,8 +110,10 @@ def service_cli(
     run: Callable[[], Coroutine[Any, Any, None]],
     extra: dict[str, Callable[[Sequence[str]], int]] | None = None,
     argv: Sequence[str] | None = None,
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
 ) -> int:
-    """``prog migrate`` / ``prog run`` (run migrates first) and service-specific extras."""
+    """``prog migrate`` / ``prog run`` (run migrates first) and service-specific extras;
+    ``loop_factory`` picks the event loop ``run`` runs on (default: asyncio's)."""
     parser = argparse.ArgumentParser(prog=prog, description=description)
     commands = ["run", *(["migrate"] if migrate else []), *(extra or {})]
     parser.add_argument("command", choices=commands)
@@ -116,7 +126,8 @@ def service_cli(
         if migrate:
             migrate()
         try:
-            asyncio.run(run())
+            with asyncio.Runner(loop_factory=loop_factory) as runner:
+                runner.run(run())
         except KeyboardInterrupt:
             pass
         return 0

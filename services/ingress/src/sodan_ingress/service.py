@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import cached_property
+from uuid import UUID
 
 from faststream.nats import NatsBroker
 from nats.aio.client import Client
@@ -13,6 +16,7 @@ from sodan_shared.media_store import media_store
 from sodan_shared.nats import ensure_streams
 from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import Database
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sodan_ingress.channels import ChannelRegistry
 from sodan_ingress.content_api import LineContent
@@ -25,6 +29,26 @@ class NotConnectedError(RuntimeError):
     """NATS is not connected yet; the caller answers 503."""
 
 
+class RecentIds:
+    """A bounded set, oldest use forgotten first."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._ids: OrderedDict[UUID, None] = OrderedDict()
+        self._size = size
+
+    def __contains__(self, item: UUID) -> bool:
+        if item in self._ids:
+            self._ids.move_to_end(item)
+            return True
+        return False
+
+    def add(self, item: UUID) -> None:
+        self._ids[item] = None
+        self._ids.move_to_end(item)
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+
+
 @dataclass
 class Ingress:
     settings: IngressSettings
@@ -34,6 +58,9 @@ class Ingress:
     broker: NatsBroker
     pusher: LinePusher
     content: LineContent
+    # Clients whose ingress.clients row is committed (rows are never deleted): their
+    # webhooks skip the INSERT ... ON CONFLICT. Forgetting one only costs that insert.
+    remembered: RecentIds = field(default_factory=RecentIds)
     nc: Client | None = None
     _js: JetStreamContext | None = None
     _relay: OutboxRelay | None = field(default=None, repr=False)
@@ -44,6 +71,11 @@ class Ingress:
         if self._js is None:
             raise NotConnectedError("not connected to NATS")
         return self._js
+
+    @cached_property
+    def autocommit(self) -> AsyncEngine:
+        """The same pool, no BEGIN/COMMIT round trips: for work done in one statement."""
+        return self.db.engine.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def media(self) -> ObjectStore:

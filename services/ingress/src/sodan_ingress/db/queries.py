@@ -4,11 +4,25 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from uuid import UUID
 
-from sqlalchemy import delete, exists, or_, select, update
+from sqlalchemy import (
+    CTE,
+    DateTime,
+    Select,
+    Text,
+    Uuid,
+    bindparam,
+    delete,
+    exists,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from sodan_ingress.db.tables import (
     clients,
@@ -28,7 +42,11 @@ class KnownClient:
 
 
 async def remember_client(
-    session: AsyncSession, *, client_id: UUID, channel: str, sealed_line_user_id: str
+    session: AsyncSession | AsyncConnection,
+    *,
+    client_id: UUID,
+    channel: str,
+    sealed_line_user_id: str,
 ) -> None:
     """Keep the first sealed LINE user id we saw for this client (to push later)."""
     await session.execute(
@@ -56,18 +74,59 @@ async def find_client(session: AsyncSession, *, client_id: UUID) -> KnownClient 
     )
 
 
-async def note_conversation_state(
-    session: AsyncSession, *, client_id: UUID, sent_at: datetime, ends: bool
-) -> None:
-    """The end word marks the client ended; any later message (by LINE time, so a
-    late redelivery of an older one changes nothing) opens them up again."""
-    newer = or_(clients.c.ended_at.is_(None), clients.c.ended_at < sent_at)
+@cache
+def _note_message_statement(*, ends: bool, with_token: bool) -> Select[bool]:
+    """Built once per shape with bound parameters: building and keying a statement with
+    CTEs costs more CPU than running it, and this runs for every message. No parameter
+    is named like a column: SQLAlchemy would take it as a value for the UPDATE's SET."""
+    client_id = bindparam("for_client", type_=Uuid)
+    sent_at = bindparam("message_sent_at", type_=DateTime(timezone=True))
+    # The end word marks the client ended; any later message (by LINE time, so a
+    # late redelivery of an older one changes nothing) opens them up again.
+    state = update(clients).where(clients.c.client_id == client_id)
     if ends:
-        stmt = update(clients).where(clients.c.client_id == client_id, newer)
-        await session.execute(stmt.values(ended_at=sent_at))
+        state = state.where(or_(clients.c.ended_at.is_(None), clients.c.ended_at < sent_at)).values(
+            ended_at=sent_at
+        )
     else:
-        stmt = update(clients).where(clients.c.client_id == client_id, clients.c.ended_at < sent_at)
-        await session.execute(stmt.values(ended_at=None))
+        state = state.where(clients.c.ended_at < sent_at).values(ended_at=null())
+    writes: list[CTE] = [state.cte("state")]
+    if with_token:
+        writes.append(
+            pg_insert(read_tokens)
+            .values(
+                message_event_id=bindparam("token_event_id", type_=Uuid),
+                client_id=client_id,
+                sent_at=sent_at,
+                token=bindparam("sealed_token", type_=Text),
+            )
+            .on_conflict_do_nothing(index_elements=["message_event_id"])
+            .cte("token")
+        )
+    # PostgreSQL runs every data-modifying WITH once, to completion, read or not.
+    return select(exists().where(emergency_modes.c.client_id == client_id)).add_cte(*writes)
+
+
+async def note_message(
+    connection: AsyncConnection,
+    *,
+    client_id: UUID,
+    sent_at: datetime,
+    ends: bool,
+    read_token: tuple[UUID, str] | None = None,
+) -> bool:
+    """For a client message: their conversation state, the message's sealed read token
+    (message event id, token), and whether they are in emergency mode (the result).
+
+    One statement, so one round trip on the webhook's hot path and atomic without a
+    transaction around it. The client's row must exist already (:func:`remember_client`):
+    the UPDATE runs on the statement's snapshot and would not see a row inserted beside it.
+    """
+    params: dict[str, object] = {"for_client": client_id, "message_sent_at": sent_at}
+    if read_token is not None:
+        params["token_event_id"], params["sealed_token"] = read_token
+    statement = _note_message_statement(ends=ends, with_token=read_token is not None)
+    return bool((await connection.execute(statement, params)).scalar())
 
 
 async def was_processed(session: AsyncSession, *, event_id: UUID, consumer: str) -> bool:
@@ -76,11 +135,6 @@ async def was_processed(session: AsyncSession, *, event_id: UUID, consumer: str)
             processed_events.c.event_id == event_id, processed_events.c.consumer == consumer
         )
     )
-    return bool((await session.execute(stmt)).scalar())
-
-
-async def in_emergency_mode(session: AsyncSession, *, client_id: UUID) -> bool:
-    stmt = select(exists().where(emergency_modes.c.client_id == client_id))
     return bool((await session.execute(stmt)).scalar())
 
 
@@ -127,26 +181,6 @@ async def was_unsent(session: AsyncSession, *, client_id: UUID, line_message_id:
         )
     )
     return bool((await session.execute(stmt)).scalar())
-
-
-async def remember_read_token(
-    session: AsyncSession,
-    *,
-    message_event_id: UUID,
-    client_id: UUID,
-    sent_at: datetime,
-    sealed_token: str,
-) -> None:
-    await session.execute(
-        pg_insert(read_tokens)
-        .values(
-            message_event_id=message_event_id,
-            client_id=client_id,
-            sent_at=sent_at,
-            token=sealed_token,
-        )
-        .on_conflict_do_nothing(index_elements=["message_event_id"])
-    )
 
 
 @dataclass(frozen=True)
