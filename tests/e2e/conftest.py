@@ -23,7 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def stack(
     tmp_path: Path, fresh_database_url: str, request: pytest.FixtureRequest
 ) -> Iterator[Stack]:
-    """A whole stack for this test alone (modules may share one: see test_survival);
+    """A whole stack for this test alone (modules may share one: see test_rich_outbound);
     a ``stack_env`` mark sets settings of the test's own."""
     marker = request.node.get_closest_marker("stack_env")
     env = dict(marker.kwargs) if marker else {}
