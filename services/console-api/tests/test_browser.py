@@ -255,3 +255,39 @@ async def _pushed(js: JetStreamContext, case_id: object) -> PushRequested:
                 return push
     finally:
         await sub.unsubscribe()
+
+
+async def test_a_new_critical_case_alerts_even_with_a_page_of_older_ones_open(
+    served: tuple[str, ConsoleState], js: JetStreamContext
+) -> None:
+    """The list shows the oldest first; the alert check reads past its first page."""
+    from playwright.async_api import async_playwright, expect
+
+    url, state = served
+    supervisor = next(s for s in DEMO_STAFF if s.role == "supervisor")
+    for _ in range(51):  # more than a page (50) of open 緊急 cases
+        identity, cipher = await new_client(state.keyring)
+        first = make_message_received(cipher=cipher, client_no=identity.client_no, text="…")
+        opened = make_case_opened(identity=identity, first_message_id=first.id, urgency="critical")
+        await publish_event(js, opened)
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+        await page.goto(url)
+        await page.fill("#login-id", supervisor.login)
+        await page.fill("#login-password", supervisor.password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#live-state")).to_have_text("リアルタイム更新中")
+        banner = page.locator("#urgent-alert")
+        await expect(banner).to_be_visible(timeout=15_000)  # the open ones, at login
+        await page.click("#urgent-alert-dismiss")
+
+        identity, cipher = await new_client(state.keyring)
+        first = make_message_received(cipher=cipher, client_no=identity.client_no, text="…")
+        opened = make_case_opened(identity=identity, first_message_id=first.id, urgency="critical")
+        await publish_event(js, opened)
+        await expect(banner).to_be_visible(timeout=15_000)
+        await expect(banner).to_contain_text(f"C-{identity.client_no:06d}")
+        await browser.close()

@@ -8,6 +8,7 @@ import { api } from "./api.js";
 import { STATUS } from "./labels.js";
 
 const $ = (id) => document.getElementById(id);
+const MAX_PAGES = 20; // 1,000 open 緊急 cases: far beyond any desk, and bounded
 
 export class UrgentAlerts {
   constructor({ onOpen }) {
@@ -33,14 +34,22 @@ export class UrgentAlerts {
   }
 
   async check() {
-    let page;
+    // Every open 緊急 case, not just the first page: the list puts the oldest first,
+    // so with more than a page open a new one would otherwise never alert.
+    const items = [];
+    let cursor = null;
     try {
-      page = await api.cases(["queued", "assigned"], null, ["critical"]);
+      for (let pages = 0; pages < MAX_PAGES; pages += 1) {
+        const page = await api.cases(["queued", "assigned"], cursor, ["critical"]);
+        items.push(...page.items);
+        cursor = page.next_cursor;
+        if (!cursor) break;
+      }
     } catch {
       return; // the case list reports errors; an alert check simply waits for the next change
     }
-    const fresh = page.items.filter((c) => c.urgent_alert && !this.seen.has(this.key(c)));
-    for (const c of page.items) if (c.urgent_alert) this.seen.add(this.key(c));
+    const fresh = items.filter((c) => c.urgent_alert && !this.seen.has(this.key(c)));
+    for (const c of items) if (c.urgent_alert) this.seen.add(this.key(c));
     if (fresh.length) this.raise(fresh[0], fresh.length);
   }
 
