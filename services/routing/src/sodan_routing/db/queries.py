@@ -15,7 +15,7 @@ from uuid import UUID
 
 from sodan_shared.closing import DEFAULT_CATEGORIES, ClosingCategories
 from sqlalchemy import case as sql_case
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -188,7 +188,10 @@ async def insert_case_if_none_open(
             first_message_event_id=first_message_event_id,
         )
         .on_conflict_do_nothing(
-            index_elements=[cases.c.client_id], index_where=cases.c.status != "closed"
+            # a literal, not a bind parameter: once psycopg prepares the statement, a
+            # generic plan cannot match `status <> $1` to the partial unique index
+            index_elements=[cases.c.client_id],
+            index_where=text("status <> 'closed'"),
         )
         .returning(cases.c.case_id)
     )
