@@ -24,8 +24,9 @@ async def test_opening_a_case_works_once_the_statement_is_prepared(
         async with sessions() as session, session.begin():
             await session.execute(text("SET LOCAL plan_cache_mode = force_generic_plan"))
             client_id = uuid4()
-            opened = [
-                await queries.insert_case_if_none_open(
+            opened = []
+            for n in range(8):
+                case = await queries.insert_case_if_none_open(
                     session,
                     case_id=uuid4(),
                     channel="demo",
@@ -34,8 +35,7 @@ async def test_opening_a_case_works_once_the_statement_is_prepared(
                     queued_at=datetime.now(UTC),
                     first_message_event_id=uuid4(),
                 )
-                for n in range(8)
-            ]
+                opened.append(case is not None)
     finally:
         await engine.dispose()
     assert opened == [True, True, False, False, False, False, False, False]

@@ -87,34 +87,49 @@ async def lock_counsellors(session: AsyncSession) -> list[Counsellor]:
     """Every counsellor with their load, locked: the first step of every routing unit
     of work, so replicas take turns. The desk-wide advisory lock comes first because
     row locks alone serialise nothing while the table is empty or a new counsellor's
-    row is being inserted (replicas then deadlocked on the cases they both wrote)."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(DESK_LOCK, 0))))
-    rows = (
+    row is being inserted (replicas then deadlocked on the cases they both wrote).
+
+    Called again in the same transaction (loads change as cases are assigned), only
+    the rows are read again: both locks are held until the transaction ends already."""
+    transaction = session.sync_session.get_transaction()
+    if session.info.get(DESK_LOCK) is not transaction:
         await session.execute(
-            select(counsellors).order_by(counsellors.c.staff_id).with_for_update()
+            select(func.pg_advisory_xact_lock(func.hashtextextended(DESK_LOCK, 0)))
         )
-    ).all()
-    load_rows = await session.execute(
+        session.info[DESK_LOCK] = transaction
+    held = (
         select(
             cases.c.assigned_to,
-            func.count(),
-            func.count().filter(cases.c.urgency == "critical"),
+            func.count().label("load"),
+            func.count().filter(cases.c.urgency == "critical").label("critical_load"),
         )
         # 保留 counts: the counsellor still owns the conversation and its next message
         .where(cases.c.status.in_(HELD_STATUSES))
         .group_by(cases.c.assigned_to)
+        .subquery()
     )
-    loads: dict[UUID, tuple[int, int]] = {
-        staff_id: (int(n), int(crit)) for staff_id, n, crit in load_rows
-    }
+    # one statement for rows and loads: its snapshot starts after the advisory lock
+    # was granted, so it sees everything the previous holder committed
+    rows = (
+        await session.execute(
+            select(
+                counsellors,
+                func.coalesce(held.c.load, 0).label("load"),
+                func.coalesce(held.c.critical_load, 0).label("critical_load"),
+            )
+            .outerjoin(held, held.c.assigned_to == counsellors.c.staff_id)
+            .order_by(counsellors.c.staff_id)
+            .with_for_update(of=counsellors)
+        )
+    ).all()
     return [
         Counsellor(
             staff_id=r.staff_id,
             role=r.role,
             presence=r.presence,
             capacity=r.capacity,
-            load=loads.get(r.staff_id, (0, 0))[0],
-            critical_load=loads.get(r.staff_id, (0, 0))[1],
+            load=int(r.load),
+            critical_load=int(r.critical_load),
             last_assigned_at=r.last_assigned_at,
         )
         for r in rows
@@ -172,8 +187,9 @@ async def insert_case_if_none_open(
     first_message_event_id: UUID | None,
     urgency: str = "normal",
     urgency_score: float = 0.0,
-) -> bool:
-    """Open a queued case unless the client has one open (then False; waits for a racing opener)."""
+) -> CaseRow | None:
+    """Open a queued case unless the client has one open (then None; waits for a racing
+    opener). The new case's row is returned (and locked: this transaction wrote it)."""
     stmt = (
         pg_insert(cases)
         .values(
@@ -193,9 +209,10 @@ async def insert_case_if_none_open(
             index_elements=[cases.c.client_id],
             index_where=text("status <> 'closed'"),
         )
-        .returning(cases.c.case_id)
+        .returning(*_CASE_COLUMNS)
     )
-    return (await session.execute(stmt)).first() is not None
+    row = (await session.execute(stmt)).first()
+    return _case(row) if row else None
 
 
 def _case(row: object) -> CaseRow:
@@ -222,14 +239,17 @@ async def lock_case(session: AsyncSession, *, case_id: UUID) -> CaseRow | None:
     return _case(row) if row else None
 
 
-async def case_of_message(session: AsyncSession, *, message_event_id: UUID) -> UUID | None:
-    return (
+async def lock_case_of_message(session: AsyncSession, *, message_event_id: UUID) -> CaseRow | None:
+    """The case a message was recorded in, locked (None: the message has not arrived)."""
+    row = (
         await session.execute(
-            select(case_messages.c.case_id).where(
-                case_messages.c.message_event_id == message_event_id
-            )
+            select(*_CASE_COLUMNS)
+            .join(case_messages, case_messages.c.case_id == cases.c.case_id)
+            .where(case_messages.c.message_event_id == message_event_id)
+            .with_for_update(of=cases)
         )
-    ).scalar_one_or_none()
+    ).first()
+    return _case(row) if row else None
 
 
 async def announce_case(
@@ -239,26 +259,32 @@ async def announce_case(
     client_no: int,
     first_message_event_id: UUID,
     sent_at: datetime,
-) -> None:
+) -> CaseRow:
     """A case opened from a score learns its client number from the first message."""
-    await session.execute(
-        update(cases)
-        .where(cases.c.case_id == case_id)
-        .values(
-            client_no=client_no,
-            first_message_event_id=first_message_event_id,
-            queued_at=func.least(cases.c.queued_at, sent_at),
+    row = (
+        await session.execute(
+            update(cases)
+            .where(cases.c.case_id == case_id)
+            .values(
+                client_no=client_no,
+                first_message_event_id=first_message_event_id,
+                queued_at=func.least(cases.c.queued_at, sent_at),
+            )
+            .returning(*_CASE_COLUMNS)
         )
-    )
+    ).one()
+    return _case(row)
 
 
 async def record_message(
     session: AsyncSession, *, case_id: UUID, message_event_id: UUID, sent_at: datetime
 ) -> None:
-    await session.execute(
+    # one round trip: the insert runs as a data-modifying CTE of the update
+    added = (
         pg_insert(case_messages)
         .values(message_event_id=message_event_id, case_id=case_id, sent_at=sent_at)
         .on_conflict_do_nothing(index_elements=[case_messages.c.message_event_id])
+        .cte("added")
     )
     await session.execute(
         update(cases)
@@ -266,6 +292,7 @@ async def record_message(
         .values(
             last_message_at=func.greatest(func.coalesce(cases.c.last_message_at, sent_at), sent_at)
         )
+        .add_cte(added)
     )
 
 
@@ -547,6 +574,34 @@ async def add_notice(
         .returning(case_notices.c.case_id)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+async def notice_given(
+    session: AsyncSession, *, case_id: UUID, kinds: tuple[str, ...], key: str
+) -> bool:
+    """Whether one of these notices went out already (before working out its text)."""
+    row = await session.execute(
+        select(case_notices.c.kind)
+        .where(
+            case_notices.c.case_id == case_id,
+            case_notices.c.kind.in_(kinds),
+            case_notices.c.key == key,
+        )
+        .limit(1)
+    )
+    return row.first() is not None
+
+
+async def queued_cases(session: AsyncSession) -> list[QueuedCase]:
+    """The queue (announced cases), without what each was told: for a wait estimate."""
+    rows = (
+        await session.execute(
+            select(cases.c.case_id, cases.c.urgency, cases.c.queued_at).where(
+                cases.c.status == "queued", cases.c.client_no.is_not(None)
+            )
+        )
+    ).all()
+    return [QueuedCase(case_id=r.case_id, urgency=r.urgency, queued_at=r.queued_at) for r in rows]
 
 
 @dataclass(frozen=True)
