@@ -108,6 +108,49 @@ async def test_a_score_that_overtakes_its_message_still_sets_the_urgency(rig: Ri
     assert len(await rig.rows("SELECT 1 FROM routing.cases")) == 1
 
 
+async def _processed(rig: Rig, event_id: object) -> None:
+    async with asyncio.timeout(15):
+        while True:
+            sql = "SELECT 1 FROM routing.processed_events WHERE event_id = :id"
+            if await rig.rows(sql, id=event_id):
+                return
+            await asyncio.sleep(0.05)
+
+
+async def test_a_case_opened_by_a_later_messages_score_is_announced_once(rig: Rig) -> None:
+    cipher = make_cipher()
+    first = make_message_received(cipher=cipher, client_no=7)
+    second = make_message_received(cipher=cipher, client_no=7, text="つらい")
+    score = make_message_scored(second, level="high", score=0.8)
+    async with rig.app():
+        # the second message's score arrives before either message: it opens the case
+        await rig.publish(score)
+        await _processed(rig, score.id)
+        await rig.publish(first)
+        await _processed(rig, first.id)
+        await rig.publish(second)
+        await _processed(rig, second.id)
+    # the first message announces it; the second, whose score opened it, does not again
+    opened = await rig.rows("SELECT 1 FROM routing.outbox WHERE subject = 'case.opened.v1'")
+    assert len(opened) == 1
+
+
+async def test_a_normal_score_before_its_message_opens_nothing(rig: Rig) -> None:
+    received = make_message_received()
+    score = make_message_scored(received, level="normal", score=0.1)
+    async with rig.app():
+        await rig.publish(score)
+        await _processed(rig, score.id)
+        assert await rig.rows("SELECT 1 FROM routing.cases") == []
+        await rig.publish(received)
+        await rig.cases.wait_for(lambda log: len(log.of(CaseOpened)) == 1)
+    (opened,) = rig.cases.of(CaseOpened)
+    assert (opened.payload.first_message_event_id, opened.payload.urgency) == (
+        received.id,
+        "normal",
+    )
+
+
 async def test_closing_frees_capacity_and_the_next_queued_case_is_assigned(rig: Rig) -> None:
     counsellor = uuid4()
     first = make_message_received(sent_at=datetime.now(UTC) - timedelta(minutes=1))

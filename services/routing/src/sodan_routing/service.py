@@ -77,11 +77,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from sodan_routing import congestion, hours, intake, lifecycle, texts
 from sodan_routing.assignment import (
+    Counsellor,
+    QueuedCase,
     free_slots,
     plan_assignments,
     presence_requeues_cases,
     raised_urgency,
 )
+from sodan_routing.congestion import Answered, Finished
 from sodan_routing.db import queries
 from sodan_routing.db.tables import outbox, processed_events
 from sodan_routing.settings import RoutingSettings
@@ -138,19 +141,22 @@ async def _assign_queued(
     now: datetime,
     desk_open: bool = True,
     critical_cap: int = 0,
+    staff: list[Counsellor] | None = None,
 ) -> int:
     """Give queued cases to free counsellors. Counsellor rows are locked first (by the
-    caller or here: locking again is a no-op), queued cases with SKIP LOCKED. Outside
-    consultation hours nothing is assigned: the queue waits for the opening; in manual
-    pick-up mode neither: counsellors choose."""
+    caller or here: locking again only reads them), queued cases with SKIP LOCKED.
+    Outside consultation hours nothing is assigned: the queue waits for the opening; in
+    manual pick-up mode neither: counsellors choose. `staff`: the caller's locked rows,
+    when nothing in its transaction changed a load since (saves reading them again)."""
     if not desk_open:
+        return 0
+    if staff is None:
+        staff = await queries.lock_counsellors(session)
+    slots = free_slots(staff)
+    if slots == 0:  # the usual answer while people wait: nobody free
         return 0
     if assignment_paused(await queries.assignment_mode(session)):
         return 0  # manual pick-up: counsellors choose (sodan_routing.controls)
-    staff = await queries.lock_counsellors(session)
-    slots = free_slots(staff)
-    if slots == 0:
-        return 0
     # a 緊急 case held back by the cap lets a few cases behind it use the free slots
     queued = await queries.lock_queued_cases(session, limit=slots + (5 if critical_cap else 0))
     emitted = 0
@@ -337,6 +343,28 @@ class Load:
     waits: dict[object, float | None]
 
 
+def _estimate(
+    desk: Desk,
+    h: Hours,
+    queued: list[QueuedCase],
+    staff: list[Counsellor],
+    finished: list[Finished],
+    answered: list[Answered],
+) -> tuple[congestion.Measures, congestion.Level, dict[object, float | None]]:
+    s = desk.settings
+    measures = congestion.measure(
+        queued=queued,
+        counsellors=staff,
+        finished=finished,
+        answered=answered,
+        now=h.now,
+        default_handling_s=s.routing_default_handling_min * 60,
+    )
+    handling = measures.avg_handling_s or s.routing_default_handling_min * 60
+    waits = congestion.waits(queued, staff, handling_s=handling)
+    return measures, congestion.level_of(measures, s.thresholds), waits
+
+
 async def _load(session: AsyncSession, desk: Desk, h: Hours) -> Load:
     s, now = desk.settings, h.now
     since = congestion.window_start(now, s.routing_measure_window_min)
@@ -345,22 +373,26 @@ async def _load(session: AsyncSession, desk: Desk, h: Hours) -> Load:
     waiting = await queries.waiting_cases(session, reminders_since=counted_from)
     staff = await queries.lock_counsellors(session)
     finished = await queries.finished_since(session, since=since)
-    measures = congestion.measure(
-        queued=[w.case for w in waiting],
-        counsellors=staff,
-        finished=finished,
-        answered=await queries.answered_since(session, since=since),
-        now=now,
-        default_handling_s=s.routing_default_handling_min * 60,
+    answered = await queries.answered_since(session, since=since)
+    measures, level, waits = _estimate(
+        desk, h, [w.case for w in waiting], staff, finished, answered
     )
-    handling = measures.avg_handling_s or s.routing_default_handling_min * 60
-    return Load(
-        waiting=waiting,
-        staff=staff,
-        measures=measures,
-        level=congestion.level_of(measures, s.thresholds),
-        waits=congestion.waits([w.case for w in waiting], staff, handling_s=handling),
-    )
+    return Load(waiting=waiting, staff=staff, measures=measures, level=level, waits=waits)
+
+
+async def _outlook(
+    session: AsyncSession, desk: Desk, h: Hours, *, staff: list[Counsellor] | None
+) -> tuple[congestion.Level, dict[object, float | None]]:
+    """The level and the waits a queued client is told: the queue, the staff and the
+    handling times only (what each case was told and first-response times, which the
+    sweep's measures need, change neither)."""
+    queued = await queries.queued_cases(session)
+    if staff is None:
+        staff = await queries.lock_counsellors(session)
+    since = congestion.window_start(h.now, desk.settings.routing_measure_window_min)
+    finished = await queries.finished_since(session, since=since)
+    _, level, waits = _estimate(desk, h, queued, staff, finished, [])
+    return level, waits
 
 
 async def _greet_queued(
@@ -372,16 +404,20 @@ async def _greet_queued(
     cause: Envelope[Any] | None,
     ciphers: Mapping[UUID, ClientCipher],
     reply_token: str | None = None,
+    staff: list[Counsellor] | None = None,
 ) -> int:
     """A client whose case waits hears why: closed (next opening and emergency
     contacts), 受付停止 (phone line), or the estimated wait. Once per closed period
-    or opening, however many messages they send."""
+    or opening, however many messages they send: a client told already costs one
+    look-up, not a new estimate over the whole queue. `staff`: as for _assign_queued."""
+    told = ("out_of_hours",) if not h.open else ("queued", "suspended")
+    key = h.closed_period_key if not h.open else h.opening_key
+    if await queries.notice_given(session, case_id=case.case_id, kinds=told, key=key):
+        return 0
     stored = await queries.load_auto_texts(session)
     token = reply_token
     if not h.open:
-        notice = Notice(
-            case.case_id, case.channel, case.client_id, "out_of_hours", h.closed_period_key
-        )
+        notice = Notice(case.case_id, case.channel, case.client_id, "out_of_hours", key)
         return await _notify(
             session,
             desk,
@@ -392,19 +428,19 @@ async def _greet_queued(
             reply_token=token,
             now=h.now,
         )
-    load = await _load(session, desk, h)
-    wait = load.waits.get(case.case_id)
-    kind: texts.AutoTextKey = "suspended" if load.level == "suspended" else "queued"
+    level, waits = await _outlook(session, desk, h, staff=staff)
+    wait = waits.get(case.case_id)
+    kind: texts.AutoTextKey = "suspended" if level == "suspended" else "queued"
     return await _notify(
         session,
         desk,
-        Notice(case.case_id, case.channel, case.client_id, kind, h.opening_key),
+        Notice(case.case_id, case.channel, case.client_id, kind, key),
         text=_text(stored, kind, _values(desk, h, wait_s=wait)),
         cause=cause,
         ciphers=ciphers,
         reply_token=token,
         # a client told about 受付停止 is not told the wait as well, and vice versa
-        also=(("queued" if kind == "suspended" else "suspended", h.opening_key),),
+        also=(("queued" if kind == "suspended" else "suspended", key),),
         now=h.now,
     )
 
@@ -923,7 +959,10 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
             session, processed_events, event_id=event.id, consumer=MESSAGES_CONSUMER
         ):
             return 0
-        await queries.lock_counsellors(session)  # lock order: counsellors, then cases
+        # lock order: counsellors, then cases. Nothing below changes a counsellor's load
+        # before the assignment attempt (the intake's paths read them again), so this
+        # snapshot serves it.
+        staff: list[Counsellor] | None = await queries.lock_counsellors(session)
         h = await _hours(session, desk, now)
         if p.ends_conversation:
             return await _client_ends(
@@ -945,30 +984,34 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
                 if handled is not None:
                     return handled
                 previous = last.case_id
-        await queries.insert_case_if_none_open(
-            session,
-            case_id=uuid5(event.id, "case"),
-            channel=event.channel,
-            client_id=p.client_id,
-            client_no=p.client_no,
-            queued_at=p.sent_at,
-            first_message_event_id=event.id,
-        )
-        case = await queries.lock_open_case_of_client(session, client_id=p.client_id)
+        inserted = None
+        if current is None:
+            inserted = await queries.insert_case_if_none_open(
+                session,
+                case_id=uuid5(event.id, "case"),
+                channel=event.channel,
+                client_id=p.client_id,
+                client_no=p.client_no,
+                queued_at=p.sent_at,
+                first_message_event_id=event.id,
+            )
+        case = inserted or current
+        if case is None:  # a racing opener got there first
+            case = await queries.lock_open_case_of_client(session, client_id=p.client_id)
         assert case is not None  # inserted above or open already
         in_intake = False
-        if case.case_id == uuid5(event.id, "case") or not case.announced:
+        # Announced once: by the message that opened it, or the first message of a case
+        # a score opened (a later message whose score opened it must not announce again)
+        if inserted is not None or not case.announced:
             in_intake = _intake_applies(desk, case, h)
             if not case.announced:  # opened by an early score: now we know the client
-                await queries.announce_case(
+                case = await queries.announce_case(
                     session,
                     case_id=case.case_id,
                     client_no=p.client_no,
                     first_message_event_id=event.id,
                     sent_at=p.sent_at,
                 )
-                case = await queries.lock_case(session, case_id=case.case_id)
-                assert case is not None
             opens_at = None if h.open or h.next is None else h.next.starts
             if previous is not None:
                 await queries.set_previous_case(session, case_id=case.case_id, previous=previous)
@@ -996,18 +1039,25 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
             emitted += await _intake_step(
                 session, desk, case, h, event=event, text=text, ciphers=ciphers, first=in_intake
             )
+            staff = None  # a declined consent closes the case and refills a slot
             case = await queries.lock_case(session, case_id=case.case_id)
             assert case is not None
         if case.status == "queued":
-            emitted += await _assign_queued(
+            assigned = await _assign_queued(
                 session,
                 cause=event,
                 now=now,
                 desk_open=h.open,
                 critical_cap=desk.settings.routing_max_critical_per_counsellor,
+                staff=staff,
             )
-            case = await queries.lock_case(session, case_id=case.case_id)
-            if case is not None and case.status == "queued":
+            emitted += assigned
+            if assigned:  # loads changed, and maybe this case's status
+                staff = None
+                again = await queries.lock_case(session, case_id=case.case_id)
+                assert again is not None
+                case = again
+            if case.status == "queued":
                 emitted += await _greet_queued(
                     session,
                     desk,
@@ -1016,6 +1066,7 @@ async def handle_message_received(desk: Desk, event: MessageReceived) -> int:
                     cause=event,
                     ciphers=ciphers,
                     reply_token=p.reply_token,
+                    staff=staff,
                 )
     return emitted
 
@@ -1025,6 +1076,12 @@ async def handle_message_scored(desk: Desk, event: MessageScored) -> int:
     stops its questionnaire and joins the queue at once."""
     p = event.payload
     now = _now()
+    if URGENCY_RANK[p.level] == 0:
+        # the lowest level raises nothing and opens nothing (a case opened for it would
+        # be the one its message opens): recorded as processed, no desk lock, no case
+        async with transaction(desk.sessions) as session:
+            await first_time(session, processed_events, event_id=event.id, consumer=SCORES_CONSUMER)
+        return 0
     intake_on = desk.settings.routing_intake_enabled and p.level in URGENT_LEVELS
     ciphers = await desk.ciphers([p.client_id]) if intake_on else {}
     async with transaction(desk.sessions) as session:
@@ -1032,13 +1089,12 @@ async def handle_message_scored(desk: Desk, event: MessageScored) -> int:
             session, processed_events, event_id=event.id, consumer=SCORES_CONSUMER
         ):
             return 0
-        await queries.lock_counsellors(session)
-        case_id = await queries.case_of_message(session, message_event_id=p.message_event_id)
-        if case_id is not None:
-            case = await queries.lock_case(session, case_id=case_id)
-        else:
+        # nothing below changes a counsellor's load before the assignment attempt
+        staff = await queries.lock_counsellors(session)
+        case = await queries.lock_case_of_message(session, message_event_id=p.message_event_id)
+        if case is None:
             # the score overtook its message: open (unannounced) or join the client's case
-            await queries.insert_case_if_none_open(
+            case = await queries.insert_case_if_none_open(
                 session,
                 case_id=uuid5(p.message_event_id, "case"),
                 channel=event.channel,
@@ -1046,8 +1102,7 @@ async def handle_message_scored(desk: Desk, event: MessageScored) -> int:
                 client_no=None,
                 queued_at=event.occurred_at,
                 first_message_event_id=None,
-            )
-            case = await queries.lock_open_case_of_client(session, client_id=p.client_id)
+            ) or await queries.lock_open_case_of_client(session, client_id=p.client_id)
         if case is None or case.status == "closed":
             log.info("routing.score_for_closed_case", message_event_id=str(p.message_event_id))
             return 0
@@ -1087,18 +1142,28 @@ async def handle_message_scored(desk: Desk, event: MessageScored) -> int:
             stopped = True
         if case.status == "queued" and case.announced:
             h = await _hours(session, desk, now)
-            emitted += await _assign_queued(
+            assigned = await _assign_queued(
                 session,
                 cause=event,
                 now=now,
                 desk_open=h.open,
                 critical_cap=desk.settings.routing_max_critical_per_counsellor,
+                staff=staff,
             )
+            emitted += assigned
             if stopped:  # the questions stop: tell the client they are heard
-                waiting = await queries.lock_case(session, case_id=case.case_id)
+                waiting = (
+                    await queries.lock_case(session, case_id=case.case_id) if assigned else case
+                )
                 if waiting is not None and waiting.status == "queued":
                     emitted += await _greet_queued(
-                        session, desk, waiting, h, cause=event, ciphers=ciphers
+                        session,
+                        desk,
+                        waiting,
+                        h,
+                        cause=event,
+                        ciphers=ciphers,
+                        staff=None if assigned else staff,
                     )
     return emitted
 

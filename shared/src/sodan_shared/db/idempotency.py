@@ -9,6 +9,7 @@ relays them to JetStream.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 from uuid import UUID
 
@@ -22,12 +23,14 @@ from sqlalchemy import (
     String,
     Table,
     Uuid,
+    bindparam,
     func,
     insert,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import Executable
 
 from sodan_shared.events.envelope import Envelope
 from sodan_shared.subjects import subject_for
@@ -58,24 +61,44 @@ def outbox_table(metadata: MetaData) -> Table:
     )
 
 
-async def first_time(session: AsyncSession, table: Table, *, event_id: UUID, consumer: str) -> bool:
-    """Record the event as processed; False if it already was (then do nothing)."""
-    stmt = (
+# Statements built once per table: every event runs both, and building a statement and
+# its cache key again each time cost more of a consumer's CPU than running it.
+@cache
+def _first_time_statement(table: Table) -> Executable:
+    return (
         pg_insert(table)
-        .values(event_id=event_id, consumer=consumer)
+        .values(event_id=bindparam("event_id"), consumer=bindparam("consumer"))
         .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
         .returning(table.c.event_id)
     )
-    return (await session.execute(stmt)).first() is not None
+
+
+@cache
+def _outbox_statement(table: Table) -> Executable:
+    return insert(table).values(
+        event_id=bindparam("event_id"),
+        subject=bindparam("subject"),
+        data=bindparam("data"),
+        headers=bindparam("headers", type_=table.c.headers.type),
+    )
+
+
+async def first_time(session: AsyncSession, table: Table, *, event_id: UUID, consumer: str) -> bool:
+    """Record the event as processed; False if it already was (then do nothing)."""
+    result = await session.execute(
+        _first_time_statement(table), {"event_id": event_id, "consumer": consumer}
+    )
+    return result.first() is not None
 
 
 async def add_to_outbox(session: AsyncSession, table: Table, event: Envelope[Any]) -> None:
     """Queue an event for publishing, atomically with the caller's other writes."""
     await session.execute(
-        insert(table).values(
-            event_id=event.id,
-            subject=subject_for(event).name,
-            data=event.to_bytes(),
-            headers=inject_headers({"Nats-Msg-Id": str(event.id)}),
-        )
+        _outbox_statement(table),
+        {
+            "event_id": event.id,
+            "subject": subject_for(event).name,
+            "data": event.to_bytes(),
+            "headers": inject_headers({"Nats-Msg-Id": str(event.id)}),
+        },
     )

@@ -14,8 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from sodan_shared.closing import DEFAULT_CATEGORIES, ClosingCategories
+from sqlalchemy import bindparam, delete, func, insert, or_, select, text, update
 from sqlalchemy import case as sql_case
-from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -82,39 +82,55 @@ _URGENCY_RANK = sql_case({"critical": 3, "high": 2, "medium": 1}, value=cases.c.
 
 DESK_LOCK = "sodan.routing.desk"  # held until each routing transaction ends
 
+# The statements every message or score runs are built once (bind parameters for the
+# values): building one and its cache key again per event cost more CPU than running it.
+_LOCK_DESK = select(func.pg_advisory_xact_lock(func.hashtextextended(DESK_LOCK, 0)))
+_HELD = (
+    select(
+        cases.c.assigned_to,
+        func.count().label("load"),
+        func.count().filter(cases.c.urgency == "critical").label("critical_load"),
+    )
+    # 保留 counts: the counsellor still owns the conversation and its next message
+    .where(cases.c.status.in_(HELD_STATUSES))
+    .group_by(cases.c.assigned_to)
+    .subquery()
+)
+# one statement for rows and loads: its snapshot starts after the advisory lock was
+# granted, so it sees everything the previous holder committed
+_LOCK_COUNSELLORS = (
+    select(
+        counsellors,
+        func.coalesce(_HELD.c.load, 0).label("load"),
+        func.coalesce(_HELD.c.critical_load, 0).label("critical_load"),
+    )
+    .outerjoin(_HELD, _HELD.c.assigned_to == counsellors.c.staff_id)
+    .order_by(counsellors.c.staff_id)
+    .with_for_update(of=counsellors)
+)
+
 
 async def lock_counsellors(session: AsyncSession) -> list[Counsellor]:
     """Every counsellor with their load, locked: the first step of every routing unit
     of work, so replicas take turns. The desk-wide advisory lock comes first because
     row locks alone serialise nothing while the table is empty or a new counsellor's
-    row is being inserted (replicas then deadlocked on the cases they both wrote)."""
-    await session.execute(select(func.pg_advisory_xact_lock(func.hashtextextended(DESK_LOCK, 0))))
-    rows = (
-        await session.execute(
-            select(counsellors).order_by(counsellors.c.staff_id).with_for_update()
-        )
-    ).all()
-    load_rows = await session.execute(
-        select(
-            cases.c.assigned_to,
-            func.count(),
-            func.count().filter(cases.c.urgency == "critical"),
-        )
-        # 保留 counts: the counsellor still owns the conversation and its next message
-        .where(cases.c.status.in_(HELD_STATUSES))
-        .group_by(cases.c.assigned_to)
-    )
-    loads: dict[UUID, tuple[int, int]] = {
-        staff_id: (int(n), int(crit)) for staff_id, n, crit in load_rows
-    }
+    row is being inserted (replicas then deadlocked on the cases they both wrote).
+
+    Called again in the same transaction (loads change as cases are assigned), only
+    the rows are read again: both locks are held until the transaction ends already."""
+    transaction = session.sync_session.get_transaction()
+    if session.info.get(DESK_LOCK) is not transaction:
+        await session.execute(_LOCK_DESK)
+        session.info[DESK_LOCK] = transaction
+    rows = (await session.execute(_LOCK_COUNSELLORS)).all()
     return [
         Counsellor(
             staff_id=r.staff_id,
             role=r.role,
             presence=r.presence,
             capacity=r.capacity,
-            load=loads.get(r.staff_id, (0, 0))[0],
-            critical_load=loads.get(r.staff_id, (0, 0))[1],
+            load=int(r.load),
+            critical_load=int(r.critical_load),
             last_assigned_at=r.last_assigned_at,
         )
         for r in rows
@@ -172,8 +188,9 @@ async def insert_case_if_none_open(
     first_message_event_id: UUID | None,
     urgency: str = "normal",
     urgency_score: float = 0.0,
-) -> bool:
-    """Open a queued case unless the client has one open (then False; waits for a racing opener)."""
+) -> CaseRow | None:
+    """Open a queued case unless the client has one open (then None; waits for a racing
+    opener). The new case's row is returned (and locked: this transaction wrote it)."""
     stmt = (
         pg_insert(cases)
         .values(
@@ -188,45 +205,50 @@ async def insert_case_if_none_open(
             first_message_event_id=first_message_event_id,
         )
         .on_conflict_do_nothing(
-            index_elements=[cases.c.client_id], index_where=cases.c.status != "closed"
+            # a literal, not a bind parameter: once psycopg prepares the statement, a
+            # generic plan cannot match `status <> $1` to the partial unique index
+            index_elements=[cases.c.client_id],
+            index_where=text("status <> 'closed'"),
         )
-        .returning(cases.c.case_id)
+        .returning(*_CASE_COLUMNS)
     )
-    return (await session.execute(stmt)).first() is not None
+    row = (await session.execute(stmt)).first()
+    return _case(row) if row else None
 
 
 def _case(row: object) -> CaseRow:
     return CaseRow(**{c.name: getattr(row, c.name) for c in _CASE_COLUMNS})
 
 
+_LOCK_OPEN_CASE_OF_CLIENT = (
+    select(*_CASE_COLUMNS)
+    .where(cases.c.client_id == bindparam("client_id"), cases.c.status != "closed")
+    .with_for_update()
+)
+_LOCK_CASE = select(*_CASE_COLUMNS).where(cases.c.case_id == bindparam("case_id")).with_for_update()
+
+
 async def lock_open_case_of_client(session: AsyncSession, *, client_id: UUID) -> CaseRow | None:
-    row = (
-        await session.execute(
-            select(*_CASE_COLUMNS)
-            .where(cases.c.client_id == client_id, cases.c.status != "closed")
-            .with_for_update()
-        )
-    ).first()
+    row = (await session.execute(_LOCK_OPEN_CASE_OF_CLIENT, {"client_id": client_id})).first()
     return _case(row) if row else None
 
 
 async def lock_case(session: AsyncSession, *, case_id: UUID) -> CaseRow | None:
-    row = (
-        await session.execute(
-            select(*_CASE_COLUMNS).where(cases.c.case_id == case_id).with_for_update()
-        )
-    ).first()
+    row = (await session.execute(_LOCK_CASE, {"case_id": case_id})).first()
     return _case(row) if row else None
 
 
-async def case_of_message(session: AsyncSession, *, message_event_id: UUID) -> UUID | None:
-    return (
+async def lock_case_of_message(session: AsyncSession, *, message_event_id: UUID) -> CaseRow | None:
+    """The case a message was recorded in, locked (None: the message has not arrived)."""
+    row = (
         await session.execute(
-            select(case_messages.c.case_id).where(
-                case_messages.c.message_event_id == message_event_id
-            )
+            select(*_CASE_COLUMNS)
+            .join(case_messages, case_messages.c.case_id == cases.c.case_id)
+            .where(case_messages.c.message_event_id == message_event_id)
+            .with_for_update(of=cases)
         )
-    ).scalar_one_or_none()
+    ).first()
+    return _case(row) if row else None
 
 
 async def announce_case(
@@ -236,33 +258,50 @@ async def announce_case(
     client_no: int,
     first_message_event_id: UUID,
     sent_at: datetime,
-) -> None:
+) -> CaseRow:
     """A case opened from a score learns its client number from the first message."""
-    await session.execute(
-        update(cases)
-        .where(cases.c.case_id == case_id)
-        .values(
-            client_no=client_no,
-            first_message_event_id=first_message_event_id,
-            queued_at=func.least(cases.c.queued_at, sent_at),
+    row = (
+        await session.execute(
+            update(cases)
+            .where(cases.c.case_id == case_id)
+            .values(
+                client_no=client_no,
+                first_message_event_id=first_message_event_id,
+                queued_at=func.least(cases.c.queued_at, sent_at),
+            )
+            .returning(*_CASE_COLUMNS)
         )
+    ).one()
+    return _case(row)
+
+
+_SENT_AT = bindparam("b_sent_at", type_=cases.c.last_message_at.type)
+_RECORD_MESSAGE = (
+    update(cases)
+    .where(cases.c.case_id == bindparam("b_case_id"))
+    .values(
+        last_message_at=func.greatest(func.coalesce(cases.c.last_message_at, _SENT_AT), _SENT_AT)
     )
+    # one round trip: the message's row is inserted by a data-modifying CTE
+    .add_cte(
+        pg_insert(case_messages)
+        .values(
+            message_event_id=bindparam("b_message_event_id"),
+            case_id=bindparam("b_case_id"),
+            sent_at=_SENT_AT,
+        )
+        .on_conflict_do_nothing(index_elements=[case_messages.c.message_event_id])
+        .cte("added")
+    )
+)
 
 
 async def record_message(
     session: AsyncSession, *, case_id: UUID, message_event_id: UUID, sent_at: datetime
 ) -> None:
     await session.execute(
-        pg_insert(case_messages)
-        .values(message_event_id=message_event_id, case_id=case_id, sent_at=sent_at)
-        .on_conflict_do_nothing(index_elements=[case_messages.c.message_event_id])
-    )
-    await session.execute(
-        update(cases)
-        .where(cases.c.case_id == case_id)
-        .values(
-            last_message_at=func.greatest(func.coalesce(cases.c.last_message_at, sent_at), sent_at)
-        )
+        _RECORD_MESSAGE,
+        {"b_case_id": case_id, "b_message_event_id": message_event_id, "b_sent_at": sent_at},
     )
 
 
@@ -480,8 +519,11 @@ async def save_assignment_mode(session: AsyncSession, *, mode: str, by: UUID, at
     )
 
 
+_HOURS_RULES = select(hours_rules)
+
+
 async def load_calendar(session: AsyncSession, *, always_open: bool) -> Calendar:
-    rows = (await session.execute(select(hours_rules))).all()
+    rows = (await session.execute(_HOURS_RULES)).all()
     return build_calendar(rows, always_open=always_open)
 
 
@@ -544,6 +586,34 @@ async def add_notice(
         .returning(case_notices.c.case_id)
     )
     return (await session.execute(stmt)).first() is not None
+
+
+_NOTICE_GIVEN = (
+    select(case_notices.c.kind)
+    .where(
+        case_notices.c.case_id == bindparam("case_id"),
+        case_notices.c.kind.in_(bindparam("kinds", expanding=True)),
+        case_notices.c.key == bindparam("key"),
+    )
+    .limit(1)
+)
+_QUEUED_CASES = select(cases.c.case_id, cases.c.urgency, cases.c.queued_at).where(
+    cases.c.status == "queued", cases.c.client_no.is_not(None)
+)
+
+
+async def notice_given(
+    session: AsyncSession, *, case_id: UUID, kinds: tuple[str, ...], key: str
+) -> bool:
+    """Whether one of these notices went out already (before working out its text)."""
+    params = {"case_id": case_id, "kinds": list(kinds), "key": key}
+    return (await session.execute(_NOTICE_GIVEN, params)).first() is not None
+
+
+async def queued_cases(session: AsyncSession) -> list[QueuedCase]:
+    """The queue (announced cases), without what each was told: for a wait estimate."""
+    rows = (await session.execute(_QUEUED_CASES)).all()
+    return [QueuedCase(case_id=r.case_id, urgency=r.urgency, queued_at=r.queued_at) for r in rows]
 
 
 @dataclass(frozen=True)

@@ -93,6 +93,15 @@ cases = Table(
     ),
     Index("queued_cases", "queued_at", postgresql_where=text("status = 'queued'")),
     Index("assigned_cases", "assigned_to", postgresql_where=text("status = 'assigned'")),
+    # counsellors' loads (every unit of work): held cases, 保留 included
+    Index("held_cases", "assigned_to", postgresql_where=text("status IN ('assigned', 'on_hold')")),
+    # congestion's measuring window (the sweep, a queued client's first greeting)
+    Index("closed_cases", "closed_at", postgresql_where=text("status = 'closed'")),
+    Index(
+        "first_responses",
+        "first_response_at",
+        postgresql_where=text("first_response_at IS NOT NULL"),
+    ),
     Index(
         "closed_cases_of_client",
         "client_id",
