@@ -39,12 +39,12 @@ import httpx
 import nats
 from line_simulator.webhook import make_text_event, make_webhook_body, sign
 from sodan_devstack.nats import NatsServer, free_port
+from sodan_devstack.stack import Stack
 from sodan_shared.settings import DEMO_CHANNEL_SECRET
 from sodan_shared.testing.infra import fresh_database, postgres_admin_url
+from support.stack_load import describe, machine, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # the e2e Stack starts services as `make run` does
-from sodan_devstack.stack import Stack  # noqa: E402
 
 BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("BENCH_WEBHOOK_SECONDS", "10"))
@@ -56,6 +56,9 @@ USERS = [f"U{n:032x}" for n in range(200)]
 def signed_body(n: int) -> bytes:
     event = make_text_event(text=f"ベンチマークのメッセージ {n}", user_id=USERS[n % len(USERS)])
     return make_webhook_body("Ubench", [event])
+
+
+RECORDED: list[dict[str, object]] = []  # every row, for the JSON record
 
 
 class Result:
@@ -78,6 +81,21 @@ class Result:
         others = {k: v for k, v in self.statuses.items() if not 200 <= k < 300}
         note = f"  other answers: {others}" if others else ""
         cpu = f"{self.cpu_s * 1000 / len(lat):>8.2f}" if self.cpu_s is not None else f"{'-':>8}"
+        RECORDED.append(
+            {
+                "row": label,
+                "sent": len(lat),
+                "ok": ok,
+                "p50_ms": round(p50, 1),
+                "p99_ms": round(p99, 1),
+                "max_ms": round(lat[-1] * 1000, 1),
+                "ok_per_s": round(rate, 1),
+                "cpu_ms_per_request": (
+                    round(self.cpu_s * 1000 / len(lat), 2) if self.cpu_s is not None else None
+                ),
+                "other_answers": {str(k): v for k, v in others.items()},
+            }
+        )
         return (
             f"  {label:<46} {len(lat):>6} {ok:>6} {p50:>8.1f} {p99:>8.1f} "
             f"{lat[-1] * 1000:>8.1f} {rate:>9.0f} {cpu}{note}"
@@ -218,6 +236,8 @@ def wait_http(url: str, timeout: float = 60) -> None:
 
 
 async def main() -> None:
+    info = machine()
+    print(f"machine: {describe(info)}")
     print(
         f"webhook bench: {SECONDS:.0f} s per paced run, {os.cpu_count()} CPUs; "
         "latency from sending the request to the answer"
@@ -259,6 +279,10 @@ async def main() -> None:
     print("\n".join(rows))
     print("  LINE gives up after 2,000 ms: p99 and max show how far below that each stays.")
     print("  CPU ms: the webhook server's CPU time per request sent (user + system).")
+    path = write_results(
+        "webhook", {"machine": info, "seconds_per_paced_run": SECONDS, "rows": RECORDED}
+    )
+    print(f"  results: {path}")
 
 
 if __name__ == "__main__":
