@@ -10,15 +10,25 @@ from pathlib import Path
 from uuid import uuid5
 
 import pytest
-from console_support import make_case_assigned, make_case_opened, new_client, served_console
+from console_support import (
+    eventually,
+    make_case_assigned,
+    make_case_closed,
+    make_case_opened,
+    new_client,
+    served_console,
+)
 from nats.js import JetStreamContext
+from sodan_console.db.tables import cases
 from sodan_console.seed import DEMO_STAFF
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
 from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
+from sodan_shared.events.routing import CaseOpened
 from sodan_shared.events.triage import UrgencyMatch
 from sodan_shared.nats import publish_event
 from sodan_shared.testing.factories import make_message_received, make_message_scored
+from sqlalchemy import func, select
 
 CHROMIUM = Path("/usr/bin/chromium")
 
@@ -261,15 +271,44 @@ async def test_a_new_critical_case_alerts_even_with_a_page_of_older_ones_open(
     served: tuple[str, ConsoleState], js: JetStreamContext
 ) -> None:
     """The list shows the oldest first; the alert check reads past its first page."""
+    url, state = served
+    opened_cases = []
+    try:
+        for _ in range(51):  # more than a page (50) of open 緊急 cases
+            opened_cases.append(await _open_critical_case(state, js))
+        await _alert_for_a_new_one_past_the_first_page(url, state, js, opened_cases)
+    finally:
+        # The database is the session's: other tests' cases must stay on the first page.
+        for opened in opened_cases:
+            await publish_event(js, make_case_closed(opened))
+        ids = [o.payload.case_id for o in opened_cases]
+
+        async def all_closed() -> bool:
+            async with state.db.sessions() as session:
+                still_open = await session.scalar(
+                    select(func.count())
+                    .select_from(cases)
+                    .where(cases.c.case_id.in_(ids), cases.c.status != "closed")
+                )
+            return still_open == 0
+
+        await eventually(all_closed, what="the test's cases to close")
+
+
+async def _open_critical_case(state: ConsoleState, js: JetStreamContext) -> CaseOpened:
+    identity, cipher = await new_client(state.keyring)
+    first = make_message_received(cipher=cipher, client_no=identity.client_no, text="…")
+    opened = make_case_opened(identity=identity, first_message_id=first.id, urgency="critical")
+    await publish_event(js, opened)
+    return opened
+
+
+async def _alert_for_a_new_one_past_the_first_page(
+    url: str, state: ConsoleState, js: JetStreamContext, opened_cases: list[CaseOpened]
+) -> None:
     from playwright.async_api import async_playwright, expect
 
-    url, state = served
     supervisor = next(s for s in DEMO_STAFF if s.role == "supervisor")
-    for _ in range(51):  # more than a page (50) of open 緊急 cases
-        identity, cipher = await new_client(state.keyring)
-        first = make_message_received(cipher=cipher, client_no=identity.client_no, text="…")
-        opened = make_case_opened(identity=identity, first_message_id=first.id, urgency="critical")
-        await publish_event(js, opened)
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
             executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
@@ -284,10 +323,8 @@ async def test_a_new_critical_case_alerts_even_with_a_page_of_older_ones_open(
         await expect(banner).to_be_visible(timeout=15_000)  # the open ones, at login
         await page.click("#urgent-alert-dismiss")
 
-        identity, cipher = await new_client(state.keyring)
-        first = make_message_received(cipher=cipher, client_no=identity.client_no, text="…")
-        opened = make_case_opened(identity=identity, first_message_id=first.id, urgency="critical")
-        await publish_event(js, opened)
+        newest = await _open_critical_case(state, js)
+        opened_cases.append(newest)
         await expect(banner).to_be_visible(timeout=15_000)
-        await expect(banner).to_contain_text(f"C-{identity.client_no:06d}")
+        await expect(banner).to_contain_text(f"C-{newest.payload.client_no:06d}")
         await browser.close()
