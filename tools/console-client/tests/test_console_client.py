@@ -27,6 +27,7 @@ from sodan_console_client import (
     AuthenticationError,
     ConsoleClient,
     ConsoleUnreachable,
+    NotFound,
     PermissionDenied,
     TotpRequired,
 )
@@ -67,9 +68,14 @@ async def run_cli(
 
 
 async def until(probe: Callable[[], T | None], *, what: str, timeout: float = 15.0) -> T:
+    """Ask until the answer is truthy; a 404 means the console has not projected the
+    case yet (events arrive asynchronously), so it is asked again too."""
     deadline = asyncio.get_running_loop().time() + timeout
     while True:
-        result = await in_thread(probe)
+        try:
+            result = await in_thread(probe)
+        except NotFound:
+            result = None
         if result:
             return result
         if asyncio.get_running_loop().time() > deadline:
