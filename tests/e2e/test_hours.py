@@ -45,6 +45,21 @@ def only_session(database_url: str, starts: datetime, ends: datetime) -> Session
     return Session(starts=s, ends=e)
 
 
+async def routed_messages(database_url: str, count: int, timeout: float = 30) -> None:
+    engine = create_engine(database_url)
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            with engine.connect() as conn:
+                seen = conn.execute(text("SELECT count(*) FROM routing.case_messages")).scalar_one()
+            if seen >= count:
+                return
+            assert asyncio.get_running_loop().time() < deadline, f"routing took {seen}/{count}"
+            await asyncio.sleep(0.2)
+    finally:
+        engine.dispose()
+
+
 async def test_out_of_hours_reply_then_the_wait_message_within_hours(
     hours_stack: Stack, hours_sim: SimulatorClient
 ) -> None:
@@ -57,6 +72,9 @@ async def test_out_of_hours_reply_then_the_wait_message_within_hours(
     await hours_sim.send_text(night_owl.user_id, "だれかいますか")
     (notice,) = await hours_sim.wait_for_inbox(night_owl.user_id, 1, timeout=30)
     assert f"次の相談日は {format_session(tomorrow)} です。" in notice.message["text"]
+    # routing must have taken both messages while closed before the hours change;
+    # on a loaded machine the second can still be in flight when the first is answered
+    await routed_messages(hours_stack.database_url, 2)
 
     # the desk opens; nobody is on duty yet
     only_session(hours_stack.database_url, now - timedelta(hours=1), now + timedelta(hours=2))
