@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from nats.js import JetStreamContext
 from sodan_devstack.nats import NatsServer
 from sodan_ingress.main import create_app
 from sodan_ingress.webhook import event_id_for
-from sodan_shared.subjects import AUDIT, LINE_IN, MESSAGE_RECEIVED, WEBHOOK_REJECTED
+from sodan_shared.subjects import LINE_IN, MESSAGE_RECEIVED, WEBHOOK_REJECTED
 
 from .conftest import ingress_settings, serving, signed_webhook, stream_messages, wait_for_messages
 
@@ -97,19 +98,20 @@ async def test_forged_signature_is_401_and_audited_and_nothing_published(
     event = make_text_event(text="偽物")
     hook = signed_webhook([event], secret="not-the-channel-secret")
     line_in_before = (await js.stream_info(LINE_IN.name)).state.messages
-    audit_before = (await js.stream_info(AUDIT.name)).state.messages
 
     response = await _post(http, ingress_url + WEBHOOK, hook.body, hook.headers)
 
     assert response.status_code == 401
-    assert (await js.stream_info(LINE_IN.name)).state.messages == line_in_before
-    assert (await js.stream_info(AUDIT.name)).state.messages == audit_before + 1
-    audits = await stream_messages(js, WEBHOOK_REJECTED.name)
-    raw, data = audits[-1]
+    audits = await wait_for_messages(
+        js, WEBHOOK_REJECTED.name, where=lambda d: d["payload"]["body_size"] == len(hook.body)
+    )
+    assert len(audits) == 1
+    raw, data = audits[0]
     assert data["payload"]["reason"] == "bad_signature"
-    assert data["payload"]["body_size"] == len(hook.body)
     assert data["payload"]["source_address"] == "127.0.0.1"
+    assert data["payload"]["count"] == 1
     assert "偽物".encode() not in raw
+    assert (await js.stream_info(LINE_IN.name)).state.messages == line_in_before
 
 
 async def test_missing_signature_is_401_without_reading_the_body(
@@ -122,13 +124,51 @@ async def test_missing_signature_is_401_without_reading_the_body(
     response = await _post(http, ingress_url + WEBHOOK, hook.body, headers)
 
     assert response.status_code == 401
-    assert (await js.stream_info(LINE_IN.name)).state.messages == line_in_before
-    _, data = (await stream_messages(js, WEBHOOK_REJECTED.name))[-1]
+    (_, data), *_ = await wait_for_messages(
+        js, WEBHOOK_REJECTED.name, where=lambda d: d["payload"]["reason"] == "missing_signature"
+    )
     assert data["payload"] == {
         "reason": "missing_signature",
         "source_address": "127.0.0.1",
         "body_size": None,
+        "count": 1,
+        "since": None,
     }
+    assert (await js.stream_info(LINE_IN.name)).state.messages == line_in_before
+
+
+async def test_a_flood_of_forgeries_is_audited_first_at_once_then_as_one_count(
+    http: httpx.AsyncClient, nats_url: str, migrated_database_url: str, js: JetStreamContext
+) -> None:
+    # a body size of this test's own tells its entries from other tests'
+    hook = signed_webhook([make_text_event(text="洪水" * 777)], secret="not-the-channel-secret")
+    mine = len(hook.body)
+    settings = ingress_settings(nats_url, migrated_database_url, ingress_rejection_window_s=1.0)
+    async with serving(create_app(settings)) as url:
+        first = await _post(http, url + WEBHOOK, hook.body, hook.headers)
+        assert first.status_code == 401
+        audits = await wait_for_messages(
+            js, WEBHOOK_REJECTED.name, where=lambda d: d["payload"]["body_size"] == mine
+        )
+        assert [d["payload"]["count"] for _, d in audits] == [1]
+
+        flood = await asyncio.gather(
+            *(_post(http, url + WEBHOOK, hook.body, hook.headers) for _ in range(40))
+        )
+        assert {r.status_code for r in flood} == {401}
+        # the window's end, not the server's stop, publishes the count: 41 rejections
+        # in all, however the windows fell
+        for _ in range(100):
+            audits = await stream_messages(
+                js, WEBHOOK_REJECTED.name, where=lambda d: d["payload"]["body_size"] == mine
+            )
+            counts = [d["payload"]["count"] for _, d in audits]
+            if sum(counts) >= 41:
+                break
+            await asyncio.sleep(0.1)
+    assert counts[0] == 1 and sum(counts) == 41, counts
+    assert len(counts) <= 4, counts
+    assert all(d["payload"]["since"] for _, d in audits if d["payload"]["count"] > 1)
 
 
 async def test_unknown_channel_is_404(http: httpx.AsyncClient, ingress_url: str) -> None:

@@ -22,6 +22,7 @@ from sodan_ingress.channels import ChannelRegistry
 from sodan_ingress.content_api import LineContent
 from sodan_ingress.db.tables import outbox
 from sodan_ingress.line_api import LinePusher
+from sodan_ingress.rejections import RejectionAudit
 from sodan_ingress.settings import IngressSettings
 
 
@@ -61,10 +62,17 @@ class Ingress:
     # Clients whose ingress.clients row is committed (rows are never deleted): their
     # webhooks skip the INSERT ... ON CONFLICT. Forgetting one only costs that insert.
     remembered: RecentIds = field(default_factory=RecentIds)
+    rejections: RejectionAudit = field(init=False)
     nc: Client | None = None
     _js: JetStreamContext | None = None
     _relay: OutboxRelay | None = field(default=None, repr=False)
     _media: ObjectStore | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.rejections = RejectionAudit(
+            window_s=self.settings.ingress_rejection_window_s,
+            max_kinds=self.settings.ingress_rejection_kinds,
+        )
 
     @property
     def js(self) -> JetStreamContext:
@@ -96,12 +104,14 @@ class Ingress:
         self._media = await media_store(self._js)
         self._relay = OutboxRelay(self.db.sessions, outbox, self._js)
         self._relay.start()
+        self.rejections.start(self._js)
         await self.broker.start()
 
     async def stop(self) -> None:
         await self.broker.stop()
         if self._relay is not None:
             await self._relay.stop()
+        await self.rejections.stop()
         await self.pusher.close()
         await self.content.close()
         await self.db.dispose()

@@ -41,6 +41,17 @@ class IngressSettings(LineChannelSettings):
     ingress_max_body_bytes: int = Field(
         default=1024 * 1024, ge=1024, description="Webhook bodies above this get 413"
     )
+    ingress_rejection_window_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Forged webhooks of one kind after the first in this window are audited "
+        "as one counted entry at its end",
+    )
+    ingress_rejection_kinds: int = Field(
+        default=1000,
+        ge=1,
+        description="Sources told apart per audit window; the rest counted as one",
+    )
     ingress_publish_timeout_s: float = Field(
         default=5.0, gt=0, description="Wait for JetStream's ack before answering LINE 503"
     )

@@ -124,11 +124,23 @@ class PushResult(Envelope[PushResultV1]):
 
 
 class WebhookRejectedV1(Payload):
-    """A webhook refused before parsing; the body itself is never kept."""
+    """Webhooks refused before parsing; the body itself is never kept. The first of
+    a kind (channel, reason, source) in ingress' audit window is one entry; the rest
+    of that window come as one entry with their count."""
 
     reason: Literal["missing_signature", "bad_signature"]
-    source_address: str | None = Field(default=None, description="Peer address as ingress saw it")
-    body_size: int | None = Field(default=None, description="Bytes read; None if not read")
+    source_address: str | None = Field(
+        default=None,
+        description="Peer address as ingress saw it; None if unknown or, in a count, one of "
+        "more sources than ingress tells apart in a window",
+    )
+    body_size: int | None = Field(
+        default=None, description="Bytes read (in a count: the largest); None if not read"
+    )
+    count: int = Field(default=1, ge=1, description="How many rejections this entry stands for")
+    since: AwareDatetime | None = Field(
+        default=None, description="In a count: when the first of them came"
+    )
 
 
 class WebhookRejected(Envelope[WebhookRejectedV1]):

@@ -8,19 +8,18 @@ the path the channel is the one whose secret signed the body, and the parsed
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sodan_shared.events.line import WebhookRejected, WebhookRejectedV1
 from sodan_shared.logging import get_logger
-from sodan_shared.nats import publish_event
 from starlette.requests import ClientDisconnect
 
 from sodan_ingress.api.deps import IngressDep
 from sodan_ingress.channels import Channel
 from sodan_ingress.intake import IntakeUnavailableError, accept_events
+from sodan_ingress.rejections import RejectReason
 from sodan_ingress.service import Ingress
 from sodan_ingress.webhook import WebhookBody, error_detail, signature_is_valid
 
@@ -29,9 +28,6 @@ log = get_logger(__name__)
 router = APIRouter()
 
 SIGNATURE_HEADER = "x-line-signature"
-_AUDIT_TIMEOUT_S = 2.0
-
-RejectReason = Literal["missing_signature", "bad_signature"]
 # The channel named in audit entries for a path-less webhook no secret matched.
 UNMATCHED = "unmatched"
 
@@ -59,7 +55,7 @@ async def read_body(request: Request, *, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-async def reject(
+def reject(
     ingress: Ingress,
     *,
     channel_id: str,
@@ -67,26 +63,11 @@ async def reject(
     source_address: str | None,
     body_size: int | None,
 ) -> JSONResponse:
-    """Audit a webhook that failed authentication; the answer is 401 whatever happens."""
-    log.warning(
-        "webhook.rejected",
-        channel=channel_id,
-        reason=reason,
-        source_address=source_address,
-        body_size=body_size,
+    """A webhook that failed authentication: 401 at once, audited by the window
+    (see sodan_ingress.rejections), so a flood of forgeries stays cheap."""
+    ingress.rejections.record(
+        channel=channel_id, reason=reason, source_address=source_address, body_size=body_size
     )
-    event = WebhookRejected.new(
-        channel=channel_id,
-        payload=WebhookRejectedV1(
-            reason=reason,
-            source_address=source_address,
-            body_size=body_size,
-        ),
-    )
-    try:
-        await publish_event(ingress.js, event, timeout=_AUDIT_TIMEOUT_S)
-    except Exception as exc:  # an outage must not turn a forgery into a retryable 503
-        log.error("webhook.audit_failed", channel=channel_id, error=type(exc).__name__)
     return problem(401, "invalid_signature", "X-Line-Signature is missing or does not match")
 
 
@@ -107,7 +88,7 @@ async def _receive(request: Request, ingress: Ingress, *, channel: Channel | Non
     source = request.client.host if request.client else None
     signature = request.headers.get(SIGNATURE_HEADER)
     if not signature:
-        return await reject(
+        return reject(
             ingress,
             channel_id=channel.channel_id if channel else UNMATCHED,
             reason="missing_signature",
@@ -128,7 +109,7 @@ async def _receive(request: Request, ingress: Ingress, *, channel: Channel | Non
     elif not signature_is_valid(body, channel.secret.get_secret_value(), signature):
         channel = None
     if channel is None:
-        return await reject(
+        return reject(
             ingress,
             channel_id=channel_id,
             reason="bad_signature",
