@@ -132,9 +132,18 @@ async def main() -> None:
             await asyncio.sleep(2)
             clients = await client_ids(stack, sorted({u for u, _ in sent}))
             completed: list[tuple[float, float]] = []  # (sent at, feed event at)
+            next_sent: dict[tuple[str, float], float] = {}
+            last: dict[str, float] = {}
+            for user, began in reversed(sent):
+                next_sent[(user, began)] = last.get(user, float("inf"))
+                last[user] = began
             for user, began in sent:
                 notice = first_notice_after(
-                    feed.notices, client_id=clients[user], kind="message", after=began
+                    feed.notices,
+                    client_id=clients[user],
+                    kind="message",
+                    after=began,
+                    before=next_sent[(user, began)],
                 )
                 if notice is not None:
                     completed.append((began, notice.at))

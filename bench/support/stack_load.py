@@ -258,14 +258,21 @@ class LiveFeed:
 
 
 def first_notice_after(
-    notices: list[Notice], *, client_id: UUID, kind: str, after: float
+    notices: list[Notice],
+    *,
+    client_id: UUID,
+    kind: str,
+    after: float,
+    before: float = float("inf"),
 ) -> Notice | None:
-    """The first event of ``kind`` about the client that arrived after ``after``.
-    The benches space one user's messages far wider than any latency they measure,
-    so the first event about the client after sending is that message's."""
+    """The first event of ``kind`` about the client that arrived after ``after``, if
+    it came before ``before`` (when the client's next message was sent). The benches
+    space one user's messages far wider than the latency they measure, so that event
+    is this message's; one arriving later may be the next message's (this one was
+    announced by a resync, which names no client), so it is not counted."""
     for notice in notices:
         if notice.at > after and notice.kind == kind and notice.client_id == client_id:
-            return notice
+            return notice if notice.at <= before else None
     return None
 
 
