@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -28,6 +29,15 @@ from sodan_shared.logging import configure_logging
 from sodan_shared.nats import create_broker, ensure_streams
 from sodan_shared.settings import SodanSettings
 from sodan_shared.tracing import configure_tracing
+
+
+async def cancel_and_wait(task: asyncio.Task[Any] | None) -> None:
+    """Cancel a background task and wait until it has unwound (None: nothing to do)."""
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 def instance_name(settings: SodanSettings) -> str:

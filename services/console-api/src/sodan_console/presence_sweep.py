@@ -7,13 +7,13 @@ presence change."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 
 from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox
 from sodan_shared.events.console import StaffPresenceChanged, StaffPresenceChangedV1
 from sodan_shared.logging import get_logger
+from sodan_shared.runtime import cancel_and_wait
 
 from sodan_console.db import queries, supervision
 from sodan_console.db.tables import outbox
@@ -60,10 +60,7 @@ class PresenceSweep:
         self.task = asyncio.create_task(self._run())
 
     async def stop(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.task
+        await cancel_and_wait(self.task)
 
     async def _run(self) -> None:
         while True:

@@ -20,6 +20,7 @@ from nats.js import JetStreamContext
 from sodan_shared.events.line import WebhookRejected, WebhookRejectedV1
 from sodan_shared.logging import get_logger
 from sodan_shared.nats import publish_event
+from sodan_shared.runtime import cancel_and_wait
 
 log = get_logger(__name__)
 
@@ -83,16 +84,16 @@ class RejectionWindow:
 
 
 def audit_event(
-    rejection: Rejection, body_size: int | None, count: Count | None
+    rejection: Rejection, *, body_size: int | None, count: int = 1, since: datetime | None = None
 ) -> WebhookRejected:
     return WebhookRejected.new(
         channel=rejection.channel,
         payload=WebhookRejectedV1(
             reason=rejection.reason,
             source_address=rejection.source_address,
-            body_size=count.largest_body if count else body_size,
-            count=count.count if count else 1,
-            since=count.since if count else None,
+            body_size=body_size,
+            count=count,
+            since=since,
         ),
     )
 
@@ -126,7 +127,7 @@ class RejectionAudit:
                 source_address=source_address,
                 body_size=body_size,
             )
-            self._pending.append(audit_event(rejection, body_size, None))
+            self._pending.append(audit_event(rejection, body_size=body_size))
             self._wake.set()
 
     def start(self, js: JetStreamContext) -> None:
@@ -135,11 +136,8 @@ class RejectionAudit:
 
     async def stop(self) -> None:
         """Audits what was counted so far (a graceful stop loses no count)."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None
         self._close_window()
         await self._publish_pending()
 
@@ -165,7 +163,11 @@ class RejectionAudit:
                 source_address=rejection.source_address,
                 count=count.count,
             )
-            self._pending.append(audit_event(rejection, None, count))
+            self._pending.append(
+                audit_event(
+                    rejection, body_size=count.largest_body, count=count.count, since=count.since
+                )
+            )
 
     async def _publish_pending(self) -> None:
         """In order; what NATS did not take is kept for the next round, up to a bound

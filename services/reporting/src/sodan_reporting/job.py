@@ -11,7 +11,6 @@ month's report does not exist yet", not "it is the 1st".
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
@@ -19,6 +18,7 @@ from sodan_shared.db import transaction
 from sodan_shared.db.idempotency import add_to_outbox
 from sodan_shared.events.reporting import MonthlyReportReady, MonthlyReportReadyV1
 from sodan_shared.logging import get_logger
+from sodan_shared.runtime import cancel_and_wait
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -111,8 +111,5 @@ class MonthlyJob:
         self._task = asyncio.create_task(self.loop(), name="monthly-report")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_and_wait(self._task)
+        self._task = None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -20,6 +19,7 @@ from sodan_shared.outbox import OutboxRelay
 from sodan_shared.runtime import (
     Database,
     broker_for,
+    cancel_and_wait,
     connect_and_declare,
     faststream_app,
     keyring_for,
@@ -98,9 +98,7 @@ def _compose(
     async def stop_sweeping() -> None:
         task = resources.pop("sweeper", None)
         if isinstance(task, asyncio.Task):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await cancel_and_wait(task)
 
     async def dispose() -> None:
         relay = resources.pop("relay", None)

@@ -16,6 +16,7 @@ from nats.js.kv import KV_DEL, KV_PURGE, KeyValue
 from pydantic import ValidationError
 from sodan_shared.lexicon import LEXICON_KEY, lexicon_bucket, parse_lexicon
 from sodan_shared.logging import get_logger
+from sodan_shared.runtime import cancel_and_wait
 
 from sodan_triage.scoring import Scorer
 
@@ -52,10 +53,7 @@ class LiveLexicon:
         if self._watcher is not None:
             with contextlib.suppress(Exception):
                 await self._watcher.stop()  # type: ignore[no-untyped-call]
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def wait_for_version(self, version: str, timeout: float = 10.0) -> None:
         """Until this replica scores with ``version`` (tests, tools)."""
