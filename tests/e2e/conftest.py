@@ -4,11 +4,13 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from line_simulator.client import SimulatorClient
 from sodan_devstack.stack import Stack, running_stack
+from sodan_shared.testing.infra import fresh_database
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
 
@@ -19,16 +21,60 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+# Settings most tests share: the desk always open, and counsellor1 taking up to 20
+# chats, so the cases the tests leave open never queue a later test's client.
+SHARED_CAPACITY = 20
+
+
+@pytest.fixture(scope="package")
+def shared_stack(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str) -> Iterator[Stack]:
+    """One stack with the default settings for every test without a ``stack_env`` mark:
+    starting seven processes is most of an end-to-end test's time. Tests on it find
+    their case by their own client's words (``Console.case_with``), never by its place
+    in the list, and put back what they change (the assignment mode, presence)."""
+    workdir = Path(tmp_path_factory.mktemp("shared-stack"))
+    with fresh_database(pg_admin_url) as database_url, running_stack(workdir, database_url) as s:
+        _raise_counsellor_capacity(s, "相談員 一郎", SHARED_CAPACITY)
+        yield s
+
+
 @pytest.fixture
-def stack(
-    tmp_path: Path, fresh_database_url: str, request: pytest.FixtureRequest
-) -> Iterator[Stack]:
-    """A whole stack for this test alone (modules may share one: see test_rich_outbound);
-    a ``stack_env`` mark sets settings of the test's own."""
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
+    """The shared stack, or, for a test with a ``stack_env`` mark, a stack of its own
+    with those settings (and a database of its own)."""
     marker = request.node.get_closest_marker("stack_env")
-    env = dict(marker.kwargs) if marker else {}
-    with running_stack(tmp_path, fresh_database_url, **env) as stack:
-        yield stack
+    if marker is None:
+        yield request.getfixturevalue("shared_stack")
+        return
+    tmp_path: Path = request.getfixturevalue("tmp_path")
+    database_url: str = request.getfixturevalue("fresh_database_url")
+    with running_stack(tmp_path, database_url, **marker.kwargs) as own:
+        yield own
+
+
+def _raise_counsellor_capacity(stack: Stack, display_name: str, capacity: int) -> None:
+    """As a supervisor would on the staff panel; returns once routing has it."""
+    with httpx.Client(
+        base_url=stack.url("console"), headers={"X-Requested-With": "sodan"}, timeout=10
+    ) as http:
+        r = http.post("/api/login", json={"login": "supervisor", "password": "demo-pass-sv"})
+        assert r.status_code == 200, r.text
+        staff = http.get("/api/staff").json()
+        staff_id = next(p["staff_id"] for p in staff if p["display_name"] == display_name)
+        r = http.put(f"/api/staff/{staff_id}/capacity", json={"capacity": capacity})
+        assert r.status_code == 200, r.text
+    engine = create_engine(stack.database_url)
+    try:
+        deadline = time.monotonic() + 30
+        query = sql("SELECT capacity FROM routing.counsellors WHERE staff_id = :s")
+        while True:
+            with engine.connect() as conn:
+                if conn.execute(query, {"s": staff_id}).scalar() == capacity:
+                    return
+            assert time.monotonic() < deadline, "routing never learned the new capacity"
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture
@@ -61,16 +107,30 @@ class Console:
                 raise TimeoutError("routing never learned the counsellor is available")
             await asyncio.sleep(0.2)
 
-    async def cases(self) -> list[dict[str, object]]:
+    async def cases(self) -> list[dict[str, Any]]:
         r = await self.http.get("/api/cases")
         assert r.status_code == 200, r.text
         body = r.json()
         return list(body["items"] if isinstance(body, dict) else body)
 
-    async def case(self, case_id: str) -> dict[str, object]:
+    async def case(self, case_id: str) -> dict[str, Any]:
         r = await self.http.get(f"/api/cases/{case_id}")
         assert r.status_code == 200, r.text
         return dict(r.json())
+
+    async def case_with(self, words: str, *, status: str | None = None) -> dict[str, Any] | None:
+        """The list item of the case whose client wrote ``words`` (looked at without
+        marking it read), if the list has it (with ``status``, if given)."""
+        for case in await self.cases():
+            if status is not None and case.get("status") != status:
+                continue
+            r = await self.http.get(f"/api/cases/{case['case_id']}?mark_read=false")
+            if r.status_code == 200 and any(
+                m["direction"] == "in" and words in (m.get("text") or "")
+                for m in r.json()["messages"]
+            ):
+                return case
+        return None
 
     async def reply(self, case_id: str, text: str) -> None:
         r = await self.http.post(f"/api/cases/{case_id}/replies", json={"text": text})

@@ -15,7 +15,8 @@ from typing import Any
 from line_simulator.client import SimulatorClient
 from sodan_devstack.stack import Stack
 
-from tests.e2e.conftest import _routing_has_available_staff
+from tests.e2e.conftest import Console, _routing_has_available_staff
+from tests.e2e.test_thin_path import eventually
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -46,7 +47,7 @@ async def _inbox_texts(sim: SimulatorClient, user_id: str) -> list[str]:
 
 
 async def test_a_counsellor_answers_from_the_page_and_an_urgent_message_alerts_the_supervisor(
-    stack: Stack, sim: SimulatorClient
+    stack: Stack, sim: SimulatorClient, counsellor: Console
 ) -> None:
     from playwright.async_api import async_playwright, expect
 
@@ -54,33 +55,39 @@ async def test_a_counsellor_answers_from_the_page_and_an_urgent_message_alerts_t
     errors: list[str] = []
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        counsellor = await _login(browser, url, "counsellor1", "demo-pass-1")
-        counsellor.on("pageerror", lambda exc: errors.append(str(exc)))
-        await counsellor.select_option("#presence", "available")
+        counsellor_page = await _login(browser, url, "counsellor1", "demo-pass-1")
+        counsellor_page.on("pageerror", lambda exc: errors.append(str(exc)))
+        await counsellor_page.select_option("#presence", "available")
         await _until_routing_knows_someone_is_available(stack.database_url)
         supervisor = await _login(browser, url, "supervisor", "demo-pass-sv")
 
         user = await sim.create_user("ブラウザで確かめる利用者")
-        delivery = await sim.send_text(user.user_id, "はじめまして。話を聞いてほしいです")
+        words = f"はじめまして。話を聞いてほしいです（{user.user_id[-6:]}）"
+        delivery = await sim.send_text(user.user_id, words)
         assert delivery.outcome == "delivered"
 
-        # pushed to the open page: no reload
-        row = counsellor.locator(".case", has_text="対応中").first
+        # pushed to the open page: no reload (the shared stack's list holds other
+        # tests' cases too: the row is the one with this client's label)
+        async def assigned() -> dict[str, Any] | None:
+            return await counsellor.case_with(words, status="assigned")
+
+        label = str((await eventually(assigned, what="the case is assigned"))["client_label"])
+        row = counsellor_page.locator(".case", has_text=label).filter(has_text="対応中")
         await expect(row).to_be_visible(timeout=30_000)
         await row.click()
-        bubble = counsellor.locator(".msg.from-client .bubble").first
-        await expect(bubble).to_have_text("はじめまして。話を聞いてほしいです", timeout=15_000)
+        bubble = counsellor_page.locator(".msg.from-client .bubble").first
+        await expect(bubble).to_have_text(words, timeout=15_000)
 
         reply = "こんばんは。相談員です。ゆっくりで大丈夫なので、聞かせてください。"
-        await counsellor.fill("#reply-text", reply)
-        await counsellor.press("#reply-text", "Control+Enter")
-        mine = counsellor.locator(".msg.from-staff .bubble", has_text=reply)
+        await counsellor_page.fill("#reply-text", reply)
+        await counsellor_page.press("#reply-text", "Control+Enter")
+        mine = counsellor_page.locator(".msg.from-staff .bubble", has_text=reply)
         await expect(mine).to_be_visible()
         deadline = time.monotonic() + 30
         while reply not in await _inbox_texts(sim, user.user_id):
             assert time.monotonic() < deadline, "the simulated LINE user never got the reply"
             await asyncio.sleep(0.2)
-        await expect(counsellor.locator(".msg.from-staff .msg-meta").last).to_contain_text(
+        await expect(counsellor_page.locator(".msg.from-staff .msg-meta").last).to_contain_text(
             "送信済み", timeout=30_000
         )
 
@@ -88,8 +95,8 @@ async def test_a_counsellor_answers_from_the_page_and_an_urgent_message_alerts_t
         await sim.send_text(user.user_id, "もう死にたい")
         alert = supervisor.locator("#urgent-alert")
         await expect(alert).to_be_visible(timeout=30_000)
-        await expect(alert).to_contain_text("C-")
-        marked = counsellor.locator(".msg.from-client .bubble mark.urgent-word")
+        await expect(alert).to_contain_text(label)
+        marked = counsellor_page.locator(".msg.from-client .bubble mark.urgent-word")
         await expect(marked.first).to_have_text("死にたい", timeout=30_000)
         await browser.close()
     assert errors == []

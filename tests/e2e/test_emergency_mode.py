@@ -23,10 +23,11 @@ async def test_emergency_mode_end_to_end(
 ) -> None:
     await counsellor.go_on_duty(stack.database_url)
     user = await sim.create_user("緊急テスト")
-    assert (await sim.send_text(user.user_id, "助けてください")).final_status == 200
+    words = f"助けてください（{user.user_id[-6:]}）"
+    assert (await sim.send_text(user.user_id, words)).final_status == 200
 
     async def assigned() -> dict[str, Any] | None:
-        return next((c for c in await counsellor.cases() if c["status"] == "assigned"), None)
+        return await counsellor.case_with(words, status="assigned")
 
     case_id = str((await eventually(assigned, what="the assigned case"))["case_id"])
     async with httpx.AsyncClient(

@@ -12,7 +12,8 @@ import asyncio
 from typing import Any
 
 import pytest
-from line_simulator.client import InboxEntry, SimulatorClient
+from line_simulator.client import SimulatorClient
+from line_simulator.schemas import InboxEntry
 from sodan_devstack.stack import Stack
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql

@@ -1,32 +1,21 @@
 """Stickers, quick replies, the loading animation and 既読 across the real processes:
 console → console-api → NATS → ingress → simulated LINE.
 
-The module's tests share one stack (starting one is most of an end-to-end test's
-time); each finds its case by its own client's words, never by its place in the list.
+Like every end-to-end test without settings of its own, these run on the shared
+stack (tests/e2e/conftest.py): each finds its case by its own client's words.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from line_simulator.client import SimulatorClient
-from sodan_devstack.stack import Stack, running_stack
-from sodan_shared.testing.infra import fresh_database
+from sodan_devstack.stack import Stack
 
 from tests.e2e.conftest import Console
-from tests.e2e.test_thin_path import eventually, texts_of
-
-
-@pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory, pg_admin_url: str) -> Iterator[Stack]:
-    workdir = Path(tmp_path_factory.mktemp("rich-outbound"))
-    with fresh_database(pg_admin_url) as database_url, running_stack(workdir, database_url) as s:
-        yield s
+from tests.e2e.test_thin_path import eventually
 
 
 async def _assigned_case(
@@ -38,14 +27,9 @@ async def _assigned_case(
     assert (await sim.send_text(user.user_id, words)).final_status == 200
 
     async def assigned() -> str | None:
-        for case in await counsellor.cases():
-            if case.get("status") != "assigned":
-                continue
-            # looked at without marking it read: 既読 is what the first test checks
-            r = await counsellor.http.get(f"/api/cases/{case['case_id']}?mark_read=false")
-            if words in texts_of(r.json(), "in"):
-                return str(case["case_id"])
-        return None
+        # looked at without marking it read: 既読 is what the first test checks
+        case = await counsellor.case_with(words, status="assigned")
+        return str(case["case_id"]) if case else None
 
     return user.user_id, await eventually(assigned, what="the case is assigned")
 

@@ -46,26 +46,19 @@ async def test_a_client_message_reaches_a_counsellor_and_the_reply_reaches_the_c
     await counsellor.go_on_duty(stack.database_url)
     user = await sim.create_user("テスト利用者")
 
-    delivery = await sim.send_text(user.user_id, "はじめまして。相談してもいいですか")
+    words = "はじめまして。相談してもいいですか"
+    delivery = await sim.send_text(user.user_id, words)
     assert delivery.outcome == "delivered"
     assert delivery.final_status == 200
 
+    # The assignment and the message reach the console by separate consumers:
+    # the case is found once both are projected.
     async def assigned_case() -> dict[str, Any] | None:
-        for case in await counsellor.cases():
-            if case.get("status") == "assigned":
-                return dict(case)
-        return None
+        return await counsellor.case_with(words, status="assigned")
 
     case = await eventually(assigned_case, what="the case is assigned to the counsellor")
-
-    # The assignment and the message reach the console by separate consumers:
-    # either may be projected first.
-    async def client_text_shown() -> list[str] | None:
-        detail = await counsellor.case(str(case["case_id"]))
-        return texts_of(detail, "in") or None
-
-    shown = await eventually(client_text_shown, what="the console shows the client's message")
-    assert shown == ["はじめまして。相談してもいいですか"]
+    shown = texts_of(await counsellor.case(str(case["case_id"])), "in")
+    assert shown == [words]
 
     await counsellor.reply(str(case["case_id"]), "こんばんは。相談員です。どうぞお話しください。")
     inbox = await sim.wait_for_inbox(user.user_id, 1, timeout=30)
@@ -80,21 +73,49 @@ async def test_a_client_message_reaches_a_counsellor_and_the_reply_reaches_the_c
     await eventually(reply_sent, what="the console shows the reply as sent")
 
     # One trace follows the message across processes (context in NATS headers).
-    async def scored() -> list[dict[str, Any]] | None:
-        # Triage may still be loading its lexicon when the case is already open.
-        found = await stream_events(stack.nats_url, "LINE_IN", "TRIAGE", "CASES")
-        return found if any(e["type"] == "triage.message_scored" for e in found) else None
+    events: list[dict[str, Any]] = []
 
-    events = await eventually(scored, what="triage scored the message")
-    by_type = {e["type"]: e for e in events}
-    received = by_type["line.message_received"]
-    assert received["trace_id"]
+    async def scored() -> dict[str, Any] | None:
+        # Triage may still be loading its lexicon when the case is already open.
+        events[:] = await stream_events(stack.nats_url, "LINE_IN", "TRIAGE", "CASES")
+        return _trace_of(events, str(case["case_id"]))
+
+    trace = await eventually(scored, what="triage scored the message")
+    assert trace["line.message_received"]["trace_id"]
     # (case.assigned is not listed: it belongs to whichever event made the
     # assignment possible, the message or the counsellor becoming available.)
     for derived in ("triage.message_scored", "case.opened"):
-        assert by_type[derived]["trace_id"] == received["trace_id"], derived
+        assert trace[derived]["trace_id"] == trace["line.message_received"]["trace_id"], derived
     # and nothing on the stream carries the text in clear
     assert all("相談" not in json.dumps(e, ensure_ascii=False) for e in events)
+
+
+def _trace_of(events: list[dict[str, Any]], case_id: str) -> dict[str, Any] | None:
+    """The case's opening, its first message as received and that message's score,
+    by type, once all three are on the streams (other tests' events are there too)."""
+    opened = next(
+        (e for e in events if e["type"] == "case.opened" and e["payload"]["case_id"] == case_id),
+        None,
+    )
+    if opened is None:
+        return None
+    first = opened["payload"]["first_message_event_id"]
+    received = next((e for e in events if e["id"] == first), None)
+    score = next(
+        (
+            e
+            for e in events
+            if e["type"] == "triage.message_scored" and e["payload"]["message_event_id"] == first
+        ),
+        None,
+    )
+    if received is None or score is None:
+        return None
+    return {
+        "case.opened": opened,
+        "line.message_received": received,
+        "triage.message_scored": score,
+    }
 
 
 async def stream_events(nats_url: str, *streams: str) -> list[dict[str, Any]]:
