@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -13,6 +13,21 @@ from sodan_devstack.stack import Stack, running_stack
 from sodan_shared.testing.infra import fresh_database
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, what: str = ""
+) -> T:
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not within {timeout}s: {what}")
+        await asyncio.sleep(0.2)
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -131,6 +146,12 @@ class Console:
             ):
                 return case
         return None
+
+    async def wait_for_case(self, words: str, *, status: str) -> dict[str, Any]:
+        """``case_with``, once the console has projected both the case and the words."""
+        return await eventually(
+            lambda: self.case_with(words, status=status), what=f"a {status} case with {words!r}"
+        )
 
     async def reply(self, case_id: str, text: str) -> None:
         r = await self.http.post(f"/api/cases/{case_id}/replies", json={"text": text})

@@ -16,7 +16,6 @@ from line_simulator.client import SimulatorClient
 from sodan_devstack.stack import Stack
 
 from tests.e2e.conftest import Console, _routing_has_available_staff
-from tests.e2e.test_thin_path import eventually
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
@@ -68,10 +67,7 @@ async def test_a_counsellor_answers_from_the_page_and_an_urgent_message_alerts_t
 
         # pushed to the open page: no reload (the shared stack's list holds other
         # tests' cases too: the row is the one with this client's label)
-        async def assigned() -> dict[str, Any] | None:
-            return await counsellor.case_with(words, status="assigned")
-
-        label = str((await eventually(assigned, what="the case is assigned"))["client_label"])
+        label = str((await counsellor.wait_for_case(words, status="assigned"))["client_label"])
         row = counsellor_page.locator(".case", has_text=label).filter(has_text="対応中")
         await expect(row).to_be_visible(timeout=30_000)
         await row.click()

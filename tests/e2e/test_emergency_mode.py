@@ -14,8 +14,8 @@ from line_simulator.media import content_for
 from line_simulator.state import MediaRef
 from sodan_devstack.stack import Stack
 
-from tests.e2e.conftest import Console
-from tests.e2e.test_thin_path import eventually, stream_events
+from tests.e2e.conftest import Console, eventually
+from tests.e2e.test_thin_path import stream_events
 
 
 async def test_emergency_mode_end_to_end(
@@ -26,10 +26,7 @@ async def test_emergency_mode_end_to_end(
     words = f"助けてください（{user.user_id[-6:]}）"
     assert (await sim.send_text(user.user_id, words)).final_status == 200
 
-    async def assigned() -> dict[str, Any] | None:
-        return await counsellor.case_with(words, status="assigned")
-
-    case_id = str((await eventually(assigned, what="the assigned case"))["case_id"])
+    case_id = str((await counsellor.wait_for_case(words, status="assigned"))["case_id"])
     async with httpx.AsyncClient(
         base_url=stack.url("console"), headers={"X-Requested-With": "sodan"}, timeout=10
     ) as http:

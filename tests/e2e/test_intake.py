@@ -18,8 +18,8 @@ from sodan_devstack.stack import Stack
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
 
-from tests.e2e.conftest import Console
-from tests.e2e.test_thin_path import eventually, stream_events, texts_of
+from tests.e2e.conftest import Console, eventually
+from tests.e2e.test_thin_path import stream_events, texts_of
 
 pytestmark = pytest.mark.stack_env(SODAN_ROUTING_INTAKE_ENABLED="true")
 

@@ -14,8 +14,7 @@ import httpx
 from line_simulator.client import SimulatorClient
 from sodan_devstack.stack import Stack
 
-from tests.e2e.conftest import Console
-from tests.e2e.test_thin_path import eventually
+from tests.e2e.conftest import Console, eventually
 
 
 async def _assigned_case(
@@ -26,12 +25,9 @@ async def _assigned_case(
     words = f"聞いてほしいことがあります（{user.user_id[-6:]}）"
     assert (await sim.send_text(user.user_id, words)).final_status == 200
 
-    async def assigned() -> str | None:
-        # looked at without marking it read: 既読 is what the first test checks
-        case = await counsellor.case_with(words, status="assigned")
-        return str(case["case_id"]) if case else None
-
-    return user.user_id, await eventually(assigned, what="the case is assigned")
+    # (case_with looks without marking it read: 既読 is what the first test checks)
+    case = await counsellor.wait_for_case(words, status="assigned")
+    return user.user_id, str(case["case_id"])
 
 
 async def test_the_counsellor_opening_the_case_marks_it_read_once_a_supervisor_never(

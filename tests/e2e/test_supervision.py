@@ -12,8 +12,7 @@ from sodan_devstack.stack import Stack
 from sqlalchemy import create_engine
 from sqlalchemy import text as sql
 
-from tests.e2e.conftest import Console
-from tests.e2e.test_thin_path import eventually
+from tests.e2e.conftest import Console, eventually
 
 
 async def test_manual_pick_up_take_over_and_the_editors_end_to_end(
@@ -46,10 +45,7 @@ async def _manual_pick_up_take_over_and_the_editors(
     words = f"相談したいです（{user.user_id[-6:]}）"
     assert (await sim.send_text(user.user_id, words)).final_status == 200
 
-    async def queued() -> dict[str, Any] | None:
-        return await counsellor.case_with(words, status="queued")
-
-    case_id = str((await eventually(queued, what="the queued case"))["case_id"])
+    case_id = str((await counsellor.wait_for_case(words, status="queued"))["case_id"])
     picked = await counsellor.http.post(f"/api/cases/{case_id}/pick")
     assert picked.status_code == 200, picked.text
     assert picked.json()["status"] == "assigned"

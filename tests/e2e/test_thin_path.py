@@ -6,10 +6,7 @@ reply → ingress → simulated LINE user.
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -17,23 +14,10 @@ import nats
 from line_simulator.client import SimulatorClient
 from sodan_devstack.stack import Stack
 
-from tests.e2e.conftest import Console
+from tests.e2e.conftest import Console, eventually
 
 T = TypeVar("T")
 JST = ZoneInfo("Asia/Tokyo")
-
-
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], *, timeout: float = 30.0, what: str = ""
-) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"not within {timeout}s: {what}")
-        await asyncio.sleep(0.2)
 
 
 def texts_of(case: dict[str, Any], direction: str) -> list[str]:
@@ -53,10 +37,7 @@ async def test_a_client_message_reaches_a_counsellor_and_the_reply_reaches_the_c
 
     # The assignment and the message reach the console by separate consumers:
     # the case is found once both are projected.
-    async def assigned_case() -> dict[str, Any] | None:
-        return await counsellor.case_with(words, status="assigned")
-
-    case = await eventually(assigned_case, what="the case is assigned to the counsellor")
+    case = await counsellor.wait_for_case(words, status="assigned")
     shown = texts_of(await counsellor.case(str(case["case_id"])), "in")
     assert shown == [words]
 
