@@ -65,6 +65,15 @@ def test_spaces_in_the_code_are_ignored() -> None:
     assert matching_step(secret, f"{code[:3]} {code[3:]}", now=NOW, last_step=None) is not None
 
 
+def test_full_width_digits_count_and_other_scripts_are_refused_not_an_error() -> None:
+    secret = new_secret()
+    code = _code(secret, NOW)
+    full_width = code.translate(str.maketrans("0123456789", "０１２３４５６７８９"))
+    assert matching_step(secret, full_width, now=NOW, last_step=None) is not None
+    arabic_indic = code.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert matching_step(secret, arabic_indic, now=NOW, last_step=None) is None
+
+
 def test_provisioning_uri() -> None:
     uri = provisioning_uri("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", login="sv1", issuer="sodan")
     assert uri.startswith("otpauth://totp/sodan:sv1?")

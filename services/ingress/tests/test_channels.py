@@ -158,6 +158,8 @@ def test_destination_is_checked_only_when_both_sides_are_known() -> None:
     assert channel.is_destination(BOT_USER_ID)
     assert channel.is_destination("")
     assert not channel.is_destination(YOUTH.bot_user_id)
+    # anyone can put any text there: it must be a "no", never an error (found by the fuzz test)
+    assert not channel.is_destination("\u0080宛先")
     assert Channel(
         channel_id="b", secret=SecretStr("s"), access_token=SecretStr("t")
     ).is_destination(YOUTH.bot_user_id)

@@ -39,6 +39,7 @@ def test_signature_verifies_with_the_sdk_validator() -> None:
     assert SignatureValidator(SECRET).validate(body.decode(), webhook.sign(body, SECRET))
     assert webhook.signature_is_valid(body, SECRET, webhook.sign(body, SECRET))
     assert not webhook.signature_is_valid(body + b" ", SECRET, webhook.sign(body, SECRET))
+    assert not webhook.signature_is_valid(body, SECRET, "署名")
 
 
 def test_built_events_parse_with_the_sdk() -> None:

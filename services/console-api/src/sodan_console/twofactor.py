@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hmac
 import os
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -39,8 +40,9 @@ def time_step(now: datetime) -> int:
 def matching_step(secret: str, code: str, *, now: datetime, last_step: int | None) -> int | None:
     """The time step the code belongs to, or None; a step at or before ``last_step``
     (already used) never matches, so each code works once."""
-    code = code.strip().replace(" ", "")
-    if len(code) != DIGITS or not code.isdigit():
+    # NFKC: a Japanese IME may type the code in full-width digits (１２３４５６)
+    code = unicodedata.normalize("NFKC", code).strip().replace(" ", "")
+    if len(code) != DIGITS or not (code.isascii() and code.isdigit()):
         return None
     totp = pyotp.TOTP(secret)
     current = time_step(now)

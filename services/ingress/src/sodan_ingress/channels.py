@@ -31,7 +31,8 @@ class Channel:
         """False only when both sides are known and differ (a misrouted webhook)."""
         if not destination or not self.bot_user_id:
             return True
-        return hmac.compare_digest(destination, self.bot_user_id)
+        # compare_digest refuses non-ASCII str, and the body's destination is anyone's
+        return hmac.compare_digest(destination.encode(), self.bot_user_id.encode())
 
 
 class ChannelRegistry:

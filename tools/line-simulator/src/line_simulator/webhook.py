@@ -345,7 +345,7 @@ def sign(body: bytes, secret: str) -> str:
 
 
 def signature_is_valid(body: bytes, secret: str, signature: str) -> bool:
-    return hmac.compare_digest(sign(body, secret), signature)
+    return hmac.compare_digest(sign(body, secret).encode(), signature.encode())
 
 
 def webhook_headers(body: bytes, secret: str) -> dict[str, str]:
