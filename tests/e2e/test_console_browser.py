@@ -10,28 +10,31 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING
 
 from line_simulator.client import SimulatorClient
 from sodan_devstack.stack import Stack
+from sodan_shared.testing.browser import open_page
 
 from tests.e2e.conftest import Console, _routing_has_available_staff
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
 
 
-async def _login(browser: Any, url: str, login: str, password: str) -> Any:
+@asynccontextmanager
+async def _login(browser: Browser, url: str, login: str, password: str) -> AsyncIterator[Page]:
     from playwright.async_api import expect
 
-    context = await browser.new_context(locale="ja-JP", timezone_id="Asia/Tokyo")
-    page = await context.new_page()
-    await page.goto(url)
-    await page.fill("#login-id", login)
-    await page.fill("#login-password", password)
-    await page.click("button[type=submit]")
-    await expect(page.locator("#live-state")).to_have_text("リアルタイム更新中", timeout=20_000)
-    return page
+    async with open_page(browser) as page:
+        await page.goto(url)
+        await page.fill("#login-id", login)
+        await page.fill("#login-password", password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#live-state")).to_have_text("リアルタイム更新中", timeout=20_000)
+        yield page
 
 
 async def _until_routing_knows_someone_is_available(database_url: str) -> None:
@@ -46,19 +49,22 @@ async def _inbox_texts(sim: SimulatorClient, user_id: str) -> list[str]:
 
 
 async def test_a_counsellor_answers_from_the_page_and_an_urgent_message_alerts_the_supervisor(
-    stack: Stack, sim: SimulatorClient, counsellor: Console
+    stack: Stack, sim: SimulatorClient, counsellor: Console, browser: Browser
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url = stack.url("console")
     errors: list[str] = []
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        counsellor_page = await _login(browser, url, "counsellor1", "demo-pass-1")
+    async with AsyncExitStack() as pages:  # the counsellor and the supervisor, each logged in
+        counsellor_page = await pages.enter_async_context(
+            _login(browser, url, "counsellor1", "demo-pass-1")
+        )
         counsellor_page.on("pageerror", lambda exc: errors.append(str(exc)))
         await counsellor_page.select_option("#presence", "available")
         await _until_routing_knows_someone_is_available(stack.database_url)
-        supervisor = await _login(browser, url, "supervisor", "demo-pass-sv")
+        supervisor = await pages.enter_async_context(
+            _login(browser, url, "supervisor", "demo-pass-sv")
+        )
 
         user = await sim.create_user("ブラウザで確かめる利用者")
         words = f"はじめまして。話を聞いてほしいです（{user.user_id[-6:]}）"
@@ -94,5 +100,4 @@ async def test_a_counsellor_answers_from_the_page_and_an_urgent_message_alerts_t
         await expect(alert).to_contain_text(label)
         marked = counsellor_page.locator(".msg.from-client .bubble mark.urgent-word")
         await expect(marked.first).to_have_text("死にたい", timeout=30_000)
-        await browser.close()
     assert errors == []

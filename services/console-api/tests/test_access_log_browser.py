@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from console_support import STAFF, served_console
 from sodan_console.settings import ConsoleSettings
+from sodan_shared.testing.browser import open_page
 
-CHROMIUM = Path("/usr/bin/chromium")
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
+
 SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 
 
 @pytest.fixture
@@ -23,41 +26,40 @@ async def served(seeded: ConsoleSettings) -> AsyncIterator[str]:
         yield url
 
 
-async def login(browser: Any, url: str, login: str) -> Any:
+@asynccontextmanager
+async def login(browser: Browser, url: str, login: str) -> AsyncIterator[Page]:
     from playwright.async_api import expect
 
-    page = await browser.new_page(viewport={"width": 1280, "height": 860}, locale="ja-JP")
-    await page.goto(url)
-    await page.fill("#login-id", login)
-    await page.fill("#login-password", STAFF[login].password)
-    await page.click("button[type=submit]")
-    await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
-    return page
+    async with open_page(
+        browser, viewport={"width": 1280, "height": 860}, timezone_id=None
+    ) as page:
+        await page.goto(url)
+        await page.fill("#login-id", login)
+        await page.fill("#login-password", STAFF[login].password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
+        yield page
 
 
 async def test_admin_filters_the_access_log_and_downloads_the_csv(
-    served: str, tmp_path: Path
+    served: str, browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url = served
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        # a failed login first: it must show up in the log with its reason
-        page = await browser.new_page(locale="ja-JP")
+    # a failed login first: it must show up in the log with its reason
+    async with open_page(browser, timezone_id=None) as page:
         await page.goto(url)
         await page.fill("#login-id", "counsellor2")
         await page.fill("#login-password", "wrong-password-1")
         await page.click("button[type=submit]")
         await expect(page.locator("#login-error")).to_be_visible()
-        await page.close()
 
-        supervisor = await login(browser, url, "supervisor")
+    async with login(browser, url, "supervisor") as supervisor:
         await expect(supervisor.locator("#settings-nav")).to_be_visible()
         await expect(supervisor.locator("#open-access-log")).to_be_hidden()
-        await supervisor.close()
 
-        page = await login(browser, url, "admin")
+    async with login(browser, url, "admin") as page:
         await page.click("#admin-nav summary")  # the 管理 menu
         await page.click("#open-access-log")
         view = page.locator("#access-log-view")
@@ -79,4 +81,3 @@ async def test_admin_filters_the_access_log_and_downloads_the_csv(
         body = await response.body()
         assert body.startswith("\ufeff".encode())
         assert "wrong_password" in body.decode("utf-8-sig")
-        await browser.close()

@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 from uuid import uuid5
 
 import pytest
@@ -27,10 +28,12 @@ from sodan_shared.events.line import PushRequested, PushResult, PushResultV1
 from sodan_shared.events.routing import CaseOpened
 from sodan_shared.events.triage import UrgencyMatch
 from sodan_shared.nats import publish_event
+from sodan_shared.testing.browser import open_page
 from sodan_shared.testing.factories import make_message_received, make_message_scored
 from sqlalchemy import func, select
 
-CHROMIUM = Path("/usr/bin/chromium")
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 # `make screenshots` points this at docs/screenshots/ to refresh the committed
 # picture; an ordinary test run must not modify the work tree.
@@ -44,29 +47,15 @@ async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleSta
 
 
 async def test_counsellor_sees_a_case_arrive_live_and_replies(
-    served: tuple[str, ConsoleState], js: JetStreamContext, tmp_path: Path
+    served: tuple[str, ConsoleState], js: JetStreamContext, browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    assert CHROMIUM.exists(), "Debian's chromium is needed: make system-deps installs it"  # noqa: ASYNC240
     screenshot = Path(os.environ.get(SCREENSHOTS_ENV, tmp_path)) / "console-chat.png"
 
     url, state = served
     counsellor = next(s for s in DEMO_STAFF if s.login == "counsellor1")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        page = await browser.new_page(
-            viewport={"width": 1280, "height": 800}, locale="ja-JP", timezone_id="Asia/Tokyo"
-        )
+    async with open_page(browser, viewport={"width": 1280, "height": 800}) as page:
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
         await page.goto(url)
         await page.fill("#login-id", counsellor.login)
@@ -197,21 +186,16 @@ async def test_counsellor_sees_a_case_arrive_live_and_replies(
 
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(screenshot))
-        await browser.close()
 
 
 async def test_a_critical_case_alerts_a_supervisor_at_once(
-    served: tuple[str, ConsoleState], js: JetStreamContext, tmp_path: Path
+    served: tuple[str, ConsoleState], js: JetStreamContext, browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state = served
     supervisor = next(s for s in DEMO_STAFF if s.role == "supervisor")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+    async with open_page(browser) as page:
         await page.goto(url)
         await page.fill("#login-id", supervisor.login)
         await page.fill("#login-password", supervisor.password)
@@ -248,7 +232,6 @@ async def test_a_critical_case_alerts_a_supervisor_at_once(
         await expect(page.locator(".msg.from-client .bubble").first).to_have_text(
             "もう終わりにしたい"
         )
-        await browser.close()
 
 
 async def _pushed(js: JetStreamContext, case_id: object) -> PushRequested:
@@ -268,7 +251,7 @@ async def _pushed(js: JetStreamContext, case_id: object) -> PushRequested:
 
 
 async def test_a_new_critical_case_alerts_even_with_a_page_of_older_ones_open(
-    served: tuple[str, ConsoleState], js: JetStreamContext
+    served: tuple[str, ConsoleState], js: JetStreamContext, browser: Browser
 ) -> None:
     """The list shows the oldest first; the alert check reads past its first page."""
     url, state = served
@@ -276,7 +259,7 @@ async def test_a_new_critical_case_alerts_even_with_a_page_of_older_ones_open(
     try:
         for _ in range(51):  # more than a page (50) of open 緊急 cases
             opened_cases.append(await _open_critical_case(state, js))
-        await _alert_for_a_new_one_past_the_first_page(url, state, js, opened_cases)
+        await _alert_for_a_new_one_past_the_first_page(browser, url, state, js, opened_cases)
     finally:
         # The database is the session's: other tests' cases must stay on the first page.
         for opened in opened_cases:
@@ -304,16 +287,16 @@ async def _open_critical_case(state: ConsoleState, js: JetStreamContext) -> Case
 
 
 async def _alert_for_a_new_one_past_the_first_page(
-    url: str, state: ConsoleState, js: JetStreamContext, opened_cases: list[CaseOpened]
+    browser: Browser,
+    url: str,
+    state: ConsoleState,
+    js: JetStreamContext,
+    opened_cases: list[CaseOpened],
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     supervisor = next(s for s in DEMO_STAFF if s.role == "supervisor")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+    async with open_page(browser) as page:
         await page.goto(url)
         await page.fill("#login-id", supervisor.login)
         await page.fill("#login-password", supervisor.password)
@@ -327,4 +310,3 @@ async def _alert_for_a_new_one_past_the_first_page(
         opened_cases.append(newest)
         await expect(banner).to_be_visible(timeout=15_000)
         await expect(banner).to_contain_text(f"C-{newest.payload.client_no:06d}")
-        await browser.close()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from console_support import make_case_assigned, make_case_opened, new_client
 from nats.js import JetStreamContext
@@ -21,8 +21,12 @@ from sodan_shared.events.routing import (
 )
 from sodan_shared.nats import publish_event
 from sodan_shared.subjects import CLOSE_CASE, HOLD_CASE, Subject
+from sodan_shared.testing.browser import open_page
 from sodan_shared.testing.factories import make_message_received
-from test_browser import CHROMIUM, SCREENSHOTS_ENV, served  # noqa: F401  (fixture)
+from test_browser import SCREENSHOTS_ENV, served  # noqa: F401  (fixture)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 
 async def _next_for(sub: Any, subject: Subject, case_id: object) -> Any:
@@ -35,9 +39,10 @@ async def _next_for(sub: Any, subject: Subject, case_id: object) -> Any:
 async def test_counsellor_holds_a_case_then_closes_it_with_the_closing_form(
     served: tuple[str, ConsoleState],  # noqa: F811
     js: JetStreamContext,
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state = served
     screenshot = Path(os.environ.get(SCREENSHOTS_ENV, tmp_path)) / "console-closing-form.png"
@@ -48,13 +53,7 @@ async def test_counsellor_holds_a_case_then_closes_it_with_the_closing_form(
     closes = await js.subscribe(
         CLOSE_CASE.name, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
     )
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = await browser.new_page(
-            viewport={"width": 1280, "height": 900}, locale="ja-JP", timezone_id="Asia/Tokyo"
-        )
+    async with open_page(browser, viewport={"width": 1280, "height": 900}) as page:
         page.on("dialog", lambda dialog: dialog.accept())
         await page.goto(url)
         await page.fill("#login-id", counsellor.login)
@@ -133,6 +132,5 @@ async def test_counsellor_holds_a_case_then_closes_it_with_the_closing_form(
         await expect(page.locator("#chat-status")).to_have_text("終了", timeout=15_000)
         await expect(page.locator("#case-notice")).to_contain_text("対応結果: 他機関紹介")
         await expect(page.locator("#close-case")).to_be_hidden()
-        await browser.close()
     await holds.unsubscribe()
     await closes.unsubscribe()

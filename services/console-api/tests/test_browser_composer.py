@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from console_support import eventually, make_case_assigned, make_case_opened, new_client
 from nats.js import JetStreamContext
@@ -14,16 +15,21 @@ from sodan_console.state import ConsoleState
 from sodan_shared.events.line import LoadingRequested, PushRequested
 from sodan_shared.nats import publish_event
 from sodan_shared.subjects import LOADING_REQUESTED, PUSH_REQUESTED
+from sodan_shared.testing.browser import open_page
 from sodan_shared.testing.factories import make_message_received
-from test_browser import CHROMIUM, SCREENSHOTS_ENV, served  # noqa: F401  (fixture)
+from test_browser import SCREENSHOTS_ENV, served  # noqa: F401  (fixture)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 
 async def test_counsellor_sends_a_sticker_with_quick_replies_from_the_composer(
     served: tuple[str, ConsoleState],  # noqa: F811
     js: JetStreamContext,
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state = served
     screenshot = Path(os.environ.get(SCREENSHOTS_ENV, tmp_path)) / "console-composer.png"
@@ -34,13 +40,7 @@ async def test_counsellor_sends_a_sticker_with_quick_replies_from_the_composer(
     loading = await js.subscribe(
         LOADING_REQUESTED.name, ordered_consumer=True, deliver_policy=DeliverPolicy.NEW
     )
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = await browser.new_page(
-            viewport={"width": 1280, "height": 800}, locale="ja-JP", timezone_id="Asia/Tokyo"
-        )
+    async with open_page(browser, viewport={"width": 1280, "height": 800}) as page:
         outside: list[str] = []
         page.on(
             "request",
@@ -85,7 +85,6 @@ async def test_counsellor_sends_a_sticker_with_quick_replies_from_the_composer(
         await expect(page.locator("#reply-attachments button")).to_have_count(0)
         screenshot.parent.mkdir(parents=True, exist_ok=True)
         await page.screenshot(path=str(screenshot))
-        await browser.close()
 
     async def pushed() -> PushRequested | None:
         push = PushRequested.model_validate_json((await pushes.next_msg(timeout=10)).data)

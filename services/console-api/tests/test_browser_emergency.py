@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import struct
 import zlib
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from console_support import make_case_assigned, make_case_opened, new_client
@@ -21,8 +22,12 @@ from sodan_shared.events.line import (
 )
 from sodan_shared.media_store import MEDIA_BUCKET, MEDIA_PURPOSE, media_object_name, media_store
 from sodan_shared.nats import publish_event
+from sodan_shared.testing.browser import open_page
 from sodan_shared.testing.factories import make_message_received
-from test_browser import CHROMIUM, served  # noqa: F401  (fixture)
+from test_browser import served  # noqa: F401  (fixture)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 
 def _png(width: int = 4, height: int = 4) -> bytes:
@@ -46,8 +51,9 @@ def _png(width: int = 4, height: int = 4) -> bytes:
 async def test_supervisor_switches_emergency_mode_and_opens_a_stored_image(
     served: tuple[str, ConsoleState],  # noqa: F811
     js: JetStreamContext,
+    browser: Browser,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state = served
     png = _png()
@@ -105,11 +111,7 @@ async def test_supervisor_switches_emergency_mode_and_opens_a_stored_image(
         await publish_event(js, event)
     case_id = str(opened.payload.case_id)
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+    async with open_page(browser) as page:
         page.on("dialog", lambda d: asyncio.ensure_future(d.accept("写真で状況確認が必要なため")))
         await page.goto(url)
         await page.fill("#login-id", supervisor.login)
@@ -135,4 +137,3 @@ async def test_supervisor_switches_emergency_mode_and_opens_a_stored_image(
         await expect(img).to_be_visible()
         width = await img.evaluate("i => i.complete && i.naturalWidth")
         assert width == 4
-        await browser.close()

@@ -2,29 +2,32 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from console_support import make_case_opened, new_client
 from nats.js import JetStreamContext
 from sodan_console.seed import DEMO_STAFF
 from sodan_console.state import ConsoleState
 from sodan_shared.events.routing import CaseIntakeFinished, CaseIntakeFinishedV1
 from sodan_shared.nats import publish_event
+from sodan_shared.testing.browser import open_page
 from sodan_shared.testing.factories import make_message_received
-from test_browser import CHROMIUM, served  # noqa: F401  (fixture)
+from test_browser import served  # noqa: F401  (fixture)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 
 async def test_a_supervisor_sees_a_case_in_intake_and_then_the_answers(
     served: tuple[str, ConsoleState],  # noqa: F811
     js: JetStreamContext,
+    browser: Browser,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state = served
     supervisor = next(s for s in DEMO_STAFF if s.role == "supervisor")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+    async with open_page(browser) as page:
         await page.goto(url)
         await page.fill("#login-id", supervisor.login)
         await page.fill("#login-password", supervisor.password)
@@ -63,4 +66,3 @@ async def test_a_supervisor_sees_a_case_in_intake_and_then_the_answers(
         await expect(block).to_contain_text("20代")
         await expect(block).to_contain_text("答えたくない")  # 不明 as the client chose it
         await expect(block.locator("dd").last).to_have_text("<b>まだ考え中</b>")  # text, not markup
-        await browser.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from console_support import CSRF, STAFF, make_case_assigned, make_case_opened, new_client
@@ -17,8 +18,12 @@ from sodan_console.seed import DEMO_STAFF
 from sodan_console.state import ConsoleState
 from sodan_shared.events.routing import CaseAssigned, CaseAssignedV1, CaseClosed, CaseClosedV1
 from sodan_shared.nats import publish_event
+from sodan_shared.testing.browser import open_page
 from sodan_shared.testing.factories import make_message_received
-from test_browser import CHROMIUM, SCREENSHOTS_ENV, served  # noqa: F401  (fixture)
+from test_browser import SCREENSHOTS_ENV, served  # noqa: F401  (fixture)
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 CHARACTERISTICS = "高校2年生。学校の友人関係の相談が多い。家族にはカミングアウトしていない。"
 CAUTION = "家族と同居。夜は返信が遅れることがある（急かさない）"
@@ -27,27 +32,15 @@ CAUTION = "家族と同居。夜は返信が遅れることがある（急かさ
 async def test_editing_a_client_record(
     served: tuple[str, ConsoleState],  # noqa: F811
     js: JetStreamContext,
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state = served
     screenshot = Path(os.environ.get(SCREENSHOTS_ENV, tmp_path)) / "console-karte.png"
     counsellor = next(s for s in DEMO_STAFF if s.login == "counsellor1")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        page = await browser.new_page(
-            viewport={"width": 1366, "height": 900}, locale="ja-JP", timezone_id="Asia/Tokyo"
-        )
+    async with open_page(browser, viewport={"width": 1366, "height": 900}) as page:
         await page.goto(url)
         await page.fill("#login-id", counsellor.login)
         await page.fill("#login-password", counsellor.password)
@@ -194,7 +187,6 @@ async def test_editing_a_client_record(
         await expect(karte).to_contain_text("第3版")
         await expect(karte).to_contain_text("相談員の追記")
         await expect(banner).to_contain_text("SVが更新")
-        await browser.close()
 
 
 def _edit(record: dict[str, object]) -> dict[str, object]:

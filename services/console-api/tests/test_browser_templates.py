@@ -4,35 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from console_support import STAFF, make_case_assigned, make_case_opened, new_client
 from nats.js import JetStreamContext
 from sodan_console.state import ConsoleState
 from sodan_shared.nats import publish_event
+from sodan_shared.testing.browser import open_page
 from sodan_shared.testing.factories import make_message_received
-from test_browser import CHROMIUM, SCREENSHOTS_ENV, served  # noqa: F401  (fixture)
+from test_browser import SCREENSHOTS_ENV, served  # noqa: F401  (fixture)
 
-ARGS = ["--no-sandbox", "--disable-gpu"]
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
 
 
-async def _login(browser: Any, url: str, login: str) -> Any:
+@asynccontextmanager
+async def _login(browser: Browser, url: str, login: str) -> AsyncIterator[Page]:
     from playwright.async_api import expect
 
-    page = await browser.new_page(
-        viewport={"width": 1280, "height": 800}, locale="ja-JP", timezone_id="Asia/Tokyo"
-    )
-    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-    await page.goto(url)
-    await page.fill("#login-id", login)
-    await page.fill("#login-password", STAFF[login].password)
-    await page.click("button[type=submit]")
-    await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
-    return page
+    async with open_page(browser, viewport={"width": 1280, "height": 800}) as page:
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await page.goto(url)
+        await page.fill("#login-id", login)
+        await page.fill("#login-password", STAFF[login].password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
+        yield page
 
 
-async def _open_assigned_case(page: Any, state: ConsoleState, js: JetStreamContext) -> None:
+async def _open_assigned_case(page: Page, state: ConsoleState, js: JetStreamContext) -> None:
     from playwright.async_api import expect
 
     identity, cipher = await new_client(state.keyring)
@@ -54,16 +57,15 @@ async def _open_assigned_case(page: Any, state: ConsoleState, js: JetStreamConte
 async def test_counsellor_inserts_a_template_by_keyboard_and_confirms_personal_data(
     served: tuple[str, ConsoleState],  # noqa: F811
     js: JetStreamContext,
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state = served
     screenshot = Path(os.environ.get(SCREENSHOTS_ENV, tmp_path)) / "console-templates.png"
     name = STAFF["counsellor1"].display_name
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = await _login(browser, url, "counsellor1")
+    async with _login(browser, url, "counsellor1") as page:
         await _open_assigned_case(page, state, js)
         box = page.locator("#reply-text")
         sent = page.locator(".msg.from-staff")
@@ -150,19 +152,17 @@ async def test_counsellor_inserts_a_template_by_keyboard_and_confirms_personal_d
         await expect(sent).to_have_count(2)
         await expect(sent.last.locator(".bubble")).to_have_text(draft)
         await expect(box).to_have_value("")
-        await browser.close()
 
 
 async def test_supervisor_adds_a_template_and_a_bad_placeholder_loses_nothing(
     served: tuple[str, ConsoleState],  # noqa: F811
+    browser: Browser,
     tmp_path: Path,
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, _ = served
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = await _login(browser, url, "supervisor")
+    async with _login(browser, url, "supervisor") as page:
         await page.click("#settings-nav summary")  # the 設定 menu
         await page.click("#open-templates")
         view = page.locator("#templates-view")
@@ -202,4 +202,3 @@ async def test_supervisor_adds_a_template_and_a_bad_placeholder_loses_nothing(
         assert texts == [
             f"遅い時間までありがとう。{STAFF['supervisor'].display_name}が聞いています。"
         ]
-        await browser.close()

@@ -5,20 +5,22 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyotp
 import pytest
 from console_support import served_console
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
+from sodan_shared.testing.browser import open_page
 from totp_support import make_staff
 
-CHROMIUM = Path("/usr/bin/chromium")
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
 CLEAR_ERROR = (
     "const e = document.getElementById('login-error'); e.hidden = true; e.textContent = ''"
 )
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 
 
 @pytest.fixture
@@ -34,16 +36,15 @@ async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleSta
 
 
 async def test_supervisor_enrols_then_logs_in_with_a_code(
-    served: tuple[str, ConsoleState],
+    served: tuple[str, ConsoleState], browser: Browser
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    assert CHROMIUM.exists(), "Debian's chromium is needed: make system-deps installs it"  # noqa: ASYNC240
     url, state = served
     person = await make_staff(state, "supervisor")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = await browser.new_page(viewport={"width": 1280, "height": 860}, locale="ja-JP")
+    async with open_page(
+        browser, viewport={"width": 1280, "height": 860}, timezone_id=None
+    ) as page:
         await page.goto(url)
         await page.fill("#login-id", person.login)
         await page.fill("#login-password", person.password)
@@ -76,19 +77,18 @@ async def test_supervisor_enrols_then_logs_in_with_a_code(
         await page.click("#login-form button[type=submit]")
         await expect(page.locator("#main-view")).to_be_visible()
         await expect(page.locator("#me-name")).to_have_text("テスト supervisor")
-        await browser.close()
 
 
 async def test_repeated_failures_show_the_lockout_message(
-    served: tuple[str, ConsoleState],
+    served: tuple[str, ConsoleState], browser: Browser
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state = served
     person = await make_staff(state, "counsellor")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = await browser.new_page(viewport={"width": 1280, "height": 860}, locale="ja-JP")
+    async with open_page(
+        browser, viewport={"width": 1280, "height": 860}, timezone_id=None
+    ) as page:
         await page.goto(url)
         await page.fill("#login-id", person.login)
         for attempt in range(1, 4):
@@ -106,4 +106,3 @@ async def test_repeated_failures_show_the_lockout_message(
         await page.click("#login-form button[type=submit]")
         await expect(page.locator("#login-error")).to_contain_text("一時的にロックされています")
         await expect(page.locator("#main-view")).to_be_hidden()
-        await browser.close()

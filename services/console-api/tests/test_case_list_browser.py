@@ -9,7 +9,7 @@ import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid4
 
 import pytest
@@ -22,10 +22,13 @@ from sodan_shared.db import transaction
 from sodan_shared.events.routing import CaseOpened, CaseOpenedV1
 from sodan_shared.hours import JST
 from sodan_shared.nats import publish_event
+from sodan_shared.testing.browser import open_page
 from sodan_shared.testing.factories import make_message_received
 from sqlalchemy.ext.asyncio import AsyncSession
 
-CHROMIUM = Path("/usr/bin/chromium")
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
 SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"  # `make screenshots` refreshes docs/screenshots/
 
 
@@ -81,11 +84,10 @@ async def _label(session: AsyncSession, name: str, colour: str, by: UUID) -> Any
 
 
 async def test_filters_survive_a_reload_and_a_label_shows_on_its_row(
-    served: tuple[str, ConsoleState], js: JetStreamContext, tmp_path: Path
+    served: tuple[str, ConsoleState], js: JetStreamContext, browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    assert CHROMIUM.exists(), "Debian's chromium is needed: make system-deps installs it"  # noqa: ASYNC240
     screenshot = Path(os.environ.get(SCREENSHOTS_ENV, tmp_path)) / "console-list.png"
     url, state = served
     channel = f"b{uuid4().hex[:10]}"
@@ -109,20 +111,7 @@ async def test_filters_survive_a_reload_and_a_label_shows_on_its_row(
         await _label(session, "継続", "blue", sv.staff_id)
     today = datetime.now(JST).date().isoformat()
 
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        page = await browser.new_page(
-            viewport={"width": 1280, "height": 800}, locale="ja-JP", timezone_id="Asia/Tokyo"
-        )
+    async with open_page(browser, viewport={"width": 1280, "height": 800}) as page:
         await page.goto(url)
         await page.fill("#login-id", sv.login)
         await page.fill("#login-password", sv.password)
@@ -198,24 +187,19 @@ async def test_filters_survive_a_reload_and_a_label_shows_on_its_row(
         await expect(page.locator("#case-error")).to_have_text(
             "ラベル: 存在しないラベルです（ID 99999999）"
         )
-        await browser.close()
 
 
 async def test_an_admin_keeps_labels_and_names_a_channel(
-    served: tuple[str, ConsoleState], tmp_path: Path
+    served: tuple[str, ConsoleState], browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state = served
     channel = f"n{uuid4().hex[:10]}"
     await _case(state, channel=channel, urgency="normal", minutes_ago=3)
     admin = STAFF["admin"]
     name = f"関係機関{uuid4().hex[:4]}"
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+    async with open_page(browser) as page:
         await page.goto(url)
         await page.fill("#login-id", admin.login)
         await page.fill("#login-password", admin.password)
@@ -254,4 +238,3 @@ async def test_an_admin_keeps_labels_and_names_a_channel(
         await expect(page.locator(f'#channel-filter option[value="{channel}"]')).to_have_text(
             "若者向け窓口"
         )
-        await browser.close()

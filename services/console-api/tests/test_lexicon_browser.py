@@ -6,17 +6,21 @@ import asyncio
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from console_support import served_console
 from sodan_console.seed import DEMO_STAFF
 from sodan_console.settings import ConsoleSettings
+from sodan_shared.testing.browser import open_page
 from sodan_triage.handlers import TriageDeps
 from sodan_triage.main import compose
 from sodan_triage.main import migrate as migrate_triage
 from sodan_triage.settings import TriageSettings
 
-CHROMIUM = Path("/usr/bin/chromium")
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
+
 SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"  # `make screenshots` refreshes docs/screenshots/
 
 
@@ -40,16 +44,14 @@ async def served(seeded: ConsoleSettings, triage: TriageDeps) -> AsyncIterator[s
 
 
 async def test_supervisor_adds_a_term_and_saves_it(
-    served: str, triage: TriageDeps, tmp_path: Path
+    served: str, triage: TriageDeps, browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     supervisor = next(s for s in DEMO_STAFF if s.role == "supervisor")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = await browser.new_page(viewport={"width": 1280, "height": 800}, locale="ja-JP")
+    async with open_page(
+        browser, viewport={"width": 1280, "height": 800}, timezone_id=None
+    ) as page:
         page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
         await page.goto(served)
         await page.fill("#login-id", supervisor.login)
@@ -75,24 +77,18 @@ async def test_supervisor_adds_a_term_and_saves_it(
         await page.click("#lexicon-save")
         await expect(page.locator(".lexicon-status")).to_contain_text("保存しました", timeout=15000)
         version = (await page.locator("#lexicon-version").text_content() or "").removeprefix("版: ")
-        await browser.close()
     await triage.lexicon.wait_for_version(version)
     assert triage.lexicon.scorer.score("ﾌﾞﾗｳｻﾞﾃｽﾄ語").level == "high"
 
 
-async def test_counsellors_do_not_see_the_lexicon_button(served: str) -> None:
-    from playwright.async_api import async_playwright, expect
+async def test_counsellors_do_not_see_the_lexicon_button(served: str, browser: Browser) -> None:
+    from playwright.async_api import expect
 
     counsellor = next(s for s in DEMO_STAFF if s.role == "counsellor")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
-        )
-        page = await browser.new_page()
+    async with open_page(browser, locale=None, timezone_id=None) as page:
         await page.goto(served)
         await page.fill("#login-id", counsellor.login)
         await page.fill("#login-password", counsellor.password)
         await page.click("button[type=submit]")
         await expect(page.locator("#me-name")).to_have_text(counsellor.display_name)
         await expect(page.locator("#open-lexicon")).to_be_hidden()
-        await browser.close()

@@ -7,6 +7,7 @@ import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -23,6 +24,10 @@ from sodan_reporting.main import migrate as migrate_reporting
 from sodan_reporting.settings import ReportingSettings
 from sodan_shared.events.reporting import MonthlyReportReady, MonthlyReportReadyV1
 from sodan_shared.nats import publish_event
+from sodan_shared.testing.browser import open_page
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 
 @pytest.fixture
@@ -138,19 +143,14 @@ async def _served(settings: ConsoleSettings, reporting_url: str) -> AsyncIterato
         yield url
 
 
-BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-
-
 async def test_the_reports_page_shows_the_report_to_a_supervisor(
-    seeded: ConsoleSettings, reporting_url: str
+    seeded: ConsoleSettings, reporting_url: str, browser: Browser
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     supervisor = STAFF["supervisor"]
     errors: list[str] = []
-    async with _served(seeded, reporting_url) as url, async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
+    async with _served(seeded, reporting_url) as url, open_page(browser) as page:
         page.on("pageerror", lambda exc: errors.append(str(exc)))
         await page.goto(f"{url}/")
         await page.fill("#login-id", supervisor.login)
@@ -171,7 +171,6 @@ async def test_the_reports_page_shows_the_report_to_a_supervisor(
         await expect(page.locator("#analysis-state")).to_have_text("所見を保存しました")
         await page.click("#analysis-reset")
         await expect(page.locator("#analysis-state")).to_have_text("自動生成の文に戻しました")
-        await browser.close()
     assert errors == []
 
 
@@ -188,40 +187,38 @@ async def _produce(seeded: ConsoleSettings, month: str) -> None:
 
 
 async def test_supervisors_are_told_when_the_monthly_report_is_produced(
-    seeded: ConsoleSettings, reporting_url: str, js: JetStreamContext
+    seeded: ConsoleSettings, reporting_url: str, js: JetStreamContext, browser: Browser
 ) -> None:
     """At login for a report made while away, and live when the job makes one."""
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     await _produce(seeded, "2026-09")
     supervisor = STAFF["supervisor"]
     errors: list[str] = []
-    async with _served(seeded, reporting_url) as url, async_playwright() as pw:
+    async with _served(seeded, reporting_url) as url:
         async with httpx.AsyncClient(base_url=url) as api:
             login = {"login": "counsellor1", "password": STAFF["counsellor1"].password}
             assert (await api.post("/api/login", json=login, headers=CSRF)).status_code == 200
             assert (await api.get("/api/reports/produced")).status_code == 403
-        browser = await pw.chromium.launch(executable_path="/usr/bin/chromium", args=BROWSER_ARGS)
-        page = await browser.new_page(locale="ja-JP", timezone_id="Asia/Tokyo")
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
-        await page.goto(f"{url}/")
-        await page.fill("#login-id", supervisor.login)
-        await page.fill("#login-password", supervisor.password)
-        await page.click("button[type=submit]")
-        notice = page.locator("#report-notice")
-        await expect(notice).to_contain_text("2026年9月の月次報告ができました")
-        await page.click("#report-notice-dismiss")
-        await expect(notice).to_be_hidden()
-        await expect(page.locator("#live-state")).to_have_text("リアルタイム更新中")
+        async with open_page(browser) as page:
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            await page.goto(f"{url}/")
+            await page.fill("#login-id", supervisor.login)
+            await page.fill("#login-password", supervisor.password)
+            await page.click("button[type=submit]")
+            notice = page.locator("#report-notice")
+            await expect(notice).to_contain_text("2026年9月の月次報告ができました")
+            await page.click("#report-notice-dismiss")
+            await expect(notice).to_be_hidden()
+            await expect(page.locator("#live-state")).to_have_text("リアルタイム更新中")
 
-        # the job produces October's while the page is open: told at once, no reload
-        await _produce(seeded, "2026-10")
-        ready = MonthlyReportReady.new(
-            channel="", payload=MonthlyReportReadyV1(month="2026-10", channels=[], cases=0)
-        )
-        await publish_event(js, ready)
-        await expect(notice).to_contain_text("2026年10月の月次報告ができました", timeout=15_000)
-        await page.click("#report-notice-open")
-        await expect(page.locator("#report-month")).to_have_value("2026-10")
-        await browser.close()
+            # the job produces October's while the page is open: told at once, no reload
+            await _produce(seeded, "2026-10")
+            ready = MonthlyReportReady.new(
+                channel="", payload=MonthlyReportReadyV1(month="2026-10", channels=[], cases=0)
+            )
+            await publish_event(js, ready)
+            await expect(notice).to_contain_text("2026年10月の月次報告ができました", timeout=15_000)
+            await page.click("#report-notice-open")
+            await expect(page.locator("#report-month")).to_have_value("2026-10")
     assert errors == []

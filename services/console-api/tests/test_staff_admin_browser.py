@@ -8,9 +8,10 @@ import asyncio
 import io
 import os
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import pyotp
@@ -18,11 +19,13 @@ import pytest
 from console_support import STAFF, served_console
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
+from sodan_shared.testing.browser import open_page
 from totp_support import make_staff
 
-CHROMIUM = Path("/usr/bin/chromium")
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
+
 SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 
 
 @pytest.fixture
@@ -31,41 +34,38 @@ async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleSta
         yield url, state
 
 
-async def _page(browser: Any, url: str) -> Any:
-    page = await browser.new_page(
-        viewport={"width": 1360, "height": 900}, locale="ja-JP", timezone_id="Asia/Tokyo"
-    )
-    # every admin action asks first: accept, as the admin would
-    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-    await page.goto(url)
-    return page
+@asynccontextmanager
+async def _page(browser: Browser, url: str) -> AsyncIterator[Page]:
+    """The console's login page in a context of its own (one per person)."""
+    async with open_page(browser, viewport={"width": 1360, "height": 900}) as page:
+        # every admin action asks first: accept, as the admin would
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await page.goto(url)
+        yield page
 
 
-async def _log_in(page: Any, login: str, password: str) -> None:
+async def _log_in(page: Page, login: str, password: str) -> None:
     await page.fill("#login-id", login)
     await page.fill("#login-password", password)
     await page.click("#login-form button[type=submit]")
 
 
 async def test_admin_adds_a_counsellor_who_changes_the_password_at_first_login(
-    served: tuple[str, ConsoleState], tmp_path: Path
+    served: tuple[str, ConsoleState], browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
-    assert CHROMIUM.exists(), "Debian's chromium is needed: make system-deps installs it"  # noqa: ASYNC240
     url, _ = served
     login = f"satsuki-{uuid4().hex[:6]}"
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        # a supervisor has no admin menu
-        page = await _page(browser, url)
+    # a supervisor has no admin menu
+    async with _page(browser, url) as page:
         await _log_in(page, "supervisor", STAFF["supervisor"].password)
         await expect(page.locator("#me-name")).to_have_text(STAFF["supervisor"].display_name)
         await expect(page.locator("#open-account")).to_be_visible()
         await expect(page.locator("#admin-nav")).to_be_hidden()
-        await page.close()
 
-        admin = await _page(browser, url)
+    async with AsyncExitStack() as pages:  # the admin and the new counsellor, side by side
+        admin = await pages.enter_async_context(_page(browser, url))
         await _log_in(admin, "admin", STAFF["admin"].password)
         await expect(admin.locator("#me-name")).to_have_text(STAFF["admin"].display_name)
         await admin.click("#admin-nav summary")
@@ -96,7 +96,7 @@ async def test_admin_adds_a_counsellor_who_changes_the_password_at_first_login(
         await admin.screenshot(path=str(shots / "console-admin-staff.png"))
 
         # the new counsellor: initial password, then a new one of their own
-        person = await _page(browser, url)
+        person = await pages.enter_async_context(_page(browser, url))
         await _log_in(person, login, temporary)
         await expect(person.locator("#password-form")).to_be_visible()
         await person.fill("#pw-current", temporary)
@@ -134,21 +134,18 @@ async def test_admin_adds_a_counsellor_who_changes_the_password_at_first_login(
         await row.locator("[data-op=password-reset]").click()
         await expect(view.locator("#sa-secret-value")).not_to_have_text(temporary)
         await expect(row.locator("[data-status=enabled]")).to_contain_text("パスワード変更待ち")
-        await browser.close()
 
 
 async def test_counsellor_enrols_totp_from_account_settings_with_the_qr_code(
-    served: tuple[str, ConsoleState], tmp_path: Path
+    served: tuple[str, ConsoleState], browser: Browser, tmp_path: Path
 ) -> None:
     from PIL import Image
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     zxingcpp = pytest.importorskip("zxingcpp")
     url, state = served
     person = await make_staff(state, "counsellor")
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = await _page(browser, url)
+    async with _page(browser, url) as page:
         await _log_in(page, person.login, person.password)
         await expect(page.locator("#me-name")).to_have_text("テスト counsellor")
         await page.click("#open-account")
@@ -187,4 +184,3 @@ async def test_counsellor_enrols_totp_from_account_settings_with_the_qr_code(
         await page.click("#login-form button[type=submit]")
         await expect(page.locator("#main-view")).to_be_visible()
         await expect(page.locator("#me-name")).to_have_text("テスト counsellor")
-        await browser.close()

@@ -7,8 +7,9 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import httpx
@@ -24,11 +25,13 @@ from sodan_shared.events.routing import (
     CaseReturnedToQueueV1,
 )
 from sodan_shared.nats import publish_event
+from sodan_shared.testing.browser import open_page
 from supervise_support import FakeRouting
 
-CHROMIUM = Path("/usr/bin/chromium")
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
+
 SCREENSHOTS_ENV = "SODAN_SCREENSHOTS_DIR"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-sync"]
 
 
 @pytest.fixture
@@ -40,17 +43,21 @@ async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleSta
         await routing.stop()
 
 
-async def login(browser: Any, url: str, login: str) -> Any:
+@asynccontextmanager
+async def login(browser: Browser, url: str, login: str) -> AsyncIterator[Page]:
+    """A page logged in as ``login``, in a context of its own (its own session cookie)."""
     from playwright.async_api import expect
 
-    page = await browser.new_page(viewport={"width": 1280, "height": 860}, locale="ja-JP")
-    page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-    await page.goto(url)
-    await page.fill("#login-id", login)
-    await page.fill("#login-password", STAFF[login].password)
-    await page.click("button[type=submit]")
-    await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
-    return page
+    async with open_page(
+        browser, viewport={"width": 1280, "height": 860}, timezone_id=None
+    ) as page:
+        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await page.goto(url)
+        await page.fill("#login-id", login)
+        await page.fill("#login-password", STAFF[login].password)
+        await page.click("button[type=submit]")
+        await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
+        yield page
 
 
 def shots(tmp_path: Path) -> Path:
@@ -58,14 +65,12 @@ def shots(tmp_path: Path) -> Path:
 
 
 async def test_supervisor_edits_an_automatic_text_and_sees_routings_answer(
-    served: tuple[str, ConsoleState, FakeRouting], tmp_path: Path
+    served: tuple[str, ConsoleState, FakeRouting], browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, _, _ = served
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = await login(browser, url, "supervisor")
+    async with login(browser, url, "supervisor") as page:
         await page.click("#settings-nav summary")  # the 設定 menu
         await page.click("#open-auto-texts")
         card = page.locator("section.auto-text[data-key=wait_reminder]")
@@ -85,19 +90,16 @@ async def test_supervisor_edits_an_automatic_text_and_sees_routings_answer(
         await area.fill("次は {next_opening} です")
         await card.locator("button", has_text="保存").click()
         await expect(card.locator("[data-result]")).to_contain_text("差し込み")
-        await browser.close()
 
 
 async def test_supervisor_edits_the_closing_lists_and_a_bad_edit_loses_nothing(
-    served: tuple[str, ConsoleState, FakeRouting], tmp_path: Path
+    served: tuple[str, ConsoleState, FakeRouting], browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
     from sodan_shared.closing import OUTCOMES, TOPICS
 
     url, _, routing = served
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = await login(browser, url, "supervisor")
+    async with login(browser, url, "supervisor") as page:
         await page.click("#settings-nav summary")  # the 設定 menu
         await page.click("#open-closing-categories")
         topics = page.locator("#categories-topics")
@@ -113,7 +115,6 @@ async def test_supervisor_edits_the_closing_lists_and_a_bad_edit_loses_nothing(
             "保存しました", timeout=15000
         )
         await page.screenshot(path=str(shots(tmp_path) / "console-closing-categories.png"))
-        await browser.close()
     assert routing.commands[-1].payload.topics == ["家族", "住まい"]
     assert routing.commands[-1].payload.outcomes == list(OUTCOMES)
     # other tests close cases with the default lists
@@ -127,14 +128,12 @@ async def test_supervisor_edits_the_closing_lists_and_a_bad_edit_loses_nothing(
 
 
 async def test_supervisor_adds_a_monthly_session_previews_and_saves_the_calendar(
-    served: tuple[str, ConsoleState, FakeRouting], tmp_path: Path
+    served: tuple[str, ConsoleState, FakeRouting], browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, _, routing = served
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = await login(browser, url, "supervisor")
+    async with login(browser, url, "supervisor") as page:
         await page.click("#settings-nav summary")  # the 設定 menu
         await page.click("#open-hours")
         await expect(page.locator("#hours-preview li").first).to_be_visible()
@@ -152,7 +151,6 @@ async def test_supervisor_adds_a_monthly_session_previews_and_saves_the_calendar
         await page.screenshot(path=str(shots(tmp_path) / "console-hours.png"))
         await page.click("#hours-save")
         await expect(page.locator("#hours-status")).to_contain_text("保存しました", timeout=15000)
-        await browser.close()
     command = routing.commands[-1]
     rules = command.payload.rules
     assert (rules[0].kind, rules[0].weekday, rules[0].nth) == ("weekly", 1, 2)
@@ -160,9 +158,9 @@ async def test_supervisor_adds_a_monthly_session_previews_and_saves_the_calendar
 
 
 async def test_supervisor_reassigns_a_case_and_its_counsellor_sees_it_leave(
-    served: tuple[str, ConsoleState, FakeRouting], tmp_path: Path
+    served: tuple[str, ConsoleState, FakeRouting], browser: Browser, tmp_path: Path
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, state, routing = served
     c1, c2 = STAFF["counsellor1"].staff_id, STAFF["counsellor2"].staff_id
@@ -184,18 +182,21 @@ async def test_supervisor_reassigns_a_case_and_its_counsellor_sees_it_leave(
     )
     routing.cases[opened.payload.case_id] = (identity.client_id, c1)
     item = f"li[data-case-id='{opened.payload.case_id}']"
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        counsellor = await login(browser, f"{url}/?assignee=me&urgency=high", "counsellor1")
+    async with AsyncExitStack() as pages:  # three people, each in a context of their own
+        counsellor = await pages.enter_async_context(
+            login(browser, f"{url}/?assignee=me&urgency=high", "counsellor1")
+        )
         await counsellor.click(item)
         await expect(counsellor.locator("#chat-client")).to_be_visible()
 
         # only someone not offline can be given a case
-        other = await login(browser, url, "counsellor2")
+        other = await pages.enter_async_context(login(browser, url, "counsellor2"))
         await other.select_option("#presence", "available")
         await expect(other.locator("#presence")).to_have_value("available")
 
-        supervisor = await login(browser, f"{url}/?assignee={c1}&urgency=high", "supervisor")
+        supervisor = await pages.enter_async_context(
+            login(browser, f"{url}/?assignee={c1}&urgency=high", "supervisor")
+        )
         await supervisor.click(item)
         await expect(supervisor.locator("#reassign-box")).to_be_visible()
         await expect(supervisor.locator("#take-over")).to_be_visible()
@@ -243,19 +244,15 @@ async def test_supervisor_reassigns_a_case_and_its_counsellor_sees_it_leave(
         await supervisor.click("#handback-dismiss")
         await expect(supervisor.locator("#handback-alert")).to_be_hidden()
         await other.select_option("#presence", "offline")
-        await browser.close()
 
 
 async def test_counsellors_see_the_mode_but_no_supervisor_buttons(
-    served: tuple[str, ConsoleState, FakeRouting],
+    served: tuple[str, ConsoleState, FakeRouting], browser: Browser
 ) -> None:
-    from playwright.async_api import async_playwright, expect
+    from playwright.async_api import expect
 
     url, _, _ = served
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        page = await login(browser, url, "counsellor1")
+    async with login(browser, url, "counsellor1") as page:
         await expect(page.locator("#assign-mode")).to_be_visible()
         for button in ("#open-staff", "#open-auto-texts", "#open-hours", "#assign-mode-control"):
             await expect(page.locator(button)).to_be_hidden()
-        await browser.close()

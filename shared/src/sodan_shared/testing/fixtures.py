@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nats
 import pytest
@@ -11,7 +12,11 @@ from nats.aio.client import Client
 from nats.js import JetStreamContext
 
 from sodan_shared.nats import ensure_streams
+from sodan_shared.testing.browser import CHROMIUM, EXPECT_TIMEOUT_MS, LAUNCH_ARGS
 from sodan_shared.testing.infra import fresh_database, postgres_admin_url
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -60,3 +65,19 @@ async def js(nc: Client) -> JetStreamContext:
     context = nc.jetstream()
     await ensure_streams(context)
     return context
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[Browser]:
+    """One Chromium for the session (per xdist worker), started by the first test
+    that needs it; tests open their pages with sodan_shared.testing.browser.open_page."""
+    from playwright.async_api import async_playwright, expect
+
+    assert CHROMIUM.exists(), "Debian's chromium is needed: make system-deps installs it"
+    expect.set_options(timeout=EXPECT_TIMEOUT_MS)
+    async with async_playwright() as pw:
+        launched = await pw.chromium.launch(executable_path=str(CHROMIUM), args=list(LAUNCH_ARGS))
+        try:
+            yield launched
+        finally:
+            await launched.close()
