@@ -63,8 +63,12 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy $(addprefix -p ,$(PACKAGES))
 
+# Two workers even on two cores: much of the suite waits on real services, so a
+# second worker overlaps that waiting with CPU work (see conftest.py for grouping).
+TEST_WORKERS ?= 2
+
 test: install system-deps lint typecheck
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 asyncapi: install
 	@for s in ingress triage routing console reporting backup; do \

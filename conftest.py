@@ -3,7 +3,34 @@ import asyncio.runners
 import sys
 from typing import Any
 
+import pytest
+
 pytest_plugins = ["sodan_shared.testing.fixtures"]
+
+# Tests that run whole stacks (tests/drills, tests/e2e) share module- and
+# package-scoped stacks: under `pytest -n N` (make test) they stay on one worker,
+# one stack at a time, while the other workers take the rest file by file, so each
+# file's module-scoped fixtures are set up once. They go first: theirs is the
+# longest unit of work, and started last it would leave a worker idle.
+WHOLE_STACK_DIRS = ("tests/drills/", "tests/e2e/")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    items.sort(key=lambda item: not item.nodeid.startswith(WHOLE_STACK_DIRS))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    # xdist's own loadgroup cannot do this under pytest 9 (its group suffix on the
+    # node id no longer takes), so the grouping is a scope of our own.
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WholeStackTogetherElseByFile(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return "whole-stack" if path.startswith(WHOLE_STACK_DIRS) else path
+
+    config.option.loadscopereorder = False  # keep the order above
+    return WholeStackTogetherElseByFile(config, log)
 
 
 def _cancel_all_tasks_bounded(loop: asyncio.AbstractEventLoop) -> None:
