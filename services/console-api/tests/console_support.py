@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID, uuid4
 
 import httpx
@@ -27,8 +27,31 @@ from sodan_shared.events.routing import (
     CaseOpened,
     CaseOpenedV1,
 )
+from sodan_shared.testing.browser import open_page
+
+if TYPE_CHECKING:
+    from playwright.async_api import Browser, Page
 
 T = TypeVar("T")
+
+
+@asynccontextmanager
+async def logged_in_page(
+    browser: Browser, url: str, login: str, **page: Any
+) -> AsyncIterator[Page]:
+    """A console page logged in as one of the demo STAFF, in a browser context of its
+    own (its own session cookie); every confirm() is accepted, as the person would.
+    ``page`` goes to open_page (viewport, locale, timezone_id)."""
+    from playwright.async_api import expect
+
+    async with open_page(browser, **page) as opened:
+        opened.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
+        await opened.goto(url)
+        await opened.fill("#login-id", login)
+        await opened.fill("#login-password", STAFF[login].password)
+        await opened.click("button[type=submit]")
+        await expect(opened.locator("#me-name")).to_have_text(STAFF[login].display_name)
+        yield opened
 
 
 @asynccontextmanager

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from console_support import STAFF, served_console
+from console_support import logged_in_page, served_console
 from sodan_console.settings import ConsoleSettings
 from sodan_shared.testing.browser import open_page
 
@@ -26,19 +26,10 @@ async def served(seeded: ConsoleSettings) -> AsyncIterator[str]:
         yield url
 
 
-@asynccontextmanager
-async def login(browser: Browser, url: str, login: str) -> AsyncIterator[Page]:
-    from playwright.async_api import expect
-
-    async with open_page(
-        browser, viewport={"width": 1280, "height": 860}, timezone_id=None
-    ) as page:
-        await page.goto(url)
-        await page.fill("#login-id", login)
-        await page.fill("#login-password", STAFF[login].password)
-        await page.click("button[type=submit]")
-        await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
-        yield page
+def login(browser: Browser, url: str, login: str) -> AbstractAsyncContextManager[Page]:
+    return logged_in_page(
+        browser, url, login, viewport={"width": 1280, "height": 860}, timezone_id=None
+    )
 
 
 async def test_admin_filters_the_access_log_and_downloads_the_csv(

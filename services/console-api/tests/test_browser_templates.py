@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from console_support import STAFF, make_case_assigned, make_case_opened, new_client
+from console_support import STAFF, logged_in_page, make_case_assigned, make_case_opened, new_client
 from nats.js import JetStreamContext
 from sodan_console.state import ConsoleState
 from sodan_shared.nats import publish_event
-from sodan_shared.testing.browser import open_page
 from sodan_shared.testing.factories import make_message_received
 from test_browser import SCREENSHOTS_ENV, served  # noqa: F401  (fixture)
 
@@ -21,18 +18,8 @@ if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
 
 
-@asynccontextmanager
-async def _login(browser: Browser, url: str, login: str) -> AsyncIterator[Page]:
-    from playwright.async_api import expect
-
-    async with open_page(browser, viewport={"width": 1280, "height": 800}) as page:
-        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-        await page.goto(url)
-        await page.fill("#login-id", login)
-        await page.fill("#login-password", STAFF[login].password)
-        await page.click("button[type=submit]")
-        await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
-        yield page
+def _login(browser: Browser, url: str, login: str) -> AbstractAsyncContextManager[Page]:
+    return logged_in_page(browser, url, login, viewport={"width": 1280, "height": 800})
 
 
 async def _open_assigned_case(page: Page, state: ConsoleState, js: JetStreamContext) -> None:

@@ -4,17 +4,23 @@ answers for routing (supervise_support.FakeRouting)."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING
 from uuid import uuid4
 
 import httpx
 import pytest
-from console_support import CSRF, STAFF, make_case_opened, new_client, served_console
+from console_support import (
+    CSRF,
+    STAFF,
+    logged_in_page,
+    make_case_opened,
+    new_client,
+    served_console,
+)
 from sodan_console.settings import ConsoleSettings
 from sodan_console.state import ConsoleState
 from sodan_shared.events.console import StaffPresenceChanged, StaffPresenceChangedV1
@@ -25,7 +31,6 @@ from sodan_shared.events.routing import (
     CaseReturnedToQueueV1,
 )
 from sodan_shared.nats import publish_event
-from sodan_shared.testing.browser import open_page
 from supervise_support import FakeRouting
 
 if TYPE_CHECKING:
@@ -43,21 +48,11 @@ async def served(seeded: ConsoleSettings) -> AsyncIterator[tuple[str, ConsoleSta
         await routing.stop()
 
 
-@asynccontextmanager
-async def login(browser: Browser, url: str, login: str) -> AsyncIterator[Page]:
+def login(browser: Browser, url: str, login: str) -> AbstractAsyncContextManager[Page]:
     """A page logged in as ``login``, in a context of its own (its own session cookie)."""
-    from playwright.async_api import expect
-
-    async with open_page(
-        browser, viewport={"width": 1280, "height": 860}, timezone_id=None
-    ) as page:
-        page.on("dialog", lambda dialog: asyncio.ensure_future(dialog.accept()))
-        await page.goto(url)
-        await page.fill("#login-id", login)
-        await page.fill("#login-password", STAFF[login].password)
-        await page.click("button[type=submit]")
-        await expect(page.locator("#me-name")).to_have_text(STAFF[login].display_name)
-        yield page
+    return logged_in_page(
+        browser, url, login, viewport={"width": 1280, "height": 860}, timezone_id=None
+    )
 
 
 def shots(tmp_path: Path) -> Path:
