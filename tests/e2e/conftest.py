@@ -78,18 +78,30 @@ def _raise_counsellor_capacity(stack: Stack, display_name: str, capacity: int) -
         staff_id = next(p["staff_id"] for p in staff if p["display_name"] == display_name)
         r = http.put(f"/api/staff/{staff_id}/capacity", json={"capacity": capacity})
         assert r.status_code == 200, r.text
-    engine = create_engine(stack.database_url)
+    deadline = time.monotonic() + 30
+    condition = "staff_id = :s AND capacity = :c"
+    while not routing_knows(stack.database_url, condition, s=staff_id, c=capacity):
+        assert time.monotonic() < deadline, "routing never learned the new capacity"
+        time.sleep(0.2)
+
+
+def routing_knows(database_url: str, condition: str, **params: object) -> bool:
+    """Whether routing's own table of counsellors has a row where ``condition`` holds:
+    routing's view, not the console's, is what decides where a client's case goes."""
+    engine = create_engine(database_url)
     try:
-        deadline = time.monotonic() + 30
-        query = sql("SELECT capacity FROM routing.counsellors WHERE staff_id = :s")
-        while True:
-            with engine.connect() as conn:
-                if conn.execute(query, {"s": staff_id}).scalar() == capacity:
-                    return
-            assert time.monotonic() < deadline, "routing never learned the new capacity"
-            time.sleep(0.2)
+        with engine.connect() as conn:
+            query = sql(f"SELECT 1 FROM routing.counsellors WHERE {condition}")
+            return conn.execute(query, params).first() is not None
     finally:
         engine.dispose()
+
+
+async def until_routing_knows(database_url: str, condition: str, **params: object) -> None:
+    async def probe() -> bool:
+        return await asyncio.to_thread(routing_knows, database_url, condition, **params)
+
+    await eventually(probe, what=f"routing.counsellors where {condition} {params}")
 
 
 @pytest.fixture
@@ -112,15 +124,11 @@ class Console:
         r = await self.http.put("/api/me/presence", json={"presence": presence})
         assert r.status_code in (200, 204), r.text
 
-    async def go_on_duty(self, database_url: str, *, timeout: float = 30.0) -> None:
+    async def go_on_duty(self, database_url: str) -> None:
         """Available, and routing knows it: a client writing before that is rightly
         told to wait first (an automatic message most tests do not expect)."""
         await self.set_presence("available")
-        deadline = time.monotonic() + timeout
-        while not await asyncio.to_thread(_routing_has_available_staff, database_url):
-            if time.monotonic() > deadline:
-                raise TimeoutError("routing never learned the counsellor is available")
-            await asyncio.sleep(0.2)
+        await until_routing_knows(database_url, "presence = 'available'")
 
     async def cases(self) -> list[dict[str, Any]]:
         r = await self.http.get("/api/cases")
@@ -156,19 +164,6 @@ class Console:
     async def reply(self, case_id: str, text: str) -> None:
         r = await self.http.post(f"/api/cases/{case_id}/replies", json={"text": text})
         assert r.status_code in (200, 201, 202), r.text
-
-
-def _routing_has_available_staff(database_url: str) -> bool:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return bool(
-                conn.execute(
-                    sql("SELECT 1 FROM routing.counsellors WHERE presence = 'available'")
-                ).first()
-            )
-    finally:
-        engine.dispose()
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from line_simulator.client import SimulatorClient
 from sodan_devstack.stack import Stack
 from sodan_shared.testing.browser import open_page
 
-from tests.e2e.conftest import Console, _routing_has_available_staff
+from tests.e2e.conftest import Console, until_routing_knows
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
@@ -35,13 +35,6 @@ async def _login(browser: Browser, url: str, login: str, password: str) -> Async
         await page.click("button[type=submit]")
         await expect(page.locator("#live-state")).to_have_text("リアルタイム更新中", timeout=20_000)
         yield page
-
-
-async def _until_routing_knows_someone_is_available(database_url: str) -> None:
-    deadline = time.monotonic() + 30
-    while not await asyncio.to_thread(_routing_has_available_staff, database_url):
-        assert time.monotonic() < deadline, "routing never learned the counsellor is available"
-        await asyncio.sleep(0.2)
 
 
 async def _inbox_texts(sim: SimulatorClient, user_id: str) -> list[str]:
@@ -61,7 +54,7 @@ async def test_a_counsellor_answers_from_the_page_and_an_urgent_message_alerts_t
         )
         counsellor_page.on("pageerror", lambda exc: errors.append(str(exc)))
         await counsellor_page.select_option("#presence", "available")
-        await _until_routing_knows_someone_is_available(stack.database_url)
+        await until_routing_knows(stack.database_url, "presence = 'available'")
         supervisor = await pages.enter_async_context(
             _login(browser, url, "supervisor", "demo-pass-sv")
         )

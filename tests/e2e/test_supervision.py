@@ -3,16 +3,13 @@ a take-over the counsellor sees, and the two editors answered by the real routin
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 import httpx
 from line_simulator.client import SimulatorClient
 from sodan_devstack.stack import Stack
-from sqlalchemy import create_engine
-from sqlalchemy import text as sql
 
-from tests.e2e.conftest import Console, eventually
+from tests.e2e.conftest import Console, eventually, until_routing_knows
 
 
 async def test_manual_pick_up_take_over_and_the_editors_end_to_end(
@@ -57,10 +54,7 @@ async def _manual_pick_up_take_over_and_the_editors(
     await supervisor.set_presence("available")
     me = (await http.get("/api/me")).json()["staff_id"]
 
-    async def routing_knows_supervisor() -> bool:
-        return await asyncio.to_thread(_routing_knows, stack.database_url, me)
-
-    await eventually(routing_knows_supervisor, what="routing knows the supervisor")
+    await until_routing_knows(stack.database_url, "staff_id = :s", s=me)
     taken = await http.post(f"/api/cases/{case_id}/take-over")
     assert taken.status_code == 200, taken.text
 
@@ -92,16 +86,3 @@ async def _manual_pick_up_take_over_and_the_editors(
     shown = await eventually(calendar, what="the applied calendar")
     assert shown["rules"][0]["nth"] == 2
     assert all("（火）18:00〜21:00" in s["label"] for s in shown["upcoming"])
-
-
-def _routing_knows(database_url: str, staff_id: str) -> bool:
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return bool(
-                conn.execute(
-                    sql("SELECT 1 FROM routing.counsellors WHERE staff_id = :s"), {"s": staff_id}
-                ).first()
-            )
-    finally:
-        engine.dispose()
