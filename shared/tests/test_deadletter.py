@@ -6,6 +6,8 @@ import asyncio
 from collections import Counter
 from uuid import uuid4
 
+import pytest
+import sqlalchemy.exc
 from faststream.middlewares import AckPolicy
 from faststream.nats import PullSub
 from nats.js import JetStreamContext
@@ -17,6 +19,7 @@ from sodan_shared.deadletter import (
     SUBJECT_HEADER,
     dead_letter_subject,
     redelivery_delay,
+    retry_through_outage,
 )
 from sodan_shared.nats import jstream
 from sodan_shared.runtime import broker_for
@@ -121,3 +124,31 @@ def test_outages_are_retried_not_dead_lettered() -> None:
     assert is_transient(TimeoutError())
     assert not is_transient(ValueError("a bug or a poison message"))
     assert not is_transient(KeyError("x"))
+
+
+async def test_an_outage_on_the_last_delivery_is_held_through_and_anything_else_raised() -> None:
+    failures = [
+        sqlalchemy.exc.OperationalError("SELECT 1", {}, Exception("down")),
+        ConnectionError(),
+    ]
+    kept_alive: list[int] = []
+
+    async def attempt() -> str:
+        if failures:
+            raise failures.pop(0)
+        return "sent"
+
+    async def keep_alive() -> None:
+        kept_alive.append(1)
+        if len(kept_alive) == 1:  # NATS may be the outage: in_progress fails too
+            raise ConnectionError
+
+    assert await retry_through_outage(attempt, keep_alive=keep_alive, pause_s=0) == "sent"
+    assert len(kept_alive) == 2
+
+    async def poison() -> str:
+        raise ValueError("not an outage")
+
+    with pytest.raises(ValueError):
+        await retry_through_outage(poison, keep_alive=keep_alive, pause_s=0)
+    assert len(kept_alive) == 2  # raised at once, never held

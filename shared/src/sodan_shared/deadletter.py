@@ -24,9 +24,10 @@ nacked by the handler.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Awaitable, Callable, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 import sqlalchemy.exc
@@ -51,6 +52,8 @@ ORIGINAL_MSG_ID_HEADER = "Sodan-Dead-Letter-Msg-Id"
 
 log = get_logger(__name__)
 
+T = TypeVar("T")
+
 
 def dead_letter_subject(subject: str) -> str:
     return f"{DEAD_LETTER_PREFIX}{subject}"
@@ -66,7 +69,8 @@ def redelivery_delay(num_delivered: int, delays_s: Sequence[float]) -> float | N
 
 class RetriesExhaustedError(Exception):
     """Raised by a handler whose consumer has its own ``max_deliver``: on the last
-    delivery even an outage must be dead-lettered, or JetStream drops it silently."""
+    delivery a failure must be dead-lettered, or JetStream drops it silently. (An
+    outage on the last delivery is held through instead: ``retry_through_outage``.)"""
 
 
 # An outage, not a poison message: the same delivery will succeed once the
@@ -86,6 +90,31 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, sqlalchemy.exc.DBAPIError) and exc.connection_invalidated:
         return True
     return isinstance(exc, TRANSIENT_ERRORS)
+
+
+async def retry_through_outage(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    keep_alive: Callable[[], Awaitable[object]],
+    pause_s: float,
+) -> T:
+    """Call ``attempt`` until it returns, or raises something other than an outage.
+
+    For a message on the last delivery its consumer's ``max_deliver`` allows: a nack
+    would never come back, and dead-lettering a reply that only a database restart
+    held up would leave a client unanswered until an operator replays it. So the
+    handler holds the message, telling JetStream it is still at work on it
+    (``keep_alive``, which may itself fail while NATS is the outage)."""
+    while True:
+        try:
+            return await attempt()
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            log.warning("message.held_through_outage", error=type(exc).__name__, retry_in_s=pause_s)
+        with contextlib.suppress(Exception):
+            await keep_alive()
+        await asyncio.sleep(pause_s)
 
 
 def dead_letter_headers(raw: Msg, *, reason: str, stream: str, consumer: str) -> dict[str, str]:
@@ -230,4 +259,5 @@ __all__ = [
     "dead_letter",
     "dead_letter_subject",
     "redelivery_delay",
+    "retry_through_outage",
 ]

@@ -8,7 +8,7 @@ from faststream.exceptions import NackMessage
 from faststream.middlewares import AckPolicy
 from faststream.nats import ConsumerConfig, NatsBroker, PullSub
 from faststream.nats.annotations import NatsMessage
-from sodan_shared.deadletter import RetriesExhaustedError
+from sodan_shared.deadletter import RetriesExhaustedError, is_transient, retry_through_outage
 from sodan_shared.events.console import EmergencyModeSet
 from sodan_shared.events.line import (
     LoadingRequested,
@@ -71,10 +71,10 @@ _MARK_READ_RETRY_S = 5.0
 def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
     settings = ingress.settings
     # LINE's own answers are retried and settled (PushResult sent/failed) within
-    # push_max_attempts; our infrastructure failing on the last delivery is
-    # raised as RetriesExhaustedError so the shared middleware dead-letters it (an
-    # outage alone would be retried, but JetStream stops at max_deliver) instead of JetStream
-    # silently giving up (max_deliver is never below SODAN_MAX_DELIVERIES).
+    # push_max_attempts. Our infrastructure failing is retried after a pause; on the
+    # last delivery (JetStream stops at max_deliver) an outage is held through until it
+    # ends, and any other failure is raised as RetriesExhaustedError so the shared
+    # middleware dead-letters it instead of JetStream silently giving up.
     max_deliver = max(settings.push_max_attempts + _INFRA_SLACK, settings.max_deliveries)
 
     @broker.subscriber(
@@ -102,9 +102,15 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
                 attempt=attempt,
                 error=type(exc).__name__,
             )
-            if attempt >= max_deliver:
+            if attempt < max_deliver:
+                raise NackMessage(delay=_INFRA_RETRY_S) from exc
+            if not is_transient(exc):
                 raise RetriesExhaustedError(type(exc).__name__) from exc
-            raise NackMessage(delay=_INFRA_RETRY_S) from exc
+            retry_in = await retry_through_outage(
+                lambda: deliver_push(ingress, event, attempt=attempt),
+                keep_alive=msg.raw_message.in_progress,
+                pause_s=_INFRA_RETRY_S,
+            )
         if retry_in is not None:
             raise NackMessage(delay=retry_in)
 
@@ -141,9 +147,15 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
                 attempt=attempt,
                 error=type(exc).__name__,
             )
-            if attempt >= max_deliver:
+            if attempt < max_deliver:
+                raise NackMessage(delay=_INFRA_RETRY_S) from exc
+            if not is_transient(exc):
                 raise RetriesExhaustedError(type(exc).__name__) from exc
-            raise NackMessage(delay=_INFRA_RETRY_S) from exc
+            retry_in = await retry_through_outage(
+                lambda: deliver_reply(ingress, event, attempt=attempt),
+                keep_alive=msg.raw_message.in_progress,
+                pause_s=_INFRA_RETRY_S,
+            )
         if retry_in is not None:
             raise NackMessage(delay=retry_in)
 
