@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
 from faststream.exceptions import NackMessage
@@ -68,6 +69,33 @@ _MARK_READ_DELIVERIES = 3
 _MARK_READ_RETRY_S = 5.0
 
 
+async def _deliver_once_settled(
+    deliver: Callable[[], Awaitable[float | None]],
+    msg: NatsMessage,
+    *,
+    attempt: int,
+    max_deliver: int,
+    failure_event: str,
+    **ids: str,
+) -> None:
+    """One delivery of a push or reply command: LINE's own retries come back as a
+    pause (nack with delay); our own dependency failing is retried after a pause,
+    held through on the last delivery if it is an outage, else dead-lettered."""
+    try:
+        retry_in = await deliver()
+    except Exception as exc:
+        log.warning(failure_event, attempt=attempt, error=type(exc).__name__, **ids)
+        if attempt < max_deliver:
+            raise NackMessage(delay=_INFRA_RETRY_S) from exc
+        if not is_transient(exc):
+            raise RetriesExhaustedError(type(exc).__name__) from exc
+        retry_in = await retry_through_outage(
+            deliver, keep_alive=msg.raw_message.in_progress, pause_s=_INFRA_RETRY_S
+        )
+    if retry_in is not None:
+        raise NackMessage(delay=retry_in)
+
+
 def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
     settings = ingress.settings
     # LINE's own answers are retried and settled (PushResult sent/failed) within
@@ -92,27 +120,14 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
     )
     async def on_push_requested(event: PushRequested, msg: NatsMessage) -> None:
         attempt = int(msg.raw_message.metadata.num_delivered or 1)
-        try:
-            retry_in = await deliver_push(ingress, event, attempt=attempt)
-        except Exception as exc:
-            # Our own dependency failed, not LINE: retry after a pause, not at once.
-            log.warning(
-                "push.infra_error",
-                push_id=str(event.payload.push_id),
-                attempt=attempt,
-                error=type(exc).__name__,
-            )
-            if attempt < max_deliver:
-                raise NackMessage(delay=_INFRA_RETRY_S) from exc
-            if not is_transient(exc):
-                raise RetriesExhaustedError(type(exc).__name__) from exc
-            retry_in = await retry_through_outage(
-                lambda: deliver_push(ingress, event, attempt=attempt),
-                keep_alive=msg.raw_message.in_progress,
-                pause_s=_INFRA_RETRY_S,
-            )
-        if retry_in is not None:
-            raise NackMessage(delay=retry_in)
+        await _deliver_once_settled(
+            lambda: deliver_push(ingress, event, attempt=attempt),
+            msg,
+            attempt=attempt,
+            max_deliver=max_deliver,
+            failure_event="push.infra_error",
+            push_id=str(event.payload.push_id),
+        )
 
     @broker.subscriber(
         MESSAGE_RECEIVED.name,
@@ -138,26 +153,14 @@ def register_handlers(broker: NatsBroker, ingress: Ingress) -> None:
     )
     async def on_reply_requested(event: ReplyRequested, msg: NatsMessage) -> None:
         attempt = int(msg.raw_message.metadata.num_delivered or 1)
-        try:
-            retry_in = await deliver_reply(ingress, event, attempt=attempt)
-        except Exception as exc:
-            log.warning(
-                "reply.infra_error",
-                reply_id=str(event.payload.reply_id),
-                attempt=attempt,
-                error=type(exc).__name__,
-            )
-            if attempt < max_deliver:
-                raise NackMessage(delay=_INFRA_RETRY_S) from exc
-            if not is_transient(exc):
-                raise RetriesExhaustedError(type(exc).__name__) from exc
-            retry_in = await retry_through_outage(
-                lambda: deliver_reply(ingress, event, attempt=attempt),
-                keep_alive=msg.raw_message.in_progress,
-                pause_s=_INFRA_RETRY_S,
-            )
-        if retry_in is not None:
-            raise NackMessage(delay=retry_in)
+        await _deliver_once_settled(
+            lambda: deliver_reply(ingress, event, attempt=attempt),
+            msg,
+            attempt=attempt,
+            max_deliver=max_deliver,
+            failure_event="reply.infra_error",
+            reply_id=str(event.payload.reply_id),
+        )
 
     @broker.subscriber(
         LOADING_REQUESTED.name,
